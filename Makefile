@@ -1,0 +1,64 @@
+# Two commands matter on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install run serve worker beat test test-fast lint format migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall whenever the declared dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+## run: the whole hub (web, workers, beat) with demo content on the embedded default
+run: demo
+	@echo ""
+	@echo "  LLM Hub is starting at http://$(HOST):$(PORT)/"
+	@echo "  Demo login: alice / hub-demo-password  (also bob, carol; same password)"
+	@echo ""
+	HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+## serve: the web process only (uvicorn on config.asgi)
+serve: migrate
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+
+## worker: one Celery worker for both queues
+worker: install
+	$(BIN)/celery -A config worker -Q default,gpu --loglevel INFO
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel INFO
+
+## test: the whole suite (tests use their own data folder, var/test)
+test: install
+	HUB_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	HUB_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var/test .pytest_cache

@@ -1,0 +1,24 @@
+"""Pagination for the REST API: page numbers, a bounded page size, and RFC 8288 ``Link`` headers."""
+
+from __future__ import annotations
+
+from rest_framework import pagination
+from rest_framework.response import Response
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_paginated_response(self, data: list) -> Response:
+        response = super().get_paginated_response(data)
+        links = []
+        if (next_url := self.get_next_link()) is not None:
+            links.append(f'<{next_url}>; rel="next"')
+        if (previous_url := self.get_previous_link()) is not None:
+            links.append(f'<{previous_url}>; rel="prev"')
+        if links:
+            response["Link"] = ", ".join(links)
+        return response

@@ -1,0 +1,37 @@
+"""The Celery application and the one table of queue routes.
+
+Queues: ``default`` for short CPU work (card parsing, counters, scans, janitors) and ``gpu`` for
+training and evaluation runs, served by one worker per GPU with concurrency 1.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("hub", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUE_DEFAULT = "default"
+QUEUE_GPU = "gpu"
+
+app.conf.task_queues = (Queue(QUEUE_DEFAULT), Queue(QUEUE_GPU))
+app.conf.task_default_queue = QUEUE_DEFAULT
+# Every route in one place: a task module never names its queue itself.
+app.conf.task_routes = {
+    "training_runner.jobs.tasks.*": {"queue": QUEUE_GPU},
+    "evals.leaderboards.tasks.*": {"queue": QUEUE_GPU},
+    "*": {"queue": QUEUE_DEFAULT},
+}
+app.conf.beat_schedule = {
+    f"heartbeat-{queue}": {
+        "task": "common.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "args": (queue,),
+        "options": {"queue": queue},
+    }
+    for queue in (QUEUE_DEFAULT, QUEUE_GPU)
+}
+app.autodiscover_tasks()

@@ -1,0 +1,25 @@
+"""Blob storage through Django's storage API: the local filesystem unless an operator names another backend."""
+
+from config.env import env
+from config.settings.base import DATA_DIR
+
+BLOB_ROOT = env.path("HUB_BLOB_ROOT", DATA_DIR / "blobs")
+UPLOAD_TEMP_DIR = env.path("HUB_UPLOAD_TEMP_DIR", DATA_DIR / "uploads")
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
+    "blobs": {
+        "BACKEND": env.str("HUB_BLOB_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(BLOB_ROOT)} if not env.optional_str("HUB_BLOB_STORAGE_BACKEND") else {},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Request bodies of commits and uploads are streamed by the views themselves; Django's in-memory
+# cap would otherwise refuse an NDJSON commit carrying a few inline files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

@@ -1,0 +1,30 @@
+"""URL routing: operations, the REST API, the HF-compatible API, then the HTML site.
+
+Order matters: ``/{name}`` and ``/{namespace}/{repo}`` are catch-alls, so they come last, and the
+names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``).
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from common import views as ops_views
+from frontend import views as frontend_views
+from hub import urls as hub_urls
+
+api_v1_urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *hub_urls.api_urlpatterns,
+]
+
+urlpatterns = [
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1_urlpatterns)),
+    path("api/", include(hub_urls.hf_urlpatterns)),
+    path("", frontend_views.home, name="home"),
+    *hub_urls.page_urlpatterns,
+    *hub_urls.profile_urlpatterns,
+]

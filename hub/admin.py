@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from hub.models import ApiToken, Membership, Namespace, Organization, User
+
+
+@admin.register(User)
+class HubUserAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, ("Profile", {"fields": ("fullname", "bio", "homepage")}))
+    list_display = ("username", "email", "fullname", "is_staff", "date_joined")
+    readonly_fields = ("namespace",)
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "created_at")
+    search_fields = ("name",)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("namespace", "fullname", "created_at")
+    inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("token_hash", "prefix")

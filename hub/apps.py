@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class HubConfig(AppConfig):
+    """People and governance: accounts, organizations, memberships and API tokens."""
+
+    name = "hub"
+    default_auto_field = "django.db.models.BigAutoField"

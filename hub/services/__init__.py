@@ -1,0 +1,1 @@
+"""Services of the hub app (writes), split by subdomain."""

@@ -1,0 +1,43 @@
+"""Routes of the hub app, in three groups mounted by ``config.urls``."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from hub import apis, hf, views
+
+page_urlpatterns = [
+    path("join", views.signup, name="signup"),
+    path("login", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/profile", views.settings_profile, name="settings-profile"),
+    path("settings/password", views.settings_password, name="settings-password"),
+    path("settings/tokens", views.settings_tokens, name="settings-tokens"),
+    path("settings/tokens/<int:token_id>/revoke", views.settings_token_revoke, name="settings-token-revoke"),
+    path("organizations/new", views.organization_new, name="organization-new"),
+    path("organizations/<str:name>/settings/members", views.organization_members, name="organization-members"),
+]
+
+# The catch-all profile route must come after every other first-level route.
+profile_urlpatterns = [path("<str:name>", views.profile, name="profile")]
+
+api_urlpatterns = [
+    path("users", apis.UserCreateApi.as_view(), name="api-user-create"),
+    path("users/<str:name>", apis.UserDetailApi.as_view(), name="api-user-detail"),
+    path("me", apis.MeApi.as_view(), name="api-me"),
+    path("organizations", apis.OrganizationCreateApi.as_view(), name="api-organization-create"),
+    path("organizations/<str:name>", apis.OrganizationDetailApi.as_view(), name="api-organization-detail"),
+    path("organizations/<str:name>/members", apis.OrganizationMembersApi.as_view(), name="api-organization-members"),
+    path(
+        "organizations/<str:name>/members/<str:username>",
+        apis.OrganizationMemberDetailApi.as_view(),
+        name="api-organization-member",
+    ),
+    path("organizations/<str:name>/leave", apis.OrganizationLeaveApi.as_view(), name="api-organization-leave"),
+    path("tokens", apis.TokenListCreateApi.as_view(), name="api-tokens"),
+    path("tokens/<int:token_id>", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
+]
+
+hf_urlpatterns = [
+    path("whoami-v2", hf.whoami_v2, name="hf-whoami"),
+    path("agent-harnesses", hf.agent_harnesses, name="hf-agent-harnesses"),
+]

@@ -1,0 +1,227 @@
+"""HTML pages of the hub app: accounts, settings, organizations and profiles."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.errors import HubError, NotFound
+from hub.choices import NamespaceKind
+from hub.forms import (
+    MemberAddForm,
+    MemberRoleForm,
+    OrganizationCreateForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SignupForm,
+    TokenCreateForm,
+)
+from hub.permissions import OrgAction, role_allows
+from hub.selectors import (
+    membership_role,
+    namespace_get,
+    organization_get_by_name,
+    organization_members_list,
+    token_list,
+    user_memberships_list,
+)
+from hub.services.accounts import user_change_password, user_create, user_update_profile
+from hub.services.organizations import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    organization_create,
+    organization_leave,
+)
+from hub.services.tokens import token_create, token_revoke
+
+
+def form_errors_from(form, error: HubError, *, aliases: dict[str, str] | None = None) -> None:
+    """Attach a service error to the form fields it names (or to the whole form).
+
+    ``aliases`` maps a service's field name to the form's (the namespace service says ``name``
+    where the sign-up form says ``username``).
+    """
+    if error.fields:
+        for field, field_messages in error.fields.items():
+            field = (aliases or {}).get(field, field)
+            target = field if field in form.fields else None
+            for message in field_messages:
+                form.add_error(target, message)
+    else:
+        form.add_error(None, error.message)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(**form.cleaned_data)
+        except HubError as error:
+            form_errors_from(form, error, aliases={"name": "username"})
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}!")
+            return redirect("/")
+    return render(request, "hub/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {"fullname": user.fullname, "email": user.email, "homepage": user.homepage, "bio": user.bio}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update_profile(user=user, **form.cleaned_data)
+        except HubError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("settings-profile")
+    return render(request, "hub/settings_profile.html", {"form": form, "section": "profile"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_change_password(user=request.user, **form.cleaned_data)
+        except HubError as error:
+            form_errors_from(form, error)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Password changed.")
+            return redirect("settings-password")
+    return render(
+        request, "hub/settings_password.html", {"form": form, "section": "password"}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, new_secret = token_create(user=request.user, **form.cleaned_data)
+        except HubError as error:
+            form_errors_from(form, error)
+        else:
+            form = TokenCreateForm()
+    context = {"form": form, "tokens": token_list(user=request.user), "new_secret": new_secret, "section": "tokens"}
+    return render(request, "hub/settings_tokens.html", context)
+
+
+@login_required
+@require_POST
+def settings_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = token_revoke(user=request.user, token_id=token_id)
+    except NotFound:
+        raise Http404("No such token") from None
+    messages.success(request, f"Token '{token.name}' revoked.")
+    return redirect("settings-tokens")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = organization_create(creator=request.user, **form.cleaned_data)
+        except HubError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, f"Organization {organization.name} created.")
+            return redirect("profile", name=organization.name)
+    return render(request, "hub/organization_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_members(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        organization = organization_get_by_name(name=name)
+    except NotFound:
+        raise Http404(name) from None
+    role = membership_role(user=request.user, organization=organization)
+    if role is None:
+        raise Http404(name)
+    add_form = MemberAddForm(request.POST if request.POST.get("action") == "add" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add" and add_form.is_valid():
+                membership_add(actor=request.user, organization=organization, **add_form.cleaned_data)
+                messages.success(request, f"{add_form.cleaned_data['username']} added.")
+                return redirect("organization-members", name=organization.name)
+            if action == "role":
+                role_form = MemberRoleForm(request.POST)
+                if role_form.is_valid():
+                    membership_change_role(
+                        actor=request.user,
+                        organization=organization,
+                        username=request.POST.get("username", ""),
+                        role=role_form.cleaned_data["role"],
+                    )
+                    messages.success(request, "Role changed.")
+                    return redirect("organization-members", name=organization.name)
+            if action == "remove":
+                membership_remove(
+                    actor=request.user, organization=organization, username=request.POST.get("username", "")
+                )
+                messages.success(request, "Member removed.")
+                return redirect("organization-members", name=organization.name)
+            if action == "leave":
+                organization_leave(user=request.user, organization=organization)
+                messages.success(request, f"You left {organization.name}.")
+                return redirect("profile", name=request.user.username)
+        except HubError as error:
+            messages.error(request, error.message)
+            return redirect("organization-members", name=organization.name)
+    context = {
+        "organization": organization,
+        "memberships": organization_members_list(organization=organization),
+        "can_manage": role_allows(role, OrgAction.MANAGE_MEMBERS),
+        "my_role": role,
+        "add_form": add_form,
+        "role_choices": MemberRoleForm.base_fields["role"].choices,
+    }
+    return render(request, "hub/organization_members.html", context)
+
+
+def profile(request: HttpRequest, name: str) -> HttpResponse:
+    """The page of a user or an organization."""
+    try:
+        namespace = namespace_get(name=name)
+    except NotFound:
+        raise Http404(name) from None
+    if namespace.name != name:
+        return redirect("profile", name=namespace.name)
+    if namespace.kind == NamespaceKind.USER:
+        person = namespace.user
+        context = {
+            "namespace": namespace,
+            "person": person,
+            "memberships": user_memberships_list(user=person),
+        }
+        return render(request, "hub/profile_user.html", context)
+    organization = namespace.organization
+    context = {
+        "namespace": namespace,
+        "organization": organization,
+        "memberships": organization_members_list(organization=organization),
+        "my_role": membership_role(user=request.user, organization=organization),
+    }
+    return render(request, "hub/profile_org.html", context)

@@ -1,0 +1,37 @@
+"""Suite-wide set-up: the huggingface_hub client never phones home and caches under a temp dir."""
+
+import os
+import tempfile
+
+# huggingface_hub reads these at import time (HF_PROTOCOL.md §1), so they are set before any test
+# module imports it.
+_hf_home = tempfile.mkdtemp(prefix="hub-tests-hf-home-")
+os.environ.setdefault("HF_HOME", _hf_home)
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_ENDPOINT", None)
+os.environ.pop("HUGGINGFACE_CO_STAGING", None)
+
+import pytest  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache; every test starts with a clean budget."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Threads of live servers must not keep connections open past their request, or the test
+    database cannot be dropped at the end of the session."""
+    from django.conf import settings
+    from django.db import connections
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    connections["default"].settings_dict["CONN_MAX_AGE"] = 0

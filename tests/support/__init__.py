@@ -1,0 +1,1 @@
+"""Shared test helpers: factories, live-server clients, subprocess workers."""
