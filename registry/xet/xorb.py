@@ -185,6 +185,7 @@ def parse_xorb(
     ``expected_hash`` is the raw hash from the upload URL (``None`` only to index an object whose
     hash is unknown). When ``copy_to`` is given, every record byte read is written to it, so the
     caller can store the object in the same pass; footer bytes are not copied and are not read.
+    On any error ``copy_to`` holds a partial copy, which the caller must discard.
 
     Raises :class:`XetFormatError` (malformed, truncated, empty), :class:`XetSizeLimitError`
     (body, chunk count or chunk size over the limits) or :class:`XetHashMismatch` (the chunks

@@ -153,15 +153,17 @@ def test_reconstruction_from_captured_xorbs_is_byte_identical(client_corpus, nam
 
 def test_spliced_file_reuses_the_earlier_xorb_without_reuploading_it(client_corpus):
     corpus = client_corpus
-    first_xorbs = {t.xorb_hash for t in _shard_file(corpus, "random_9mb").terms}
-    spliced_terms = _shard_file(corpus, "spliced").terms
-    spliced_xorbs = {t.xorb_hash for t in spliced_terms}
-    assert len(spliced_terms) >= 3
-    assert first_xorbs & spliced_xorbs
-    assert spliced_xorbs - first_xorbs
-    posted = corpus.cas.paths("POST")
-    for xorb in first_xorbs:
-        assert posted.count(f"/v1/xorbs/default/{hash_to_hex(xorb)}") == 1
+    (first,) = _shard_file(corpus, "random_9mb").terms
+    spliced = _shard_file(corpus, "spliced").terms
+    # Reused prefix, new middle, reused tail, then the new chunk where the tail's last chunk ends
+    # differently (the spliced file stops inside the original's chunk).
+    assert [t.xorb_hash for t in spliced] == [first.xorb_hash, spliced[1].xorb_hash] * 2
+    assert spliced[1].xorb_hash != first.xorb_hash
+    assert spliced[0].chunk_start == first.chunk_start
+    assert first.chunk_start < spliced[2].chunk_start < spliced[2].chunk_end < first.chunk_end
+    assert (spliced[1].chunk_start, spliced[3].chunk_start) == (0, spliced[1].chunk_end)
+    assert sum(t.unpacked_bytes for t in spliced) == len(corpus.items["spliced"].payload)
+    assert corpus.cas.paths("POST").count(f"/v1/xorbs/default/{first.xorb_hash_hex}") == 1
 
 
 @pytest.mark.parametrize("name", [n for n in CORPUS if n != "empty"])
