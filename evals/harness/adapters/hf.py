@@ -1,0 +1,138 @@
+"""Adapter for causal LMs saved in the ``transformers`` format (config + safetensors + tokenizer).
+
+Loading is local and safe: no network, no remote code, safetensors weights only (never a pickle).
+Tokenization follows lm-evaluation-harness's ``hf`` back-end: the tokenizer's own default for
+special tokens, except that a text already starting with the BOS string gets none added.
+"""
+
+import inspect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evals.harness.adapters.base import LanguageModel
+from evals.harness.errors import ModelLoadError
+
+DEFAULT_MAX_LENGTH = 2048
+# transformers' "no limit" value for tokenizer.model_max_length.
+_TOKENIZER_UNLIMITED = int(1e30)
+_LENGTH_ATTRS = ("n_positions", "max_position_embeddings", "n_ctx")
+
+
+class TransformersAdapter(LanguageModel):
+    """A ``transformers`` ``AutoModelForCausalLM`` and its ``AutoTokenizer`` from one directory."""
+
+    adapter_name = "transformers"
+
+    def __init__(self, model_dir: str | Path, *, device: str = "cpu", dtype: torch.dtype = torch.float32) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        model_dir = Path(model_dir)
+        check_model_dir(model_dir)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                model_dir, dtype=dtype, local_files_only=True, trust_remote_code=False, use_safetensors=True
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"cannot load a transformers causal LM from {model_dir}: {exc}") from exc
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.model.to(self.device).eval()
+        self._keeps_logits = "logits_to_keep" in inspect.signature(self.model.forward).parameters
+        self._max_length = _resolve_max_length(self.model.config, self.tokenizer)
+        self._init_special_tokens()
+
+    @property
+    def max_length(self) -> int:
+        return self._max_length
+
+    def encode(self, texts: Sequence[str], *, add_special_tokens: bool | None = None) -> list[list[int]]:
+        if not texts:
+            return []
+        if add_special_tokens is not None:
+            return self._encode_batch(texts, add_special_tokens)
+        # A text that already starts with the BOS string must not get a second one.
+        prefixed = [self.starts_with_bos(text) for text in texts]
+        out: list[list[int]] = [[] for _ in texts]
+        for flag in (True, False):
+            indices = [i for i, is_prefixed in enumerate(prefixed) if is_prefixed == flag]
+            if indices:
+                encoded = self._encode_batch([texts[i] for i in indices], False if flag else None)
+                for i, ids in zip(indices, encoded, strict=True):
+                    out[i] = ids
+        return out
+
+    def _encode_batch(self, texts: Sequence[str], add_special_tokens: bool | None) -> list[list[int]]:
+        kwargs = {} if add_special_tokens is None else {"add_special_tokens": add_special_tokens}
+        return [list(ids) for ids in self.tokenizer(list(texts), **kwargs)["input_ids"]]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+    def forward_logits(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, start: int, end: int
+    ) -> torch.Tensor:
+        kwargs: dict[str, Any] = {}
+        if self._keeps_logits:
+            kwargs["logits_to_keep"] = torch.arange(start, end, device=self.device)
+        with torch.inference_mode():
+            logits = self.model(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                use_cache=False,
+                **kwargs,
+            ).logits
+        return logits if self._keeps_logits else logits[:, start:end]
+
+    def generate_tokens(
+        self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
+    ) -> list[list[int]]:
+        from transformers import GenerationConfig
+
+        input_ids = torch.full((len(prompts), length), self._pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(prompts), length), dtype=torch.long)
+        for row, prompt in enumerate(prompts):
+            input_ids[row, length - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+            attention_mask[row, length - len(prompt) :] = 1
+        config = GenerationConfig(
+            do_sample=False,
+            num_beams=1,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=self._pad,
+            eos_token_id=self._eos,
+            stop_strings=list(stop) or None,
+        )
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                generation_config=config,
+                tokenizer=self.tokenizer,
+            )
+        return [row[length:].tolist() for row in output.cpu()]
+
+
+def check_model_dir(model_dir: Path) -> None:
+    """Refuse directories without a config or without safetensors weights, before loading."""
+    if not model_dir.is_dir():
+        raise ModelLoadError(f"model directory {model_dir} does not exist")
+    if not (model_dir / "config.json").is_file():
+        raise ModelLoadError(f"{model_dir} has no config.json")
+    if not any(model_dir.glob("*.safetensors")):
+        raise ModelLoadError(f"{model_dir} has no .safetensors weights (pickled checkpoints are not loaded)")
+
+
+def _resolve_max_length(config: Any, tokenizer: Any) -> int:
+    """Context length: the config's position limit, else the tokenizer's, else 2048."""
+    source = getattr(config, "text_config", None) or config
+    for attr in _LENGTH_ATTRS:
+        value = getattr(source, attr, None)
+        if value is not None:
+            return int(value)
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit is not None and limit < _TOKENIZER_UNLIMITED:
+        return int(limit)
+    return DEFAULT_MAX_LENGTH
