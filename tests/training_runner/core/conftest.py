@@ -65,8 +65,7 @@ def greek_corpus(tmp_path: Path) -> Path:
     return folder
 
 
-def tiny_clm_config(data_path: Path, **train) -> dict:
-    """A pretrain_clm config dict small enough for a CPU test."""
+def _tiny_clm_config(data_path: Path, **train) -> dict:
     return {
         "recipe": "pretrain_clm",
         "seed": 3,
@@ -76,3 +75,9 @@ def tiny_clm_config(data_path: Path, **train) -> dict:
         "optim": {"lr": 3e-3, "warmup_steps": 3},
         "train": {"max_steps": 12, "batch_size": 4, "eval_interval": 0, "eval_batches": 2, "log_interval": 0, **train},
     }
+
+
+@pytest.fixture
+def clm_config():
+    """Factory: a pretrain_clm config dict small enough for a CPU test (``**train`` overrides ``train``)."""
+    return _tiny_clm_config

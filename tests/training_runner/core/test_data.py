@@ -67,7 +67,7 @@ def test_jsonl_errors_name_file_and_line(tmp_path: Path) -> None:
 
 
 def test_missing_directory_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="data.path: .* is not a directory"):
+    with pytest.raises(ConfigError, match=r"data\.path: .* is not a directory"):
         data_files(tmp_path / "nope", "train")
 
 

@@ -1,0 +1,130 @@
+"""The output directory of a run: ready to commit to a model repository on the hub.
+
+``config.json``, ``model.safetensors``, ``generation_config.json`` (decoders), ``tokenizer.json``
+(+ its config files), and ``README.md``: a model card whose YAML front matter holds
+``base_model``, ``datasets``, ``license``, ``pipeline_tag``, ``hyperparameters`` and the final
+``metrics``, followed by a short human-readable description.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import TrainConfig
+from .decoder import Decoder
+from .model import Model, save_pretrained, write_generation_config
+from .tokenizer import CHAT_TOKENS, Tokenizer
+
+PIPELINE_TAGS = {"base": "feature-extraction", "mlm": "fill-mask", "classification": "text-classification"}
+
+
+def pipeline_tag(model: Model) -> str:
+    return "text-generation" if isinstance(model, Decoder) else PIPELINE_TAGS[model.config.head]
+
+
+def hyperparameters(cfg: TrainConfig) -> dict[str, Any]:
+    hp = {
+        "recipe": cfg.recipe,
+        "seed": cfg.seed,
+        "max_steps": cfg.train.max_steps,
+        "batch_size": cfg.train.batch_size,
+        "grad_accum_steps": cfg.train.grad_accum_steps,
+        "seq_len": cfg.data.seq_len,
+        "learning_rate": cfg.optim.lr,
+        "min_lr_ratio": cfg.optim.min_lr_ratio,
+        "warmup_steps": cfg.optim.warmup_steps,
+        "weight_decay": cfg.optim.weight_decay,
+        "betas": [cfg.optim.beta1, cfg.optim.beta2],
+        "grad_clip": cfg.optim.grad_clip,
+        "precision": cfg.train.precision,
+        "optimizer": "AdamW",
+        "lr_schedule": "linear warmup + cosine",
+    }
+    if cfg.recipe == "pretrain_mlm":
+        hp["mask_prob"] = cfg.mlm.mask_prob
+    if cfg.recipe == "lora":
+        hp.update(lora_rank=cfg.lora.rank, lora_alpha=cfg.lora.alpha, lora_target_modules=list(cfg.lora.target_modules))
+    return hp
+
+
+def card_metadata(cfg: TrainConfig, model: Model, metrics: dict[str, float]) -> dict[str, Any]:
+    base = cfg.card.base_model or (cfg.model.path if cfg.model.source == "pretrained" else None)
+    meta: dict[str, Any] = {
+        "license": cfg.card.license,
+        "language": list(cfg.card.language),
+        "library_name": "transformers",
+        "pipeline_tag": pipeline_tag(model),
+        "tags": ["llm-hub", cfg.recipe, *cfg.card.tags],
+        "datasets": list(cfg.card.datasets),
+    }
+    if base:
+        meta["base_model"] = base
+    meta["hyperparameters"] = hyperparameters(cfg)
+    meta["metrics"] = {k: round(float(v), 6) for k, v in metrics.items()}
+    return meta
+
+
+def write_model_card(path: Path, cfg: TrainConfig, model: Model, metrics: dict[str, float], *, name: str) -> None:
+    meta = card_metadata(cfg, model, metrics)
+    mc = model.config
+    arch = mc.arch if isinstance(model, Decoder) else f"bert ({mc.head} head)"
+    size = f"{model.num_params() / 1e6:.2f}M parameters, {mc.num_layers} layers, hidden size {mc.hidden_size}"
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in meta["metrics"].items())
+    loader = "AutoModelForCausalLM" if isinstance(model, Decoder) else "AutoModel"
+    body = f"""# {name}
+
+Trained with the hub's training core, recipe `{cfg.recipe}`.
+
+- Architecture: {arch}; {size}.
+- Datasets: {", ".join(meta["datasets"]) or "not declared"}.
+- Base model: {meta.get("base_model", "none (trained from scratch)")}.
+
+## Final metrics
+
+| metric | value |
+|---|---|
+{rows}
+
+## Use
+
+```python
+from transformers import {loader}, AutoTokenizer
+
+model = {loader}.from_pretrained("PATH")
+tokenizer = AutoTokenizer.from_pretrained("PATH")
+```
+"""
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    (path / "README.md").write_text(f"---\n{front}---\n\n{body}")
+
+
+def stop_token_ids(tokenizer: Tokenizer) -> list[int]:
+    """Ids that end a reply: eos, plus the ChatML end-of-turn marker when the vocabulary has it."""
+    ids = [tokenizer.eos_token_id, tokenizer.token_to_id(CHAT_TOKENS[1])]
+    return [i for i in dict.fromkeys(ids) if i is not None]
+
+
+def export_model(
+    path: Path, *, model: Model, tokenizer: Tokenizer, cfg: TrainConfig, metrics: dict[str, float]
+) -> Path:
+    """Write the full output directory (weights, configs, tokenizer, model card) into ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    save_pretrained(model, path)
+    if isinstance(model, Decoder):
+        g = cfg.generation
+        write_generation_config(
+            model.config,
+            path,
+            do_sample=g.temperature > 0,
+            temperature=g.temperature,
+            top_k=g.top_k,
+            top_p=g.top_p,
+            max_new_tokens=g.max_new_tokens,
+            eos_token_id=stop_token_ids(tokenizer),
+        )
+    tokenizer.save(path)
+    write_model_card(path, cfg, model, metrics, name=cfg.card.model_name or path.resolve().name)
+    return path

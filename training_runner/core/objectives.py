@@ -1,0 +1,272 @@
+"""What a recipe trains on and how it is scored.
+
+An ``Objective`` pairs a training set and a validation set (anything with ``len`` and
+``batch(indices, generator)`` returning tensors with a ``labels`` entry, ``-100`` = not scored)
+with a loss function returning summed statistics. Recipes compose one; the ``Trainer`` drives it.
+
+Datasets here:
+- ``CausalWindows``: packed next-token windows (pretraining, LoRA on plain text);
+- ``MaskedWindows``: packed windows with BERT masking (15 % of tokens; 80 % mask, 10 % random, 10 % kept);
+- ``ChatExamples``: conversations with the loss only on assistant tokens (SFT);
+- ``LabeledTexts``: texts with one class label each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+
+from .config import MLMSection
+from .data import PackedWindows, ShuffledBatches, eval_batches, pad_sequences
+from .distributed import DistInfo
+from .tokenizer import Tokenizer
+
+IGNORE = -100
+
+
+@dataclass
+class LossParts:
+    loss_sum: torch.Tensor  # summed cross-entropy (float32) over the scored targets
+    count: torch.Tensor  # number of scored targets
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)  # summed side statistics ("bytes", "correct")
+
+
+class Dataset(Protocol):
+    def __len__(self) -> int: ...
+
+    def batch(self, indices: list[int], generator: torch.Generator | None) -> dict[str, torch.Tensor]: ...
+
+
+LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], LossParts]
+
+
+class Objective:
+    """A training set read in deterministic shuffled batches, a validation set, and a loss."""
+
+    def __init__(
+        self,
+        train: Dataset,
+        validation: Dataset,
+        loss: LossFn,
+        *,
+        batch_size: int,
+        seed: int,
+        dist: DistInfo,
+        max_eval_batches: int,
+        uses_generator: bool = False,
+    ) -> None:
+        self.train, self.validation, self.loss = train, validation, loss
+        self.batch_size, self.dist, self.max_eval_batches = batch_size, dist, max_eval_batches
+        self.sampler = ShuffledBatches(len(train), batch_size, seed=seed, rank=dist.rank, world_size=dist.world_size)
+        # Per-rank stream for random choices made while batching (MLM masking); checkpointed.
+        self.generator = torch.Generator().manual_seed(seed + 7919 * (dist.rank + 1)) if uses_generator else None
+
+    def train_batch(self) -> dict[str, torch.Tensor]:
+        return self.train.batch(self.sampler.next(), self.generator)
+
+    def eval_batches(self) -> Iterator[dict[str, torch.Tensor]]:
+        for indices in eval_batches(
+            len(self.validation),
+            self.batch_size,
+            max_batches=self.max_eval_batches,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+        ):
+            yield self.validation.batch(indices, None)
+
+    def state_dict(self) -> dict[str, int]:
+        return self.sampler.state_dict()
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.sampler.load_state_dict(state)
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def summed_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Σ −log p(label) in float32 over entries whose label is not -100."""
+    return F.cross_entropy(logits.flatten(0, -2).float(), labels.flatten(), ignore_index=IGNORE, reduction="sum")
+
+
+def causal_lm_loss(token_bytes: torch.Tensor | None) -> LossFn:
+    """Next-token loss; with ``token_bytes`` (V,) it also sums the UTF-8 bytes of the targets (for bpb)."""
+
+    def loss(model, batch):
+        logits = model(batch["input_ids"], batch.get("attention_mask"))  # (B, T, V)
+        labels = batch["labels"]  # (B, T), already shifted: labels[t] follows input_ids[t]
+        scored = labels != IGNORE
+        extras = {}
+        if token_bytes is not None:
+            table = token_bytes.to(labels.device)
+            extras["bytes"] = table[labels.clamp(min=0)][scored].sum()
+        return LossParts(summed_cross_entropy(logits, labels), scored.sum(), extras)
+
+    return loss
+
+
+def masked_lm_loss(model, batch) -> LossParts:
+    logits = model(batch["input_ids"], batch.get("attention_mask"))  # (B, T, V)
+    labels = batch["labels"]
+    return LossParts(summed_cross_entropy(logits, labels), (labels != IGNORE).sum())
+
+
+def classification_loss(model, batch) -> LossParts:
+    logits = model(batch["input_ids"], batch["attention_mask"])  # (B, num_labels)
+    labels = batch["labels"]  # (B,)
+    correct = (logits.argmax(-1) == labels).sum()
+    return LossParts(summed_cross_entropy(logits, labels), labels.new_tensor(labels.numel()), {"correct": correct})
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+class CausalWindows:
+    """Packed windows of T + 1 tokens: inputs are the first T, labels the last T."""
+
+    def __init__(self, windows: PackedWindows) -> None:
+        self.windows = windows
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def batch(self, indices, generator=None):
+        w = self.windows.batch(indices)  # (B, T + 1)
+        return {"input_ids": w[:, :-1], "labels": w[:, 1:]}
+
+
+def mask_tokens(
+    ids: torch.Tensor,
+    *,
+    mask_id: int,
+    vocab_size: int,
+    special_ids: torch.Tensor,
+    cfg: MLMSection,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking of ``ids`` (B, T): (inputs, labels), labels -100 except at the chosen positions.
+
+    Each non-special token is chosen with ``mask_prob``; a chosen token becomes the mask token with
+    ``mask_token_prob``, a uniformly random token with ``random_token_prob``, and stays otherwise.
+    """
+    chosen = (torch.rand(ids.shape, generator=generator) < cfg.mask_prob) & ~torch.isin(ids, special_ids)
+    labels = torch.where(chosen, ids, IGNORE)
+    action = torch.rand(ids.shape, generator=generator)
+    random_ids = torch.randint(vocab_size, ids.shape, generator=generator)
+    to_mask = chosen & (action < cfg.mask_token_prob)
+    to_random = chosen & (action >= cfg.mask_token_prob) & (action < cfg.mask_token_prob + cfg.random_token_prob)
+    inputs = torch.where(to_mask, mask_id, ids)
+    inputs = torch.where(to_random, random_ids, inputs)
+    return inputs, labels
+
+
+class MaskedWindows:
+    """Packed windows of T − 1 tokens behind a [CLS] token, masked anew each time they are read.
+
+    Validation batches (no generator) use a mask seeded by the item index: the same every time.
+    """
+
+    def __init__(self, windows: PackedWindows, tokenizer: Tokenizer, cfg: MLMSection) -> None:
+        if tokenizer.mask_token_id is None or tokenizer.cls_token_id is None:
+            raise ValueError("masked-LM training needs a tokenizer with mask and cls tokens")
+        self.windows, self.cfg, self.tokenizer = windows, cfg, tokenizer
+        self.special_ids = torch.tensor(sorted(tokenizer.special_ids), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def _mask(self, ids: torch.Tensor, generator: torch.Generator):
+        return mask_tokens(
+            ids,
+            mask_id=self.tokenizer.mask_token_id,
+            vocab_size=self.tokenizer.vocab_size,
+            special_ids=self.special_ids,
+            cfg=self.cfg,
+            generator=generator,
+        )
+
+    def batch(self, indices, generator=None):
+        w = self.windows.batch(indices)  # (B, T - 1)
+        ids = torch.cat([torch.full((len(indices), 1), self.tokenizer.cls_token_id), w], dim=1)  # (B, T)
+        if generator is not None:
+            inputs, labels = self._mask(ids, generator)
+        else:
+            rows = [
+                self._mask(row[None], torch.Generator().manual_seed(i)) for row, i in zip(ids, indices, strict=True)
+            ]
+            inputs, labels = torch.cat([r[0] for r in rows]), torch.cat([r[1] for r in rows])
+        return {"input_ids": inputs, "labels": labels}
+
+
+def chat_segments(messages: list[dict[str, str]], tokenizer: Tokenizer) -> list[tuple[str, bool]]:
+    """The rendered conversation cut into (text, trained) pieces: assistant replies are trained.
+
+    Uses prefix renders of the chat template, so whatever the template adds around a reply (the
+    ``<|im_start|>assistant`` header, the end marker) falls on the right side.
+    """
+    pieces, done = [], ""
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        prompt = tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True)
+        full = tokenizer.apply_chat_template(messages[: i + 1])
+        if not (prompt.startswith(done) and full.startswith(prompt)):
+            raise ValueError("the chat template does not render conversations as growing prefixes")
+        pieces += [(prompt[len(done) :], False), (full[len(prompt) :], True)]
+        done = full
+    rest = tokenizer.apply_chat_template(messages)[len(done) :]
+    if rest:
+        pieces.append((rest, False))
+    return [(text, trained) for text, trained in pieces if text]
+
+
+def chat_example(messages: list[dict[str, str]], tokenizer: Tokenizer, max_len: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels (-100 on prompt tokens) of one conversation, cut to ``max_len`` + 1 tokens."""
+    ids, labels = [], []
+    for text, trained in chat_segments(messages, tokenizer):
+        piece = tokenizer.encode(text)
+        ids += piece
+        labels += piece if trained else [IGNORE] * len(piece)
+    return ids[: max_len + 1], labels[: max_len + 1]
+
+
+class ChatExamples:
+    """Tokenized conversations, right-padded per batch; inputs and labels shifted by one."""
+
+    def __init__(self, examples: list[tuple[list[int], list[int]]], pad_id: int) -> None:
+        self.examples = [(ids, labels) for ids, labels in examples if any(x != IGNORE for x in labels[1:])]
+        self.pad_id = pad_id
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def batch(self, indices, generator=None):
+        chosen = [self.examples[i] for i in indices]
+        inputs = [ids[:-1] for ids, _ in chosen]
+        return {
+            "input_ids": pad_sequences(inputs, self.pad_id),
+            "attention_mask": pad_sequences([[1] * len(x) for x in inputs], 0),
+            "labels": pad_sequences([labels[1:] for _, labels in chosen], self.pad_id, fill=IGNORE),
+        }
+
+
+class LabeledTexts:
+    """Token ids (with [CLS] … [SEP]) and one label per text, right-padded per batch."""
+
+    def __init__(self, examples: list[tuple[list[int], int]], pad_id: int) -> None:
+        self.examples, self.pad_id = examples, pad_id
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def batch(self, indices, generator=None):
+        chosen = [self.examples[i] for i in indices]
+        return {
+            "input_ids": pad_sequences([ids for ids, _ in chosen], self.pad_id),
+            "attention_mask": pad_sequences([[1] * len(ids) for ids, _ in chosen], 0),
+            "labels": torch.tensor([label for _, label in chosen], dtype=torch.long),
+        }
