@@ -100,10 +100,17 @@ def apply_lora(model: nn.Module, *, target_modules: list[str], rank: int, alpha:
     if isinstance(model, Decoder) and model.config.tie_word_embeddings and "lm_head" in chosen:
         raise ConfigError("lora.target_modules", "'lm_head' is tied to the embeddings here and cannot take an adapter")
     for name in chosen:
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name)
-        setattr(parent, child, LoRALinear(getattr(parent, child), rank=rank, alpha=alpha, dropout=dropout))
+        _wrap(model, name, rank=rank, alpha=alpha, dropout=dropout)
     return chosen
+
+
+def _wrap(model: nn.Module, name: str, *, rank: int, alpha: float, dropout: float) -> LoRALinear:
+    parent_name, _, child = name.rpartition(".")
+    parent = model.get_submodule(parent_name)
+    layer = LoRALinear(getattr(parent, child), rank=rank, alpha=alpha, dropout=dropout)
+    layer.train(parent.training)  # a new module starts in training mode; follow the model's mode
+    setattr(parent, child, layer)
+    return layer
 
 
 def merge_lora(model: nn.Module) -> None:
@@ -184,12 +191,7 @@ def load_adapter(model: nn.Module, path: str | Path) -> list[str]:
     for param in model.parameters():
         param.requires_grad_(False)
     for name in targets:
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name)
-        layer = LoRALinear(
-            getattr(parent, child), rank=config["r"], alpha=config["lora_alpha"], dropout=config["lora_dropout"]
-        )
-        setattr(parent, child, layer)
+        _wrap(model, name, rank=config["r"], alpha=config["lora_alpha"], dropout=config["lora_dropout"])
     tensors = load_file(path / "adapter_model.safetensors")
     with torch.no_grad():
         for name in targets:
