@@ -202,6 +202,12 @@ def _read_space(metadata: dict, issues: Issues) -> dict[str, Any]:
 
 
 def _read_tutorial(metadata: dict, issues: Issues) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "authors": checks.read_texts(metadata, "authors", issues),
+        "difficulty": checks.read_choice(
+            metadata, "difficulty", issues, choices=vocab.TUTORIAL_DIFFICULTIES, what="the tutorial's level"
+        ),
+    }
     reading_time = metadata.get("reading_time")
     if reading_time is not None and (
         isinstance(reading_time, bool) or not isinstance(reading_time, int) or reading_time <= 0
@@ -211,15 +217,10 @@ def _read_tutorial(metadata: dict, issues: Issues) -> dict[str, Any]:
             f"must be a positive whole number of minutes, such as 15; found {describe(reading_time)}",
         )
         reading_time = None
-    return {
-        "authors": checks.read_texts(metadata, "authors", issues),
-        "difficulty": checks.read_choice(
-            metadata, "difficulty", issues, choices=vocab.TUTORIAL_DIFFICULTIES, what="the tutorial's level"
-        ),
-        "reading_time": reading_time,
-        "models": checks.read_repo_ids(metadata, "models", issues, kind="model"),
-        "datasets": checks.read_repo_ids(metadata, "datasets", issues, kind="dataset"),
-    }
+    fields["reading_time"] = reading_time
+    fields["models"] = checks.read_repo_ids(metadata, "models", issues, kind="model")
+    fields["datasets"] = checks.read_repo_ids(metadata, "datasets", issues, kind="dataset")
+    return fields
 
 
 _READERS = {"model": _read_model, "dataset": _read_dataset, "space": _read_space, "tutorial": _read_tutorial}
