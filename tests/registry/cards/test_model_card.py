@@ -8,6 +8,7 @@ import pytest
 
 from registry.cards import Card, CardIssue, EvalResult, card_parse
 from registry.cards.vocab import LICENSE_IDS, PIPELINE_TAGS
+from tests.registry.cards.card_texts import FULL_MODEL_CARD
 
 NO_METADATA = CardIssue(
     "yaml",
@@ -15,52 +16,6 @@ NO_METADATA = CardIssue(
     " then a --- line) at the top of README.md",
 )
 QUOTE_BOOLEANS = "(YAML reads unquoted yes, no, on, off, true and false as booleans: put the text in quotes)"
-
-FULL_MODEL_CARD = """---
-language:
-- en
-- fr
-- pt-BR
-license: apache-2.0
-library_name: transformers
-pipeline_tag: text-generation
-tags:
-- llm
-- chat
-datasets:
-- HuggingFaceH4/ultrachat_200k
-- imdb
-base_model: mistralai/Mistral-7B-v0.1
-base_model_relation: finetune
-metrics:
-- accuracy
-widget:
-- text: Hello
-model-index:
-- name: tiny-chat
-  results:
-  - task:
-      type: text-generation
-      name: Text Generation
-    dataset:
-      name: AI2 Reasoning Challenge (25-Shot)
-      type: ai2_arc
-      config: ARC-Challenge
-      split: test
-      args:
-        num_few_shot: 25
-    metrics:
-    - type: acc_norm
-      value: 64.59
-      name: normalized accuracy
-    source:
-      url: https://example.org/leaderboard
-      name: Open LLM Leaderboard
----
-# Tiny chat
-
-A small chat model.
-"""
 
 
 def model(front_matter: str) -> Card:

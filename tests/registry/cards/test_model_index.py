@@ -9,29 +9,7 @@ import textwrap
 import pytest
 
 from registry.cards import CardIssue, EvalResult, card_parse
-
-TWO_MODELS = """
-model-index:
-- name: base
-  results:
-  - task: {type: text-generation}
-    dataset: {type: ai2_arc, name: ARC, config: ARC-Challenge, split: test, revision: 5503434}
-    metrics:
-    - {type: acc, value: 0.61, verified: false}
-    - {type: acc_norm, value: "64.5 ± 1.2", name: Normalized accuracy, config: strict, args: {shots: 25}}
-  - task: {type: fill-mask, name: Fill-Mask}
-    dataset: {type: org/cloze, name: Cloze, args: {language: en}}
-    metrics:
-    - {type: accuracy, value: 90, verifyToken: abc.def}
-    source: {url: "https://example.org/board"}
-- name: chat
-  results:
-  - task: {type: text-generation}
-    dataset: {type: gsm8k, name: GSM8K}
-    metrics:
-    - {type: exact_match, value: 0.42}
-    source: {url: "https://example.org/board", name: Board}
-"""
+from tests.registry.cards.card_texts import TWO_MODELS_CARD
 
 
 def model_index_card(yaml_text: str):
@@ -51,7 +29,7 @@ def one_result(**overrides) -> str:
 
 
 def test_results_of_every_model_are_flattened_in_document_order():
-    card = model_index_card(TWO_MODELS)
+    card = card_parse(TWO_MODELS_CARD, repo_type="model")
     assert (card.errors, card.warnings) == ([], [])
     assert card.model_index == card.metadata["model-index"]
     arc = {  # what both metrics of the first result share

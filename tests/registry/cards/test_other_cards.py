@@ -8,67 +8,7 @@ import pytest
 
 from registry.cards import CardIssue, card_parse
 from registry.cards.vocab import LICENSE_IDS, PIPELINE_TAGS, SIZE_CATEGORIES
-
-DATASET_CARD = """---
-license: [cc-by-4.0, mit]
-language: [en, fr]
-pretty_name: Tiny Stories
-task_categories: [text-generation, question-answering]
-task_ids: [language-modeling]
-size_categories: 10K<n<100K
-tags: [synthetic]
-configs:
-- config_name: default
-  default: true
-  data_files:
-  - split: train
-    path: data/train-*.parquet
-  - split: test
-    path: [data/test-0.parquet, data/test-1.parquet]
-- config_name: raw
-  data_files: raw/*.jsonl
-- config_name: extra
-  data_dir: extra
-dataset_info:
-  features:
-  - name: text
-    dtype: string
-  splits:
-  - name: train
-    num_examples: 1000
----
-# Tiny Stories
-"""
-
-SPACE_CARD = """---
-title: Chat demo
-emoji: 💬
-colorFrom: blue
-colorTo: indigo
-sdk: gradio
-sdk_version: 4.44.0
-app_file: app.py
-short_description: Talk to a tiny model
-license: mit
-models: [org/tiny-chat]
-datasets: [imdb]
-tags: [demo]
----
-"""
-
-TUTORIAL_CARD = """---
-title: Fine-tune a tiny model
-authors: [Ada, Grace Hopper]
-difficulty: beginner
-reading_time: 15
-license: cc-by-4.0
-language: en
-tags: [fine-tuning, lora]
-models: [org/tiny-chat]
-datasets: [imdb]
----
-## Steps
-"""
+from tests.registry.cards.card_texts import DATASET_CARD, SPACE_CARD, TUTORIAL_CARD
 
 
 def card(repo_type: str, front_matter: str):
