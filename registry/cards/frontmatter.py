@@ -30,6 +30,7 @@ MAX_YAML_NODES = 100_000
 _YAML_FIELD = "yaml"
 _LEADING_SPACE = re.compile(r"\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _OPENING_FENCE = re.compile(r"---(?:\r\n|\r|\n)")
 # The closing fence, searched from the line break that ends the opening one.
 _CLOSING_FENCE = re.compile(r"(?:\r\n|\r|\n)---[ \t]*(?:\r\n|\r|\n|\Z)")
@@ -57,6 +58,16 @@ def front_matter_read(text: str) -> FrontMatter:
     """Split ``text`` and parse its front matter, never raising on any content."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        # Only a str decoded leniently (JSON escapes, surrogateescape) can hold one; it is not Unicode text.
+        line = _line_of(text, surrogate.start())
+        issue = CardIssue(
+            _YAML_FIELD,
+            f"README.md holds the unpaired surrogate U+{ord(surrogate.group()):04X} at line {line};"
+            " it is not valid Unicode text",
+        )
+        return FrontMatter(data=None, body=_SURROGATE.sub("\ufffd", text), errors=[issue])
     start = _LEADING_SPACE.match(text).end()
     if not _OPENING_FENCE.match(text, start):
         return FrontMatter(data=None, body=text)
@@ -104,8 +115,15 @@ def _parse(source: str, *, first_line: int, body: str) -> FrontMatter:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         return FrontMatter(data=None, body=body, errors=[_syntax_issue(exc, at)])
-    except yaml.YAMLError as exc:  # unmarked errors (e.g. an undecodable stream) have no position to give
-        issue = CardIssue(_YAML_FIELD, f"the front matter is not valid YAML: {exc}")
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, located by offset only
+        before = source[: exc.position]
+        line = len(_LINE_BREAK.findall(before)) + first_line
+        column = exc.position - max(before.rfind("\n"), before.rfind("\r"))
+        issue = CardIssue(
+            _YAML_FIELD,
+            f"invalid YAML at line {line}, column {column}: the character U+{exc.character:04X} is not allowed"
+            f" ({exc.reason})",
+        )
         return FrontMatter(data=None, body=body, errors=[issue])
 
     errors = [

@@ -1,5 +1,8 @@
 """Splitting a README into front matter and body, and reading the YAML within bounds."""
 
+# The located-character cases keep one case per line; E501 gives way to that here.
+# ruff: noqa: E501
+
 import json
 
 import pytest
@@ -96,6 +99,28 @@ def test_syntax_error_without_context():
     assert errors(front) == [
         ("yaml", "invalid YAML at line 3, column 6: mapping values are not allowed in this context")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\na: \x00b\n---\n", "invalid YAML at line 2, column 4: the character U+0000 is not allowed (control characters are not allowed)"),
+        ("\n---\nx: 1\na: b\x07c\n---\n", "invalid YAML at line 4, column 5: the character U+0007 is not allowed (control characters are not allowed)"),
+    ],
+)  # fmt: skip
+def test_characters_yaml_forbids_are_located(text, message):
+    front = front_matter_read(text)
+    assert errors(front) == [("yaml", message)]
+    assert front.data is None
+
+
+def test_unpaired_surrogates_are_refused_and_replaced_in_the_body():
+    # A JSON body may carry "\ud800"; such a string cannot even be encoded as UTF-8.
+    front = front_matter_read("---\na: 1\n---\nbody \ud800 end\n")
+    assert errors(front) == [
+        ("yaml", "README.md holds the unpaired surrogate U+D800 at line 4; it is not valid Unicode text")
+    ]
+    assert front.body == "---\na: 1\n---\nbody \ufffd end\n"
 
 
 def test_python_tags_are_refused():

@@ -67,3 +67,9 @@ def test_only_the_start_of_a_huge_body_is_read():
     card = card_parse("x" * 1_000_000 + "\n\n# Late heading\n", repo_type="model")
     text = card_search_text(card)
     assert text == "x" * MAX_SEARCH_TEXT_BYTES
+
+
+def test_text_from_a_card_with_unpaired_surrogates_is_valid_unicode():
+    text = card_search_text(card_parse("# Title \ud800\n", repo_type="model"))
+    assert text == "Title \ufffd\nTitle \ufffd"
+    assert text.encode("utf-8") == b"Title \xef\xbf\xbd\nTitle \xef\xbf\xbd"
