@@ -58,6 +58,11 @@ class Issues:
         )
 
 
+def quoted(text: str) -> str:
+    """``text`` in double quotes for a message, cut to 80 characters so that a huge value stays readable."""
+    return f'"{text}"' if len(text) <= 80 else f'"{text[:77]}..."'
+
+
 def describe(value: Any) -> str:
     """How to name a found value in a message: 'the number 3', 'a list', 'the string "x"'."""
     if value is None:
@@ -67,8 +72,7 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        return f'the string "{shown}"'
+        return f"the string {quoted(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -190,7 +194,7 @@ def read_repo_ids(metadata: dict, key: str, issues: Issues, *, kind: str) -> lis
         if problem:
             issues.error(
                 path,
-                f'"{value}" is not a {kind} id: {problem}. Use the id of a {kind} repo on this hub,'
+                f"{quoted(value)} is not a {kind} id: {problem}. Use the id of a {kind} repo on this hub,"
                 ' "name" or "namespace/name" (letters, digits, "-", "_" and "."; at most 96 characters a part)',
             )
         else:
@@ -208,9 +212,9 @@ def language_problem(value: str) -> tuple[str, str] | None:
         if loose is not None:
             fixed = loose.group(1).lower() + loose.group(2).replace("_", "-")
             if _LANGUAGE.fullmatch(fixed):
-                return "error", f'"{value}" is not written as a language code: write "{fixed}"'
+                return "error", f'{quoted(value)} is not written as a language code: write "{fixed}"'
         return "error", (
-            f'"{value}" is not a language code. Use an ISO 639-1, 639-2 or 639-3 code (two or three lowercase'
+            f"{quoted(value)} is not a language code. Use an ISO 639-1, 639-2 or 639-3 code (two or three lowercase"
             ' letters, such as "en" or "fra"), optionally followed by a region ("pt-BR"), or "multilingual"'
             ' or "code"'
         )
@@ -221,7 +225,7 @@ def language_problem(value: str) -> tuple[str, str] | None:
         else primary in ISO_639_3 or primary in ISO_639_2_BIBLIOGRAPHIC or primary in ISO_639_5
     )
     if not known:
-        return "warning", f'"{primary}" is not an ISO 639 language code the registry knows; check the spelling'
+        return "warning", f"{quoted(primary)} is not an ISO 639 language code the registry knows; check the spelling"
     return None
 
 
@@ -237,7 +241,7 @@ def license_problem(value: str) -> str | None:
     suggestion = f' (did you mean "{respelled}"?)' if respelled in vocab.LICENSE_IDS else ""
     suggestion = suggestion or _suggest(value, vocab.LICENSE_IDS)
     return (
-        f'"{value}" is not a license id the registry knows{suggestion}. Use one of '
+        f"{quoted(value)} is not a license id the registry knows{suggestion}. Use one of "
         + ", ".join(sorted(vocab.LICENSE_IDS - {"other"}))
         + ', or "other" together with license_name and license_link'
     )
@@ -271,7 +275,8 @@ def read_license_name(metadata: dict, issues: Issues) -> str | None:
     if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9._+-]*", name):
         issues.warn(
             "license_name",
-            f'"{name}" should be a short lowercase id such as "my-license-1.0" (letters, digits, ".", "_", "+", "-")',
+            f'{quoted(name)} should be a short lowercase id such as "my-license-1.0"'
+            ' (letters, digits, ".", "_", "+", "-")',
         )
     return name
 
@@ -292,7 +297,8 @@ def read_license_link(metadata: dict, issues: Issues) -> str | None:
     if not (is_url or is_repo_path):
         issues.error(
             "license_link",
-            f'"{link}" must be an http(s) URL or the path of a file in this repo, such as "LICENSE" or "LICENSE.md"',
+            f"{quoted(link)} must be an http(s) URL or the path of a file in this repo,"
+            ' such as "LICENSE" or "LICENSE.md"',
         )
         return None
     return link
@@ -304,7 +310,7 @@ def read_choice(metadata: dict, key: str, issues: Issues, *, choices, what: str)
     if value is None:
         return None
     if value not in choices:
-        issues.error(key, f'"{value}" is not allowed{_suggest(value, choices)}; use one of ' + ", ".join(choices))
+        issues.error(key, f"{quoted(value)} is not allowed{_suggest(value, choices)}; use one of " + ", ".join(choices))
         return None
     return value
 
@@ -314,9 +320,9 @@ def task_problem(value: str) -> tuple[str, str] | None:
     if value in vocab.PIPELINE_TAG_SET:
         return None
     if value in vocab.RETIRED_PIPELINE_TAGS:
-        return "warning", f'"{value}" is a retired task id; use "{vocab.RETIRED_PIPELINE_TAGS[value]}"'
+        return "warning", f'{quoted(value)} is a retired task id; use "{vocab.RETIRED_PIPELINE_TAGS[value]}"'
     return "error", (
-        f'"{value}" is not a known task id{_suggest(value, vocab.PIPELINE_TAGS)}. Use one of '
+        f"{quoted(value)} is not a known task id{_suggest(value, vocab.PIPELINE_TAGS)}. Use one of "
         + ", ".join(vocab.PIPELINE_TAGS)
     )
 
@@ -335,7 +341,7 @@ def read_library_name(metadata: dict, issues: Issues) -> str | None:
     if not _LIBRARY.fullmatch(value) or len(value) > 100:
         issues.error(
             "library_name",
-            f'"{value}" is not a library id: use letters, digits, ".", "_", "+" and "-", such as "transformers"',
+            f'{quoted(value)} is not a library id: use letters, digits, ".", "_", "+" and "-", such as "transformers"',
         )
         return None
     return value

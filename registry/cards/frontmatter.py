@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from registry.cards.checks import quoted
 from registry.cards.types import CardIssue
 
 MAX_YAML_BYTES = 1024 * 1024
@@ -222,7 +223,7 @@ class _Loader(_BaseLoader):
 
 
 def _quote(key: Any) -> str:
-    return f'"{key}"' if isinstance(key, str) else repr(key)
+    return quoted(key) if isinstance(key, str) else repr(key)
 
 
 def _json_key(key: Any) -> str:

@@ -114,13 +114,14 @@ def _read_dataset(metadata: dict, issues: Issues) -> dict[str, Any]:
     task_categories = [task for path, task in tasks if issues.report(path, checks.task_problem(task))]
     for path, task_id in checks.read_string_list(metadata, "task_ids", issues, max_items=100):
         if task_id not in vocab.SUBTASK_IDS:
-            issues.warn(path, f'"{task_id}" is not a task id of the Hub\'s taxonomy; check the spelling')
+            issues.warn(path, f"{checks.quoted(task_id)} is not a task id of the Hub's taxonomy; check the spelling")
     size_categories = []
     for path, size in checks.read_string_list(metadata, "size_categories", issues, max_items=20):
         if size in vocab.SIZE_CATEGORIES:
             size_categories.append(size)
         else:
-            issues.error(path, f'"{size}" is not a size category; use one of ' + ", ".join(vocab.SIZE_CATEGORIES))
+            allowed = ", ".join(vocab.SIZE_CATEGORIES)
+            issues.error(path, f"{checks.quoted(size)} is not a size category; use one of {allowed}")
     _check_configs(metadata.get("configs"), issues)
     checks.read_string(metadata, "pretty_name", issues, what="the dataset's display name")
     return {"task_categories": task_categories, "size_categories": size_categories}
@@ -144,7 +145,9 @@ def _check_configs(configs: Any, issues: Issues) -> None:
         if not isinstance(name, str) or not name.strip():
             issues.error(f"{path}.config_name", f"must be the configuration's name (a string); found {describe(name)}")
         elif name in names:
-            issues.error(f"{path}.config_name", f'"{name}" names another configuration too; names must be unique')
+            issues.error(
+                f"{path}.config_name", f"{checks.quoted(name)} names another configuration too; names must be unique"
+            )
         else:
             names.add(name)
         if "data_files" in config:

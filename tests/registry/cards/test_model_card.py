@@ -157,7 +157,7 @@ INVALID_MODEL_CARDS = [
     ("base_model: org--x/model", "base_model", repo_id_message("org--x/model", "model", "it contains '--' or '..'")),
     ("base_model: org/a..b", "base_model", repo_id_message("org/a..b", "model", "it contains '--' or '..'")),
     ("base_model: org/model.git", "base_model", repo_id_message("org/model.git", "model", "it ends with '.git'")),
-    (f"base_model: org/{'a' * 97}", "base_model", repo_id_message(f"org/{'a' * 97}", "model", "a part is 97 characters long; at most 96 are allowed")),
+    (f"base_model: org/{'a' * 97}", "base_model", repo_id_message("org/" + "a" * 73 + "...", "model", "a part is 97 characters long; at most 96 are allowed")),
     ("base_model: https://example.org/org/model", "base_model", repo_id_message("https://example.org/org/model", "model", "it is a URL")),
     ("base_model: org/", "base_model", repo_id_message("org/", "model", "it has an empty part around '/'")),
     ("base_model: 'C:\\models\\x'", "base_model", repo_id_message("C:\\models\\x", "model", "it looks like a local path")),
@@ -219,3 +219,13 @@ def test_license_link_may_be_a_url_or_a_repo_file():
     for link in ("https://example.org/license.txt", "LICENSE", "docs/LICENSE.md"):
         card = model(f"license: other\nlicense_name: my-license\nlicense_link: {link}")
         assert (card.errors, card.warnings, card.license_link) == ([], [], link)
+
+
+def test_long_values_are_cut_to_80_characters_in_messages():
+    card = model(f"library_name: {'x' * 5000}")
+    assert card.errors == [
+        CardIssue(
+            "library_name",
+            f'"{"x" * 77}..." is not a library id: use letters, digits, ".", "_", "+" and "-", such as "transformers"',
+        )
+    ]
