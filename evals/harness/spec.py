@@ -26,7 +26,7 @@ and scored the answers the same way.
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -388,8 +388,3 @@ def _typed(raw: Mapping[str, Any], key: str, kind: type) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TaskSpecError(f"{key} must be of type {kind.__name__}, got {type(value).__name__} ({value!r})")
     return value
-
-
-def spec_replace(spec: TaskSpec, **changes: Any) -> TaskSpec:
-    """``dataclasses.replace`` that re-runs validation (used by suite overrides in code)."""
-    return replace(spec, **changes)

@@ -285,6 +285,16 @@ class LanguageModel(ABC):
         return out
 
 
+def left_padded(prompts: Sequence[Sequence[int]], length: int, pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, length) input ids and attention mask with every prompt right-aligned (for generation)."""
+    input_ids = torch.full((len(prompts), length), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(prompts), length), dtype=torch.long)
+    for row, prompt in enumerate(prompts):
+        input_ids[row, length - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+        attention_mask[row, length - len(prompt) :] = 1
+    return input_ids, attention_mask
+
+
 def rolling_windows(tokens: Sequence[int], *, prefix_token: int, max_length: int) -> Iterator[_Unit]:
     """Disjoint prediction windows covering ``tokens``; see the module docstring."""
     padded = [prefix_token, *tokens]  # padded[j] predicts tokens[j]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from evals.harness.adapters.base import LanguageModel
+from evals.harness.adapters.base import LanguageModel, left_padded
 from evals.harness.adapters.hf import check_model_dir
 from evals.harness.errors import ModelLoadError
 
@@ -69,19 +69,15 @@ class CoreAdapter(LanguageModel):
     ) -> list[list[int]]:
         from training_runner.core.generate import generate
 
-        # The core's generate takes no attention mask, so prompts run one at a time, unpadded.
-        out = []
-        for prompt in prompts:
-            input_ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
-            with torch.inference_mode():
-                tokens = generate(
-                    self.model,
-                    input_ids,
-                    max_new_tokens=max_new_tokens,
-                    temperature=0.0,
-                    top_k=None,
-                    top_p=None,
-                    eos_token_id=self._eos,
-                )
-            out.append(tokens[0, len(prompt) :].tolist())
-        return out
+        # The core's generate has no stop strings: it runs to eos or the budget and the caller cuts.
+        input_ids, attention_mask = left_padded(prompts, length, self.pad_token_id)
+        with torch.inference_mode():
+            output = generate(
+                self.model,
+                input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                max_new_tokens=max_new_tokens,
+                temperature=0.0,
+                eos_token_id=self.eos_token_id,
+            )
+        return [row[length:].tolist() for row in output.cpu()]

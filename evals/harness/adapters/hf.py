@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from evals.harness.adapters.base import LanguageModel
+from evals.harness.adapters.base import LanguageModel, left_padded
 from evals.harness.errors import ModelLoadError
 
 DEFAULT_MAX_LENGTH = 2048
@@ -92,17 +92,13 @@ class TransformersAdapter(LanguageModel):
     ) -> list[list[int]]:
         from transformers import GenerationConfig
 
-        input_ids = torch.full((len(prompts), length), self._pad, dtype=torch.long)
-        attention_mask = torch.zeros((len(prompts), length), dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            input_ids[row, length - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
-            attention_mask[row, length - len(prompt) :] = 1
+        input_ids, attention_mask = left_padded(prompts, length, self.pad_token_id)
         config = GenerationConfig(
             do_sample=False,
             num_beams=1,
             max_new_tokens=max_new_tokens,
-            pad_token_id=self._pad,
-            eos_token_id=self._eos,
+            pad_token_id=self.pad_token_id,
+            eos_token_id=self.eos_token_id,
             stop_strings=list(stop) or None,
         )
         with torch.inference_mode():
