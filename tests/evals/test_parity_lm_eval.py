@@ -14,11 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from evals.harness.data import load_split
+from evals.harness.lm_eval_export import export_task, write_config
 from evals.harness.run import run_suite
-from evals.harness.spec import TaskSpec
 from evals.harness.suite import Suite, load_suite
 
 pytestmark = pytest.mark.slow
@@ -34,31 +32,10 @@ LL_TOLERANCE = 1e-4
 LM_EVAL_PREFIX = "parity_"
 
 
-def _lm_eval_task(spec: TaskSpec, data_file: Path) -> dict:
-    task = {
-        "task": LM_EVAL_PREFIX + spec.name,  # never the name of one of lm-eval's own tasks
-        "dataset_path": "json",
-        "dataset_kwargs": {"data_files": {"test": str(data_file)}},
-        "test_split": "test",
-        "output_type": spec.output_type,
-        "doc_to_text": spec.doc_to_text,
-        "doc_to_target": spec.doc_to_target,
-        "description": spec.description,
-        "target_delimiter": spec.target_delimiter,
-        "fewshot_delimiter": spec.fewshot_delimiter,
-        "num_fewshot": 0,
-        "metric_list": [{"metric": metric.name} for metric in spec.metrics],
-    }
-    if spec.doc_to_choice is not None:
-        task["doc_to_choice"] = spec.doc_to_choice
-    return task
-
-
 def _run_lm_eval(model_dir: Path, tasks: list[dict], tmp: Path) -> tuple[dict, dict[str, list[dict]]]:
     include = tmp / "lm_eval_tasks"
-    include.mkdir()
     for task in tasks:
-        (include / f"{task['task']}.yaml").write_text(yaml.safe_dump(task, allow_unicode=True))
+        write_config(task, include)
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -105,11 +82,12 @@ def _run_lm_eval(model_dir: Path, tasks: list[dict], tmp: Path) -> tuple[dict, d
 def test_multiple_choice_and_rolling_perplexity_match_lm_eval(gpt2_dir, shared_data, tmp_path):
     mc_specs = [t for t in load_suite("bigbench_mc", data_root=shared_data).tasks if t.name in MC_TASKS]
     wiki_spec = next(t for t in load_suite("wikitext_ppl", data_root=shared_data).tasks if t.name == WIKI_TASK)
-    wiki_docs = tmp_path / "wiki_validation.jsonl"
-    items = load_split(shared_data, wiki_spec.dataset, wiki_spec.split)[:WIKI_LIMIT]
-    wiki_docs.write_text("".join(json.dumps(dict(item.doc)) + "\n" for item in items))
-    lm_eval_tasks = [_lm_eval_task(spec, shared_data / spec.dataset.splits["test"].path) for spec in mc_specs]
-    lm_eval_tasks.append(_lm_eval_task(wiki_spec, wiki_docs))
+    lm_eval_tasks = [
+        export_task(
+            spec, data_root=shared_data, out_dir=tmp_path / "docs", name=LM_EVAL_PREFIX + spec.name, limit=limit
+        )
+        for spec, limit in ((mc_specs[0], MC_LIMIT), (mc_specs[1], MC_LIMIT), (wiki_spec, WIKI_LIMIT))
+    ]
     theirs, their_samples = _run_lm_eval(gpt2_dir, lm_eval_tasks, tmp_path)
 
     ours_mc = run_suite(
