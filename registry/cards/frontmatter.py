@@ -70,9 +70,10 @@ def front_matter_read(text: str) -> FrontMatter:
         )
         return FrontMatter(data=None, body=_SURROGATE.sub("\ufffd", text), errors=[issue])
     start = _LEADING_SPACE.match(text).end()
-    if not _OPENING_FENCE.match(text, start):
+    opening = _OPENING_FENCE.match(text, start)
+    if opening is None:
         return FrontMatter(data=None, body=text)
-    yaml_start = _OPENING_FENCE.match(text, start).end()
+    yaml_start = opening.end()
     closing = _CLOSING_FENCE.search(text, yaml_start - 1)
     if closing is None:
         line = _line_of(text, start)
@@ -96,7 +97,7 @@ def front_matter_read(text: str) -> FrontMatter:
 
 
 def _line_of(text: str, offset: int) -> int:
-    """The 1-based line number of ``offset`` in ``text`` (``offset`` is small: leading blank lines at most)."""
+    """The 1-based line number of ``offset`` in ``text``."""
     return len(_LINE_BREAK.findall(text, 0, offset)) + 1
 
 
@@ -206,6 +207,21 @@ class _Loader(_BaseLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[tuple[Any, yaml.Mark, yaml.Mark]] = []
+
+    def construct_object(self, node, deep=False):
+        # The scalar constructors raise plain exceptions on values their tag cannot hold (a 13th month, an int
+        # past Python's digit limit, !!bool maybe); give them the node's position like any other YAML error.
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            kind = node.tag.rsplit(":", 1)[-1]
+            article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+            shown = quoted(node.value) if isinstance(node.value, str) else "the value"
+            detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+            problem = f"{shown} cannot be read as {article} {kind}{detail}; quote it to keep it as text"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from exc
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):

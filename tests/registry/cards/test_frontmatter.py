@@ -114,6 +114,33 @@ def test_characters_yaml_forbids_are_located(text, message):
     assert front.data is None
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\nreleased: 2024-13-45\n---\n", 'invalid YAML at line 2, column 11: "2024-13-45" cannot be read as a timestamp (month must be in 1..12); quote it to keep it as text'),
+        ("---\n2024-02-30: x\n---\n", 'invalid YAML at line 2, column 1: "2024-02-30" cannot be read as a timestamp (day is out of range for month); quote it to keep it as text'),
+        ("---\nx: !!int abc\n---\n", "invalid YAML at line 2, column 4: \"abc\" cannot be read as an int (invalid literal for int() with base 10: 'abc'); quote it to keep it as text"),
+        ("---\nx: !!bool maybe\n---\n", 'invalid YAML at line 2, column 4: "maybe" cannot be read as a bool; quote it to keep it as text'),
+        ("---\nx: !!timestamp soon\n---\n", 'invalid YAML at line 2, column 4: "soon" cannot be read as a timestamp; quote it to keep it as text'),
+    ],
+)  # fmt: skip
+def test_values_their_tag_cannot_hold_are_located(text, message):
+    front = front_matter_read(text)
+    assert errors(front) == [("yaml", message)]
+
+
+def test_integers_past_the_digit_limit_are_refused():
+    front = front_matter_read("---\nparameters: " + "7" * 5000 + "\n---\n")
+    assert errors(front) == [
+        (
+            "yaml",
+            f'invalid YAML at line 2, column 13: "{"7" * 77}..." cannot be read as an int (Exceeds the limit (4300 digits)'
+            " for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase the"
+            " limit); quote it to keep it as text",
+        )
+    ]
+
+
 def test_unpaired_surrogates_are_refused_and_replaced_in_the_body():
     # A JSON body may carry "\ud800"; such a string cannot even be encoded as UTF-8.
     front = front_matter_read("---\na: 1\n---\nbody \ud800 end\n")

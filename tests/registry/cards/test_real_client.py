@@ -75,6 +75,7 @@ UNREADABLE_BY_THE_CLIENT = [
     ("model-index:\n- name: m\n  results:\n  - task: {type: t}\n    dataset: {type: d}\n    metrics: []", ValueError, "model-index[0].results[0].dataset.name"),
     ("model-index:\n- name: m\n  results:\n  - task: {type: t}\n    dataset: {type: d, name: D}\n    metrics: [{type: acc}]", ValueError, "model-index[0].results[0].metrics[0].value"),
     ("model-index:\n- name: m\n  results:\n  - task: {type: t}\n    dataset: {type: d, name: D}\n    metrics: [{type: a, value: 1}]\n    source: {name: Board}", ValueError, "model-index[0].results[0].source.url"),
+    ("released: 2024-13-45", ValueError, "yaml"),
     ("eval_results: [accuracy]", ValueError, "eval_results"),
     ("ignore_metadata_errors: true", TypeError, "ignore_metadata_errors"),
 ]  # fmt: skip
