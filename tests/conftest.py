@@ -35,3 +35,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     connections["default"].settings_dict["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def _isolated_staging(settings, tmp_path_factory):
+    """Each test stages uploads in a folder of its own, so leftovers are attributable."""
+    settings.UPLOAD_TEMP_DIR = tmp_path_factory.mktemp("staging")

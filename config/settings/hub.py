@@ -5,3 +5,19 @@ from config.env import env
 HUB_SITE_NAME = env.str("HUB_SITE_NAME", "LLM Hub")
 # Upper bound of API tokens a user may hold at once.
 HUB_MAX_TOKENS_PER_USER = env.int("HUB_MAX_TOKENS_PER_USER", 100, minimum=1)
+
+# Files at least this large are stored as LFS objects whatever .gitattributes says (the Hub's rule).
+HUB_LFS_THRESHOLD_BYTES = env.int("HUB_LFS_THRESHOLD_BYTES", 10_000_000, minimum=1)
+# How preupload answers: "regular" (every file inline; any client works), "lfs" (the Hub's rules;
+# clients running with HF_HUB_DISABLE_XET=1) or "xet" (the Hub's rules; uploads go through Xet).
+HUB_UPLOAD_POLICY = env.choice("HUB_UPLOAD_POLICY", "regular", ("regular", "lfs", "xet"))
+# Multipart LFS uploads (and the browser's resumable uploads) send parts of this size.
+HUB_MULTIPART_CHUNK_BYTES = env.int("HUB_MULTIPART_CHUNK_BYTES", 16 * 1024 * 1024, minimum=5 * 1024 * 1024)
+# Objects at least this large are offered the multipart transfer by the LFS batch API.
+HUB_MULTIPART_THRESHOLD_BYTES = env.int("HUB_MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024, minimum=1)
+# Signed upload URLs stay valid this long.
+HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
+# Staging files older than this are removed by the janitor.
+HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
+# Page size of HF-style listings (Link pagination).
+HUB_LIST_PAGE_SIZE = env.int("HUB_LIST_PAGE_SIZE", 1000, minimum=1)

@@ -13,7 +13,9 @@ STORAGES = {
     },
     "blobs": {
         "BACKEND": env.str("HUB_BLOB_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(BLOB_ROOT)} if not env.optional_str("HUB_BLOB_STORAGE_BACKEND") else {},
+        "OPTIONS": {"location": str(BLOB_ROOT), "allow_overwrite": True}
+        if not env.optional_str("HUB_BLOB_STORAGE_BACKEND")
+        else {},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -1,0 +1,1 @@
+"""Repositories, their git-compatible history, blob storage, cards, search and the HF-compatible API."""

@@ -1,0 +1,74 @@
+"""``access_repo``: fetch a repository and check what the caller may do with it, in one call."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from common.errors import PermissionDenied, Unauthenticated
+from hub.choices import NamespaceKind
+from hub.models import Membership
+from hub.permissions import OrgAction, role_allows
+from registry.choices import RepoType
+from registry.errors import GatedRepo, RepoNotFound
+from registry.models import Repo
+
+
+class Permission(IntEnum):
+    READ = 1
+    WRITE = 2
+    ADMIN = 3
+
+
+def repo_role(*, user, repo: Repo) -> Permission | None:
+    """What ``user`` may do to ``repo`` by ownership or organization role (ignoring visibility)."""
+    if user is None or not user.is_authenticated:
+        return None
+    namespace = repo.namespace
+    if namespace.kind == NamespaceKind.USER:
+        return Permission.ADMIN if namespace.user.pk == user.pk else None
+    role = (
+        Membership.objects.filter(organization__namespace=namespace, user=user).values_list("role", flat=True).first()
+    )
+    if role_allows(role, OrgAction.MANAGE_REPO):
+        return Permission.ADMIN
+    if role_allows(role, OrgAction.WRITE_REPO):
+        return Permission.WRITE
+    if role_allows(role, OrgAction.READ_PRIVATE_REPOS):
+        return Permission.READ
+    return None
+
+
+def access_repo(
+    *, user, repo_type: RepoType | str, namespace: str, name: str, need: Permission = Permission.READ, token=None
+) -> Repo:
+    """The repository ``namespace/name`` of ``repo_type`` if ``user`` may ``need`` it.
+
+    Raises ``RepoNotFound`` when it does not exist *or* the caller may not see it (a private
+    repository is indistinguishable from a missing one), and ``PermissionDenied`` when the caller
+    sees it but lacks write or admin rights — or holds a read-only token (``Unauthenticated`` when
+    an anonymous caller asks for more than reading).
+    """
+    repo = (
+        Repo.objects.visible_to(user)
+        .select_related("namespace__user", "namespace__organization")
+        .filter(type=RepoType(repo_type), namespace__name__iexact=namespace, name__iexact=name)
+        .first()
+    )
+    if repo is None:
+        raise RepoNotFound(f"Repository {namespace}/{name} not found.")
+    if need > Permission.READ:
+        if user is None or not user.is_authenticated:
+            raise Unauthenticated(f"Log in or pass a token to change {repo.repo_id}.")
+        if token is not None and not token.can_write:
+            raise PermissionDenied("This token is read-only; create a token with the 'write' role.")
+        role = repo_role(user=user, repo=repo)
+        if role is None or role < need:
+            what = "write to" if need == Permission.WRITE else "administer"
+            raise PermissionDenied(f"You are not allowed to {what} {repo.repo_id}.")
+    return repo
+
+
+def check_can_read_files(*, user, repo: Repo) -> None:
+    """Gated repositories show their page to everyone but their files only to members."""
+    if repo.gated and (user is None or not user.is_staff) and repo_role(user=user, repo=repo) is None:
+        raise GatedRepo(f"Access to {repo.repo_id} is restricted: you must be granted access to download its files.")

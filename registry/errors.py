@@ -1,0 +1,32 @@
+"""Errors of the registry, with the ``X-Error-Code`` the huggingface_hub client dispatches on."""
+
+from common.errors import Conflict, NotFound, PermissionDenied
+
+
+class RepoNotFound(NotFound):
+    code = "repo_not_found"
+    hf_code = "RepoNotFound"
+    default_message = "Repository not found."
+
+
+class RevisionNotFound(NotFound):
+    code = "revision_not_found"
+    hf_code = "RevisionNotFound"
+    default_message = "Revision not found."
+
+
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    hf_code = "EntryNotFound"
+    default_message = "Entry not found."
+
+
+class GatedRepo(PermissionDenied):
+    code = "gated_repo"
+    hf_code = "GatedRepo"
+    default_message = "Access to this repository's files is restricted: request access on its page."
+
+
+class RepoExists(Conflict):
+    code = "repo_exists"
+    default_message = "You already created a repository with this name."

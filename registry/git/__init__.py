@@ -1,0 +1,1 @@
+"""Git object formats, computed exactly as git computes them (pure functions, no database)."""

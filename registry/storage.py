@@ -1,0 +1,197 @@
+"""Blob storage: stream content to a staging file while hashing, promote it only once verified.
+
+Content goes through Django's storage API (the ``blobs`` alias in ``STORAGES``), so the local
+filesystem of the embedded default and an S3-compatible store behave the same. Staging files live
+in ``UPLOAD_TEMP_DIR``; an interrupted upload leaves only a staging file, which nothing references
+and the janitor (``registry.tasks.staging_cleanup``) removes. Memory use is one buffer, whatever
+the size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+from django.db import IntegrityError, transaction
+
+from common.errors import ValidationError
+from registry.git.objects import blob_hasher
+from registry.models import Blob, blob_storage_key
+
+COPY_BUFFER = 1024 * 1024
+
+
+def blob_storage() -> Storage:
+    return storages["blobs"]
+
+
+def staging_dir() -> Path:
+    path = Path(settings.UPLOAD_TEMP_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class StagedBlob:
+    """Verified content in a staging file, not yet visible to anyone."""
+
+    path: Path
+    size: int
+    sha256: str
+    git_sha1: str
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _StagedFile(File):
+    """A staged file Django's filesystem storage can move into place instead of copying."""
+
+    def __init__(self, staged: StagedBlob) -> None:
+        # Closed by the storage backend once the file is saved.
+        super().__init__(open(staged.path, "rb"), name=staged.path.name)  # noqa: SIM115
+        self._staged = staged
+
+    def temporary_file_path(self) -> str:
+        return str(self._staged.path)
+
+
+class BlobWriter:
+    """Write content to a staging file, hashing it on the way.
+
+    ``expected_size`` lets the git blob id be computed in the same pass (git hashes the size
+    first); without it the staging file is read once more at the end.
+    """
+
+    def __init__(self, *, expected_size: int | None = None, max_size: int | None = None) -> None:
+        fd, name = tempfile.mkstemp(prefix="blob-", suffix=".part", dir=staging_dir())
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self._sha256 = hashlib.sha256()
+        self._sha1 = blob_hasher(expected_size) if expected_size is not None else None
+        self.expected_size = expected_size
+        self.max_size = max_size
+        self.size = 0
+        self._closed = False
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.size += len(data)
+        if self.expected_size is not None and self.size > self.expected_size:
+            raise ValidationError(f"More bytes than the declared size of {self.expected_size}.")
+        if self.max_size is not None and self.size > self.max_size:
+            raise ValidationError(f"The content exceeds the limit of {self.max_size} bytes.")
+        self._sha256.update(data)
+        if self._sha1 is not None:
+            self._sha1.update(data)
+        self._file.write(data)
+
+    def write_from(self, stream: BinaryIO, *, limit: int | None = None) -> None:
+        """Copy ``stream`` (up to ``limit`` bytes) into the blob."""
+        remaining = limit
+        while remaining is None or remaining > 0:
+            chunk = stream.read(COPY_BUFFER if remaining is None else min(COPY_BUFFER, remaining))
+            if not chunk:
+                break
+            self.write(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+
+    def finish(self) -> StagedBlob:
+        self._file.close()
+        self._closed = True
+        if self.expected_size is not None and self.size != self.expected_size:
+            self.abort()
+            raise ValidationError(f"Received {self.size} bytes, but the declared size is {self.expected_size}.")
+        if self._sha1 is None:
+            sha1 = blob_hasher(self.size)
+            with open(self.path, "rb") as handle:
+                while chunk := handle.read(COPY_BUFFER):
+                    sha1.update(chunk)
+        else:
+            sha1 = self._sha1
+        return StagedBlob(path=self.path, size=self.size, sha256=self._sha256.hexdigest(), git_sha1=sha1.hexdigest())
+
+    def abort(self) -> None:
+        if not self._closed:
+            self._file.close()
+            self._closed = True
+        self.path.unlink(missing_ok=True)
+
+
+def stage_bytes(data: bytes) -> StagedBlob:
+    writer = BlobWriter(expected_size=len(data))
+    writer.write(data)
+    return writer.finish()
+
+
+def blob_promote(staged: StagedBlob) -> Blob:
+    """Make staged content permanent under its sha256 and record it; idempotent and race-safe.
+
+    The storage object is written before the row, so a ``Blob`` row always has its bytes.
+    """
+    existing = Blob.objects.filter(sha256=staged.sha256).first()
+    if existing is not None:
+        staged.discard()
+        return existing
+    storage = blob_storage()
+    key = blob_storage_key(staged.sha256)
+    if not storage.exists(key):
+        staged_file = _StagedFile(staged)
+        try:
+            storage.save(key, staged_file)
+        finally:
+            staged_file.close()
+    staged.discard()
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(sha256=staged.sha256, git_sha1=staged.git_sha1, size=staged.size)
+    except IntegrityError:
+        return Blob.objects.get(sha256=staged.sha256)
+
+
+def blob_open(blob: Blob) -> BinaryIO:
+    return blob_storage().open(blob.storage_key, "rb")
+
+
+def blob_read_range(blob: Blob, *, start: int, length: int, chunk_size: int = COPY_BUFFER) -> Iterator[bytes]:
+    """Yield ``length`` bytes of ``blob`` from ``start``, one buffer at a time."""
+    with blob_open(blob) as handle:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = handle.read(min(chunk_size, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+def staging_cleanup(*, older_than_seconds: float) -> int:
+    """Remove staging files older than ``older_than_seconds``; returns how many were removed."""
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in staging_dir().rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    for path in sorted(staging_dir().rglob("*"), reverse=True):
+        if path.is_dir():
+            try:
+                path.rmdir()
+            except OSError:
+                continue
+    return removed
