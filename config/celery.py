@@ -26,12 +26,16 @@ app.conf.task_routes = {
     "*": {"queue": QUEUE_DEFAULT},
 }
 app.conf.beat_schedule = {
-    f"heartbeat-{queue}": {
-        "task": "common.tasks.worker_heartbeat",
-        "schedule": 30.0,
-        "args": (queue,),
-        "options": {"queue": queue},
-    }
-    for queue in (QUEUE_DEFAULT, QUEUE_GPU)
+    **{
+        f"heartbeat-{queue}": {
+            "task": "common.tasks.worker_heartbeat",
+            "schedule": 30.0,
+            "args": (queue,),
+            "options": {"queue": queue},
+        }
+        for queue in (QUEUE_DEFAULT, QUEUE_GPU)
+    },
+    "staging-janitor": {"task": "registry.tasks.staging_janitor", "schedule": 3600.0},
+    "counters-refresh": {"task": "registry.tasks.counters_refresh_task", "schedule": 600.0},
 }
 app.autodiscover_tasks()

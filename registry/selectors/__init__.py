@@ -1,0 +1,1 @@
+"""Reads of the registry, split by subdomain."""

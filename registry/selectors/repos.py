@@ -1,0 +1,112 @@
+"""Listing and searching repositories, always through ``Repo.objects.visible_to``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+
+from common.errors import ValidationError
+from registry.choices import RepoSort, RepoType
+from registry.models import Ref, Repo, RepoTag
+
+SORT_FIELDS = {
+    RepoSort.TRENDING: "-trending_score",
+    RepoSort.DOWNLOADS: "-downloads",
+    RepoSort.LIKES: "-likes",
+    RepoSort.LAST_MODIFIED: "-last_modified",
+    RepoSort.CREATED: "-created_at",
+}
+# Spellings the HF client and older clients send for the same sorts.
+SORT_ALIASES = {
+    "trending": RepoSort.TRENDING, "trending_score": RepoSort.TRENDING, "trendingScore": RepoSort.TRENDING,
+    "downloads": RepoSort.DOWNLOADS, "likes": RepoSort.LIKES,
+    "lastModified": RepoSort.LAST_MODIFIED, "last_modified": RepoSort.LAST_MODIFIED, "updated": RepoSort.LAST_MODIFIED,
+    "createdAt": RepoSort.CREATED, "created_at": RepoSort.CREATED, "created": RepoSort.CREATED,
+}  # fmt: skip
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class RepoFilters:
+    """What a listing asks for; every field is optional."""
+
+    repo_type: RepoType
+    search: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    pipeline_tag: str = ""
+    library: str = ""
+    license: str = ""
+    language: str = ""
+    gated: bool | None = None
+    sort: str = ""
+
+
+def sort_parse(value: str | None) -> RepoSort | None:
+    if not value:
+        return None
+    try:
+        return SORT_ALIASES[value]
+    except KeyError:
+        allowed = ", ".join(sorted(SORT_ALIASES))
+        raise ValidationError(
+            f"Unknown sort '{value}'; use one of {allowed}.", fields={"sort": ["Unknown sort."]}
+        ) from None
+
+
+def _search(queryset: QuerySet, query: str) -> QuerySet:
+    words = _WORD.findall(query.lower())[:16]
+    if not words:
+        return queryset
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("search_document", config="simple")
+        tsquery = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
+        name_match = Q()
+        for word in words:
+            name_match &= Q(name__icontains=word) | Q(namespace__name__icontains=word)
+        return queryset.annotate(search_rank=SearchRank(vector, tsquery)).filter(Q(search_rank__gt=0) | name_match)
+    # SQLite: every word must occur somewhere in the indexed text (which includes the names).
+    for word in words:
+        queryset = queryset.filter(search_document__icontains=word)
+    return queryset
+
+
+def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
+    """Repositories ``user`` may see that match ``filters``, in the requested order.
+
+    Each row carries ``head_oid`` (the default branch's commit) so listings need no extra query.
+    """
+    queryset = Repo.objects.visible_to(user).filter(type=filters.repo_type).select_related("namespace")
+    if filters.author:
+        queryset = queryset.filter(namespace__name__iexact=filters.author)
+    for tag in filters.tags:
+        queryset = queryset.filter(pk__in=RepoTag.objects.filter(tag=tag).values("repo_id"))
+    if filters.pipeline_tag:
+        queryset = queryset.filter(pipeline_tag=filters.pipeline_tag)
+    if filters.library:
+        queryset = queryset.filter(library_name=filters.library)
+    if filters.license:
+        queryset = queryset.filter(license=filters.license)
+    if filters.language:
+        queryset = queryset.filter(pk__in=RepoTag.objects.filter(tag=filters.language).values("repo_id"))
+    if filters.gated is not None:
+        queryset = queryset.exclude(gated="") if filters.gated else queryset.filter(gated="")
+    if filters.search:
+        queryset = _search(queryset, filters.search)
+    sort = sort_parse(filters.sort)
+    if sort is not None:
+        ordering = [SORT_FIELDS[sort], "-id"]
+    elif filters.search and connection.vendor == "postgresql":
+        ordering = ["-search_rank", "-trending_score", "-id"]
+    else:
+        ordering = ["-trending_score", "-last_modified", "-id"]
+    head_ref = Concat(Value("refs/heads/"), OuterRef("default_branch"))
+    head = Ref.objects.filter(repo=OuterRef("pk"), name=head_ref).values("target_oid")[:1]
+    return queryset.annotate(head_oid=Subquery(head)).order_by(*ordering).prefetch_related("tag_rows")

@@ -1,0 +1,1 @@
+"""Services of the registry (writes), split by subdomain."""

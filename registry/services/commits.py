@@ -1,0 +1,262 @@
+"""Creating commits: apply file operations to a branch head and move the branch by compare-and-swap.
+
+Lock order: none is taken. Blobs are promoted before the transaction (idempotent, invisible until
+referenced); inside it, trees and the commit are written and the ref is moved with a conditional
+UPDATE. Two commits racing on the same parent both build their trees, exactly one UPDATE matches,
+and the other gets ``PreconditionFailed`` (412) with nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import PreconditionFailed, ValidationError
+from registry.errors import RevisionNotFound
+from registry.git.attributes import GitAttributes
+from registry.git.objects import Signature, blob_oid, commit_message, commit_oid, lfs_pointer
+from registry.git.paths import folder_validate, path_validate
+from registry.models import Blob, GitCommit, Repo, RepoBlob
+from registry.selectors.revisions import ref_target
+from registry.services.metadata import repo_on_default_branch_commit
+from registry.services.refs import ref_compare_and_swap
+from registry.storage import StagedBlob, blob_open, blob_promote
+from registry.trees import FileInfo, TreeEditor, tree_lookup
+
+GITATTRIBUTES = ".gitattributes"
+README = "README.md"
+
+
+@dataclass
+class AddFile:
+    """Add or replace ``path`` with staged content (inline uploads)."""
+
+    path: str
+    staged: StagedBlob
+
+
+@dataclass
+class AddLfsFile:
+    """Add or replace ``path`` with content already uploaded to this repository (by sha256)."""
+
+    path: str
+    sha256: str
+    size: int | None = None
+
+
+@dataclass
+class DeleteFile:
+    path: str
+
+
+@dataclass
+class DeleteFolder:
+    path: str
+
+
+Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
+
+
+@dataclass
+class CommitResult:
+    commit: GitCommit
+    ref: str
+    parent: str | None
+    changed_paths: list[str] = field(default_factory=list)
+
+
+def _blob_for_lfs(*, repo: Repo, op: AddLfsFile) -> Blob:
+    sha256 = op.sha256.lower()
+    blob = Blob.objects.filter(sha256=sha256, repo_links__repo=repo).first()
+    if blob is None:
+        raise ValidationError(
+            f"LFS object {sha256} for '{op.path}' was not uploaded to this repository; upload it first."
+        )
+    if op.size is not None and op.size != blob.size:
+        raise ValidationError(f"Size mismatch for '{op.path}': declared {op.size}, stored {blob.size}.")
+    return blob
+
+
+def _is_lfs(*, path: str, size: int, attributes: GitAttributes, forced: bool) -> bool:
+    return forced or size >= settings.HUB_LFS_THRESHOLD_BYTES or attributes.is_lfs(path)
+
+
+def _read_small_blob(blob: Blob, *, limit: int) -> bytes:
+    if blob.size > limit:
+        raise ValidationError(f"The file is larger than {limit} bytes.")
+    with blob_open(blob) as handle:
+        return handle.read()
+
+
+def _check_card(*, repo: Repo, readme: bytes):
+    from registry.cards import card_parse
+
+    try:
+        text = readme.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("README.md must be UTF-8 text.", fields={README: ["Not UTF-8."]}) from None
+    card = card_parse(text, repo_type=repo.type)
+    if card.errors:
+        details = "; ".join(f"{issue.field}: {issue.message}" for issue in card.errors)
+        raise ValidationError(
+            f"Invalid metadata in README.md: {details}",
+            fields={f"README.md:{issue.field}": [issue.message] for issue in card.errors},
+        )
+    return card
+
+
+def commit_create(
+    *,
+    repo: Repo,
+    user,
+    ref: str,
+    operations: list[Operation],
+    summary: str,
+    description: str = "",
+    parent_commit: str | None = None,
+    create_ref_from: str | None = None,
+) -> CommitResult:
+    """Commit ``operations`` on top of ``ref`` (``refs/heads/x`` or ``refs/pr/N``).
+
+    ``parent_commit`` (a full or ≥5-character id) must be the current head, else 412.
+    ``create_ref_from`` creates ``ref`` at that commit first (new PR refs). Paths are validated
+    (422 for traversal and the like); deleting what does not exist is 404 ``EntryNotFound``;
+    invalid README metadata is refused.
+    """
+    if not operations:
+        raise ValidationError("A commit needs at least one operation.")
+    for op in operations:
+        op.path = folder_validate(op.path) if isinstance(op, DeleteFolder) else path_validate(op.path)
+
+    # Blobs first: promotion is idempotent and nothing can see a blob until a tree names it.
+    blobs: dict[str, Blob] = {}
+    for op in operations:
+        if isinstance(op, AddFile):
+            blobs[op.path] = blob_promote(op.staged)
+        elif isinstance(op, AddLfsFile):
+            blobs[op.path] = _blob_for_lfs(repo=repo, op=op)
+
+    with transaction.atomic():
+        head_oid = ref_target(repo=repo, ref=ref)
+        if head_oid is None:
+            if create_ref_from is None:
+                raise RevisionNotFound(f"Invalid rev id: {ref.removeprefix('refs/heads/')}")
+            head_oid = create_ref_from
+            expected = None
+        else:
+            expected = head_oid
+        if parent_commit and not head_oid.startswith(parent_commit.lower()):
+            raise PreconditionFailed(
+                f"A commit has happened since {parent_commit[:7]}: the head of {ref} is now {head_oid[:7]}."
+            )
+        head = GitCommit.objects.get(repo=repo, oid=head_oid)
+        editor = TreeEditor(head.tree_oid)
+
+        attributes_blob = blobs.get(GITATTRIBUTES)
+        if attributes_blob is not None:
+            attributes = GitAttributes.from_bytes(_read_small_blob(attributes_blob, limit=1024 * 1024))
+        else:
+            current = tree_lookup(head.tree_oid, GITATTRIBUTES)
+            attributes = GitAttributes.from_bytes(
+                _read_small_blob(Blob.objects.get(sha256=current.sha256), limit=1024 * 1024)
+                if isinstance(current, FileInfo)
+                else b""
+            )
+
+        card = None
+        if README in blobs:
+            card = _check_card(repo=repo, readme=_read_small_blob(blobs[README], limit=5 * 1024 * 1024))
+
+        changed = []
+        for op in operations:
+            if isinstance(op, DeleteFile):
+                editor.delete_file(op.path)
+            elif isinstance(op, DeleteFolder):
+                editor.delete_folder(op.path)
+            else:
+                blob = blobs[op.path]
+                lfs = _is_lfs(path=op.path, size=blob.size, attributes=attributes, forced=isinstance(op, AddLfsFile))
+                oid = blob_oid(lfs_pointer(sha256=blob.sha256, size=blob.size)) if lfs else blob.git_sha1
+                editor.add_file(op.path, oid=oid, size=blob.size, sha256=blob.sha256, lfs=lfs)
+            changed.append(op.path)
+        tree = editor.write()
+
+        now = timezone.now().astimezone(UTC).replace(microsecond=0)
+        signature = _signature(user, now)
+        message = commit_message(summary, description)
+        oid = commit_oid(tree=tree, parents=[head.oid], author=signature, committer=signature, message=message)
+        commit, _ = GitCommit.objects.get_or_create(
+            repo=repo,
+            oid=oid,
+            defaults={
+                "tree_oid": tree,
+                "parents": [head.oid],
+                "generation": head.generation + 1,
+                "title": message.split("\n", 1)[0][:500],
+                "message": message,
+                "author": user if getattr(user, "pk", None) else None,
+                "author_name": signature.name,
+                "author_email": signature.email,
+                "authored_at": now,
+            },
+        )
+        RepoBlob.objects.bulk_create(
+            [RepoBlob(repo=repo, blob=blob) for blob in {b.pk: b for b in blobs.values()}.values()],
+            ignore_conflicts=True,
+        )
+        ref_compare_and_swap(repo=repo, name=ref, expected=expected, new=oid)
+        if ref == f"refs/heads/{repo.default_branch}":
+            readme_touched = any(op.path == README for op in operations)
+            if readme_touched and card is None:
+                card = _card_of_tree(repo=repo, tree=tree)
+            repo_on_default_branch_commit(repo=repo, commit=commit, card=card, card_changed=readme_touched)
+    return CommitResult(commit=commit, ref=ref, parent=head.oid, changed_paths=changed)
+
+
+def _card_of_tree(*, repo: Repo, tree: str):
+    """The card of README.md in ``tree`` (None when there is none), for metadata after a delete."""
+    from registry.cards import card_parse
+
+    readme = tree_lookup(tree, README)
+    if not isinstance(readme, FileInfo):
+        return None
+    data = _read_small_blob(Blob.objects.get(sha256=readme.sha256), limit=5 * 1024 * 1024)
+    return card_parse(data.decode("utf-8", "replace"), repo_type=repo.type)
+
+
+def _signature(user, when: datetime) -> Signature:
+    if user is not None and getattr(user, "pk", None):
+        return Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=when)
+    return Signature(name="hub", email="hub@localhost", when=when)
+
+
+def initial_commit_create(*, repo: Repo, user, files: dict[str, StagedBlob]) -> GitCommit:
+    """The first commit of a new repository (``.gitattributes``), with no parent."""
+    editor = TreeEditor(None)
+    blobs = {path: blob_promote(staged) for path, staged in files.items()}
+    for path, blob in blobs.items():
+        editor.add_file(path, oid=blob.git_sha1, size=blob.size, sha256=blob.sha256, lfs=False)
+    tree = editor.write()
+    now = timezone.now().astimezone(UTC).replace(microsecond=0)
+    signature = _signature(user, now)
+    message = commit_message("initial commit")
+    oid = commit_oid(tree=tree, parents=[], author=signature, committer=signature, message=message)
+    commit = GitCommit.objects.create(
+        repo=repo,
+        oid=oid,
+        tree_oid=tree,
+        parents=[],
+        generation=0,
+        title="initial commit",
+        message=message,
+        author=user,
+        author_name=signature.name,
+        author_email=signature.email,
+        authored_at=now,
+    )
+    RepoBlob.objects.bulk_create([RepoBlob(repo=repo, blob=blob) for blob in blobs.values()], ignore_conflicts=True)
+    return commit

@@ -1,0 +1,79 @@
+"""Branches and tags. Refs move only by compare-and-swap inside the caller's transaction."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+
+from common.errors import Conflict, PreconditionFailed, ValidationError
+from registry.errors import RevisionNotFound
+from registry.models import Ref, Repo
+from registry.selectors.revisions import revision_resolve
+
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|//|@\{|\.lock(/|$)|/\.|^\.|[/.]$")
+
+
+def ref_name_validate(name: str, *, kind: str) -> str:
+    """Check a branch or tag name against git's ref-name rules."""
+    if not name or len(name) > 200 or name == "@" or _FORBIDDEN.search(name) or name.startswith("refs/"):
+        raise ValidationError(
+            f"Invalid {kind} name '{name}': use letters, digits, '-', '_', '.' and '/', without spaces or '..'.",
+            fields={kind: ["Invalid name."]},
+        )
+    return name
+
+
+def ref_compare_and_swap(*, repo: Repo, name: str, expected: str | None, new: str | None) -> None:
+    """Move ``name`` from ``expected`` to ``new`` atomically (None means absent).
+
+    Raises ``PreconditionFailed`` if the ref no longer points at ``expected``: someone else moved
+    it first and nothing was changed. Takes no lock: the conditional UPDATE is the lock.
+    """
+    if expected is None:
+        try:
+            with transaction.atomic():
+                Ref.objects.create(repo=repo, name=name, target_oid=new)
+        except IntegrityError:
+            raise PreconditionFailed(f"{name} was created concurrently; retry.") from None
+        return
+    rows = Ref.objects.filter(repo=repo, name=name, target_oid=expected)
+    changed = rows.delete()[0] if new is None else rows.update(target_oid=new)
+    if changed != 1:
+        raise PreconditionFailed(f"{name} moved since {expected[:7]}; fetch the new head and retry.")
+
+
+def branch_create(*, repo: Repo, branch: str, starting_point: str | None = None) -> Ref:
+    """Create ``refs/heads/<branch>`` at ``starting_point`` (default: the default branch)."""
+    branch = ref_name_validate(branch, kind="branch")
+    target = revision_resolve(repo=repo, revision=starting_point or repo.default_branch).oid
+    name = f"refs/heads/{branch}"
+    try:
+        with transaction.atomic():
+            return Ref.objects.create(repo=repo, name=name, target_oid=target)
+    except IntegrityError:
+        raise Conflict(f"Reference {name} already exists") from None
+
+
+def branch_delete(*, repo: Repo, branch: str) -> None:
+    if branch == repo.default_branch:
+        raise ValidationError(f"Cannot delete refs/heads/{branch}: it is the default branch.")
+    if Ref.objects.filter(repo=repo, name=f"refs/heads/{branch}").delete()[0] == 0:
+        raise RevisionNotFound(f"Branch '{branch}' not found.")
+
+
+def tag_create(*, repo: Repo, tag: str, revision: str, message: str = "") -> Ref:
+    """Tag the commit ``revision`` resolves to (a branch, a tag, a short id, ``refs/pr/N``)."""
+    tag = ref_name_validate(tag, kind="tag")
+    target = revision_resolve(repo=repo, revision=revision).oid
+    name = f"refs/tags/{tag}"
+    try:
+        with transaction.atomic():
+            return Ref.objects.create(repo=repo, name=name, target_oid=target)
+    except IntegrityError:
+        raise Conflict(f"Tag {tag} already exists") from None
+
+
+def tag_delete(*, repo: Repo, tag: str) -> None:
+    if Ref.objects.filter(repo=repo, name=f"refs/tags/{tag}").delete()[0] == 0:
+        raise RevisionNotFound(f"Tag '{tag}' not found.")

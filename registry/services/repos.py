@@ -1,0 +1,115 @@
+"""Repositories: create, update settings, move, delete."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+
+from common.errors import PermissionDenied, ValidationError
+from hub.choices import NamespaceKind
+from hub.models import Membership, Namespace
+from hub.permissions import OrgAction, role_allows
+from registry.choices import GatedMode, RepoType
+from registry.errors import RepoExists
+from registry.git.attributes import default_gitattributes
+from registry.models import Ref, Repo
+from registry.services.commits import initial_commit_create
+from registry.services.metadata import repo_index_name
+from registry.storage import stage_bytes
+
+# The huggingface_hub client's repo-id rules (HF_PROTOCOL.md §4): 1–96 characters of
+# [A-Za-z0-9_.-], starting and ending with a word character, no "--" or "..", no ".git" suffix.
+REPO_NAME = re.compile(r"^(?=.{1,96}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
+
+
+def repo_name_validate(name: str) -> str:
+    if not isinstance(name, str) or not REPO_NAME.match(name) or "--" in name or ".." in name or name.endswith(".git"):
+        raise ValidationError(
+            f"Invalid repository name '{name}': use 1 to 96 letters, digits, '-', '_' or '.', starting and ending "
+            "with a letter, digit or '_', without '--' or '..'.",
+            fields={"name": ["Invalid repository name."]},
+        )
+    return name
+
+
+def check_can_create_in(*, user, namespace: Namespace) -> None:
+    """Users create in their own namespace; organization members with the write role in theirs."""
+    if namespace.kind == NamespaceKind.USER:
+        if namespace.user.pk != user.pk:
+            raise PermissionDenied(f"You cannot create repositories under {namespace.name}.")
+        return
+    role = (
+        Membership.objects.filter(organization__namespace=namespace, user=user).values_list("role", flat=True).first()
+    )
+    if not role_allows(role, OrgAction.CREATE_REPO):
+        raise PermissionDenied(f"You need the 'write' role in {namespace.name} to create repositories there.")
+
+
+def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, private: bool = False) -> Repo:
+    """Create a repository with an initial commit holding the default ``.gitattributes``.
+
+    Raises ``RepoExists`` (409) if the namespace already has a repository of that type and name
+    (case-insensitively).
+    """
+    name = repo_name_validate(name)
+    check_can_create_in(user=user, namespace=namespace)
+    exists = RepoExists(f"You already created this {repo_type.label.lower()} repo: {namespace.name}/{name}")
+    if Repo.objects.filter(namespace=namespace, type=repo_type, name__iexact=name).exists():
+        raise exists
+    staged = {".gitattributes": stage_bytes(default_gitattributes())}
+    try:
+        with transaction.atomic():
+            repo = Repo.objects.create(
+                namespace=namespace, name=name, type=repo_type, private=private, created_by=user,
+                search_document=f"{namespace.name}\n{name}\n",
+            )  # fmt: skip
+            commit = initial_commit_create(repo=repo, user=user, files=staged)
+            Ref.objects.create(repo=repo, name=f"refs/heads/{repo.default_branch}", target_oid=commit.oid)
+    except IntegrityError:
+        raise exists from None
+    finally:
+        for item in staged.values():
+            item.discard()
+    return repo
+
+
+def repo_update_settings(*, repo: Repo, private: bool | None = None, gated: str | bool | None = None) -> Repo:
+    """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``."""
+    fields = []
+    if private is not None:
+        repo.private = bool(private)
+        fields.append("private")
+    if gated is not None:
+        value = "" if gated is False or gated == "false" else gated
+        if value not in GatedMode.values:
+            raise ValidationError("gated must be 'auto', 'manual' or false.", fields={"gated": ["Invalid value."]})
+        repo.gated = value
+        fields.append("gated")
+    if fields:
+        repo.save(update_fields=fields)
+    return repo
+
+
+def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Repo:
+    """Rename and/or transfer ``repo``; the caller must be allowed to create in the destination."""
+    to_name = repo_name_validate(to_name)
+    if to_namespace.pk != repo.namespace_id:
+        check_can_create_in(user=user, namespace=to_namespace)
+    clash = Repo.objects.filter(namespace=to_namespace, type=repo.type, name__iexact=to_name).exclude(pk=repo.pk)
+    if clash.exists():
+        raise RepoExists(f"A repository {to_namespace.name}/{to_name} already exists.")
+    repo.namespace = to_namespace
+    repo.name = to_name
+    try:
+        with transaction.atomic():
+            repo.save(update_fields=["namespace", "name"])
+            repo_index_name(repo=repo)
+    except IntegrityError:
+        raise RepoExists(f"A repository {to_namespace.name}/{to_name} already exists.") from None
+    return repo
+
+
+def repo_delete(*, repo: Repo) -> None:
+    """Delete the repository, its history and refs. Blobs stay until no repository uses them."""
+    repo.delete()
