@@ -11,11 +11,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from common import views as ops_views
 from frontend import views as frontend_views
 from hub import urls as hub_urls
+from registry import urls as registry_urls
 
 api_v1_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
+    *registry_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -24,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
+    path("api/", include(registry_urls.hf_api_urlpatterns)),
+    *registry_urls.file_urlpatterns,
     path("", frontend_views.home, name="home"),
     *hub_urls.page_urlpatterns,
     *hub_urls.profile_urlpatterns,

@@ -1,0 +1,338 @@
+"""REST API of the registry (``/api/v1/repos…``): the site's programmatic surface, over the same
+services and selectors as the HF-compatible API and the HTML pages."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import ValidationError
+from common.pagination import PageNumberPagination
+from common.timefmt import iso_z
+from hub.selectors import namespace_get
+from registry.access import Permission, access_repo
+from registry.choices import RepoType
+from registry.hf.common import API_TYPES
+from registry.models import Ref
+from registry.selectors.commits import commit_history
+from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.revisions import branch_ref, revision_resolve
+from registry.services import counters, refs, repos
+from registry.services.commits import AddFile, DeleteFile, DeleteFolder, commit_create
+from registry.storage import BlobWriter
+from registry.trees import FileInfo, tree_list
+
+
+def _repo(request, types: str, namespace: str, name: str, need: Permission = Permission.READ):
+    if types not in API_TYPES:
+        raise ValidationError(f"Unknown repository type '{types}': use models, datasets or tutorials.")
+    return access_repo(
+        user=request.user, repo_type=API_TYPES[types], namespace=namespace, name=name, need=need,
+        token=request.auth if hasattr(request.auth, "can_write") else None,
+    )  # fmt: skip
+
+
+class RepoOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(source="repo_id")
+    type = serializers.CharField()
+    namespace = serializers.CharField(source="namespace.name")
+    name = serializers.CharField()
+    private = serializers.BooleanField()
+    gated = serializers.CharField()
+    description = serializers.CharField()
+    license = serializers.CharField()
+    pipeline_tag = serializers.CharField()
+    library_name = serializers.CharField()
+    tags = serializers.SerializerMethodField()
+    downloads = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    used_storage = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_modified = serializers.DateTimeField()
+    url = serializers.CharField(source="web_path")
+
+    def get_tags(self, repo) -> list[str]:
+        return [row.tag for row in repo.tag_rows.all()]
+
+
+class RepoListCreateApi(APIView):
+    """List and search repositories, or create one."""
+
+    class InputSerializer(serializers.Serializer):
+        type = serializers.ChoiceField(choices=RepoType.choices, default=RepoType.MODEL)
+        namespace = serializers.CharField(required=False, help_text="A user or organization; yours by default.")
+        name = serializers.CharField(max_length=96)
+        private = serializers.BooleanField(default=False)
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("type", str, enum=RepoType.values),
+            OpenApiParameter("search", str),
+            OpenApiParameter("author", str),
+            OpenApiParameter("tag", str, many=True),
+            OpenApiParameter("pipeline_tag", str),
+            OpenApiParameter("library", str),
+            OpenApiParameter("license", str),
+            OpenApiParameter("language", str),
+            OpenApiParameter("sort", str),
+        ],
+        responses=RepoOutputSerializer(many=True),
+    )
+    def get(self, request):
+        try:
+            repo_type = RepoType(request.GET.get("type", RepoType.MODEL))
+        except ValueError:
+            raise ValidationError("type must be model, dataset or tutorial.", fields={"type": ["Invalid."]}) from None
+        filters = RepoFilters(
+            repo_type=repo_type,
+            search=request.GET.get("search", ""),
+            author=request.GET.get("author", ""),
+            tags=tuple(request.GET.getlist("tag")),
+            pipeline_tag=request.GET.get("pipeline_tag", ""),
+            library=request.GET.get("library", ""),
+            license=request.GET.get("license", ""),
+            language=request.GET.get("language", ""),
+            sort=request.GET.get("sort", ""),
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(repo_list(user=request.user, filters=filters), request, view=self)
+        return paginator.get_paginated_response(RepoOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: RepoOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        namespace = namespace_get(name=values["namespace"]) if values.get("namespace") else request.user.namespace
+        repo = repos.repo_create(
+            user=request.user, namespace=namespace, name=values["name"], repo_type=RepoType(values["type"]),
+            private=values["private"],
+        )  # fmt: skip
+        return Response(RepoOutputSerializer(repo).data, status=status.HTTP_201_CREATED)
+
+
+class RepoDetailApi(APIView):
+    """One repository: read, change its settings, or delete it."""
+
+    class SettingsSerializer(serializers.Serializer):
+        private = serializers.BooleanField(required=False)
+        gated = serializers.ChoiceField(choices=["auto", "manual", "false"], required=False)
+
+    @extend_schema(responses=RepoOutputSerializer)
+    def get(self, request, types: str, namespace: str, name: str):
+        return Response(RepoOutputSerializer(_repo(request, types, namespace, name)).data)
+
+    @extend_schema(request=SettingsSerializer, responses=RepoOutputSerializer)
+    def patch(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
+        data = self.SettingsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        repo = repos.repo_update_settings(repo=repo, **data.validated_data)
+        return Response(RepoOutputSerializer(repo).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, types: str, namespace: str, name: str):
+        repos.repo_delete(repo=_repo(request, types, namespace, name, need=Permission.ADMIN))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RepoMoveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        namespace = serializers.CharField()
+        name = serializers.CharField(max_length=96)
+
+    @extend_schema(request=InputSerializer, responses=RepoOutputSerializer)
+    def post(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        repo = repos.repo_move(
+            repo=repo, user=request.user, to_namespace=namespace_get(name=data.validated_data["namespace"]),
+            to_name=data.validated_data["name"],
+        )  # fmt: skip
+        return Response(RepoOutputSerializer(repo).data)
+
+
+class RefOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.CharField(source="target_oid")
+
+
+class RepoRefsApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=RefOutputSerializer(many=True))
+    def get(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name)
+        return Response(RefOutputSerializer(Ref.objects.filter(repo=repo).order_by("name"), many=True).data)
+
+
+class BranchApi(APIView):
+    """Create (POST, optional ``start``) or delete (DELETE) a branch."""
+
+    class InputSerializer(serializers.Serializer):
+        start = serializers.CharField(required=False)
+
+    @extend_schema(request=InputSerializer, responses={201: RefOutputSerializer})
+    def post(self, request, types: str, namespace: str, name: str, branch: str):
+        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ref = refs.branch_create(repo=repo, branch=branch, starting_point=data.validated_data.get("start"))
+        return Response(RefOutputSerializer(ref).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, types: str, namespace: str, name: str, branch: str):
+        refs.branch_delete(repo=_repo(request, types, namespace, name, need=Permission.WRITE), branch=branch)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TagApi(APIView):
+    """Create (POST, ``revision``) or delete (DELETE) a tag."""
+
+    class InputSerializer(serializers.Serializer):
+        revision = serializers.CharField(default="main")
+        message = serializers.CharField(required=False, default="", allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses={201: RefOutputSerializer})
+    def post(self, request, types: str, namespace: str, name: str, tag: str):
+        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ref = refs.tag_create(repo=repo, tag=tag, **data.validated_data)
+        return Response(RefOutputSerializer(ref).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, types: str, namespace: str, name: str, tag: str):
+        refs.tag_delete(repo=_repo(request, types, namespace, name, need=Permission.WRITE), tag=tag)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommitOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(source="oid")
+    title = serializers.CharField()
+    message = serializers.CharField()
+    author = serializers.CharField(source="author_name")
+    date = serializers.SerializerMethodField()
+    parents = serializers.ListField(child=serializers.CharField())
+
+    def get_date(self, commit) -> str:
+        return iso_z(commit.authored_at)
+
+
+class CommitListCreateApi(APIView):
+    """History of a revision (GET), or a new commit on a branch (POST, multipart form).
+
+    POST fields: ``summary``, ``description``, ``parent_commit``, any number of files (the form
+    field name is the path in the repository) and ``delete`` (repeated) paths or folders.
+    """
+
+    parser_classes = [MultiPartParser]
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=CommitOutputSerializer(many=True))
+    def get(self, request, types: str, namespace: str, name: str, revision: str):
+        repo = _repo(request, types, namespace, name)
+        head = revision_resolve(repo=repo, revision=revision).commit
+        paginator = PageNumberPagination()
+        page_size = paginator.get_page_size(request)
+        try:
+            page_number = max(1, int(request.GET.get("page") or 1))
+        except ValueError:
+            raise ValidationError("page must be a positive integer.", fields={"page": ["Not an integer."]}) from None
+        commits, more = commit_history(repo=repo, head=head, offset=(page_number - 1) * page_size, limit=page_size)
+        return Response(
+            {"results": CommitOutputSerializer(commits, many=True).data, "page": page_number, "has_more": more}
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "additionalProperties": {"type": "string", "format": "binary"}}
+        },
+        responses={201: CommitOutputSerializer},
+    )
+    def post(self, request, types: str, namespace: str, name: str, revision: str):
+        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
+        operations = []
+        try:
+            for path, uploaded in request.FILES.items():
+                writer = BlobWriter(expected_size=uploaded.size)
+                for chunk in uploaded.chunks():
+                    writer.write(chunk)
+                operations.append(AddFile(path=path, staged=writer.finish()))
+            for path in request.POST.getlist("delete"):
+                operations.append(DeleteFolder(path=path.rstrip("/")) if path.endswith("/") else DeleteFile(path=path))
+            result = commit_create(
+                repo=repo, user=request.user, ref=branch_ref(revision), operations=operations,
+                summary=request.POST.get("summary", "") or f"Upload {len(request.FILES)} files",
+                description=request.POST.get("description", ""),
+                parent_commit=request.POST.get("parent_commit") or None,
+            )  # fmt: skip
+        finally:
+            for op in operations:
+                if isinstance(op, AddFile):
+                    op.staged.discard()
+        return Response(CommitOutputSerializer(result.commit).data, status=status.HTTP_201_CREATED)
+
+
+class TreeEntrySerializer(serializers.Serializer):
+    path = serializers.CharField()
+    type = serializers.SerializerMethodField()
+    oid = serializers.CharField()
+    size = serializers.SerializerMethodField()
+    lfs = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+
+    def get_type(self, info) -> str:
+        return "file" if isinstance(info, FileInfo) else "directory"
+
+    def get_size(self, info) -> int:
+        return info.size if isinstance(info, FileInfo) else 0
+
+    def get_lfs(self, info) -> bool:
+        return isinstance(info, FileInfo) and info.lfs
+
+    def get_sha256(self, info) -> str | None:
+        return info.sha256 if isinstance(info, FileInfo) else None
+
+
+class TreeApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("path", str), OpenApiParameter("recursive", bool)],
+        responses=TreeEntrySerializer(many=True),
+    )
+    def get(self, request, types: str, namespace: str, name: str, revision: str):
+        repo = _repo(request, types, namespace, name)
+        commit = revision_resolve(repo=repo, revision=revision).commit
+        recursive = request.GET.get("recursive", "false").lower() in {"1", "true"}
+        entries = list(tree_list(commit.tree_oid, request.GET.get("path", "").strip("/"), recursive=recursive))
+        return Response({"commit": commit.oid, "entries": TreeEntrySerializer(entries, many=True).data})
+
+
+class LikeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"likes": {"type": "integer"}}}})
+    def post(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name)
+        counters.like_add(user=request.user, repo=repo)
+        repo.refresh_from_db(fields=["likes"])
+        return Response({"likes": repo.likes, "liked": True})
+
+    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"likes": {"type": "integer"}}}})
+    def delete(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name)
+        counters.like_remove(user=request.user, repo=repo)
+        repo.refresh_from_db(fields=["likes"])
+        return Response({"likes": repo.likes, "liked": False})

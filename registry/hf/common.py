@@ -1,0 +1,99 @@
+"""Shared pieces of the HF-compatible views: URLs, repository lookup, query parsing, pagination."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, JsonResponse
+
+from common.errors import NotFound, ValidationError
+from registry.access import Permission, access_repo
+from registry.choices import RepoType
+from registry.errors import RepoNotFound
+from registry.models import Repo
+
+# ``/api/{plural}/…`` in the HF protocol; spaces and kernels are not repository types here.
+API_TYPES = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "tutorials": RepoType.TUTORIAL}
+UNSUPPORTED_TYPES = {"spaces", "kernels"}
+# ``type`` values in JSON bodies (create/delete/move).
+BODY_TYPES = {None: RepoType.MODEL, "model": RepoType.MODEL, "dataset": RepoType.DATASET, "tutorial": RepoType.TUTORIAL}
+
+
+def api_type(plural: str) -> RepoType:
+    if plural in API_TYPES:
+        return API_TYPES[plural]
+    if plural in UNSUPPORTED_TYPES:
+        raise RepoNotFound(f"This hub hosts models, datasets and tutorials; {plural} are not supported.")
+    raise NotFound(f"Unknown repository type '{plural}'.")
+
+
+def body_type(value) -> RepoType:
+    if value in BODY_TYPES:
+        return BODY_TYPES[value]
+    raise ValidationError(
+        f"Unsupported repository type {value!r}: use model, dataset or tutorial.", fields={"type": ["Unsupported."]}
+    )
+
+
+def base_url(request: HttpRequest) -> str:
+    """The endpoint URL as the client sees it (scheme, host and port of this request)."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def repo_url(request: HttpRequest, repo: Repo) -> str:
+    return base_url(request) + repo.web_path
+
+
+def get_repo(
+    request: HttpRequest, plural: str, namespace: str, name: str, *, need: Permission = Permission.READ
+) -> Repo:
+    return access_repo(
+        user=request.user,
+        repo_type=api_type(plural),
+        namespace=namespace,
+        name=name,
+        need=need,
+        token=getattr(request, "hub_token", None),
+    )
+
+
+def query_bool(request: HttpRequest, name: str, default: bool = False) -> bool:
+    """``true``/``false``/``1``/``0`` as the client sends them; anything else is a 400."""
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes"}:
+        return True
+    if lowered in {"0", "false", "no"}:
+        return False
+    raise ValidationError(f"Query parameter {name} must be true or false, not {raw!r}.")
+
+
+def query_int(request: HttpRequest, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"Query parameter {name} must be an integer, not {raw!r}.") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValidationError(f"Query parameter {name} must be between {minimum} and {maximum}.")
+    return value
+
+
+def paginated(request: HttpRequest, items: list, *, page_size: int, has_more: bool | None = None) -> JsonResponse:
+    """A JSON array page with a GitHub-style ``Link: <absolute URL>; rel="next"`` header.
+
+    Without ``has_more``, ``items`` may hold one entry past the page, which only signals that a
+    next page exists. Pages are addressed by the ``cursor`` query parameter (an offset).
+    """
+    offset = query_int(request, "cursor", 0)
+    response = JsonResponse(items[:page_size], safe=False)
+    if has_more if has_more is not None else len(items) > page_size:
+        params = request.GET.copy()
+        params["cursor"] = str(offset + page_size)
+        next_url = request.build_absolute_uri(request.path) + "?" + urlencode(params, doseq=True)
+        response["Link"] = f'<{next_url}>; rel="next"'
+    return response

@@ -1,0 +1,121 @@
+"""``HEAD|GET /[type/]{ns}/{name}/resolve/{rev}/{path}``: file downloads (HF_PROTOCOL.md §2.5)."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+
+from common.errors import error_response
+from common.streaming import RangeFileResponse
+from hub.hf import hf_endpoint
+from registry.access import access_repo, check_can_read_files
+from registry.choices import RepoType
+from registry.errors import EntryNotFound
+from registry.hf.repos import split_revision_and_path
+from registry.models import Blob
+from registry.selectors.revisions import revision_resolve
+from registry.services.counters import download_record
+from registry.storage import blob_open
+from registry.trees import FileInfo, tree_lookup
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """(start, end inclusive) for a single satisfiable range, None without one, "invalid" if unsatisfiable."""
+    if not header:
+        return None
+    match = RANGE.match(header.strip())
+    if not match or (match.group(1) == "" and match.group(2) == ""):
+        return None  # malformed or multi-range: serve the whole file, as RFC 9110 allows
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return "invalid"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return "invalid"
+    return start, end
+
+
+def _client_key(request: HttpRequest) -> str:
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResponse:
+    """Answer a resolve request for ``path`` at ``revision`` of ``repo`` (access already checked)."""
+    check_can_read_files(user=request.user, repo=repo)
+    commit = revision_resolve(repo=repo, revision=revision).commit
+    info = tree_lookup(commit.tree_oid, path)
+    if not isinstance(info, FileInfo):
+        return error_response(
+            EntryNotFound(f"{path} does not exist at {revision}."), headers={"X-Repo-Commit": commit.oid}
+        )
+    blob = Blob.objects.get(sha256=info.sha256)
+    etag = info.sha256 if info.lfs else info.oid
+    headers = {
+        "X-Repo-Commit": commit.oid,
+        "ETag": f'"{etag}"',
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=0, must-revalidate"
+        if repo.private
+        else "public, max-age=0, must-revalidate",
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
+        "Vary": "Authorization, Cookie",
+    }
+    if info.lfs:
+        headers["X-Linked-Etag"] = f'"{info.sha256}"'
+        headers["X-Linked-Size"] = str(info.size)
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type == "application/json":
+        content_type += "; charset=utf-8"
+
+    if request.method == "GET" and request.headers.get("If-None-Match", "").strip() in {f'"{etag}"', etag}:
+        response = HttpResponse(status=304)
+        for key, value in headers.items():
+            response[key] = value
+        return response
+
+    byte_range = _parse_range(request.headers.get("Range"), info.size)
+    if byte_range == "invalid":
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{info.size}"
+        response["X-Repo-Commit"] = commit.oid
+        return response
+    start, end = byte_range if byte_range else (0, info.size - 1)
+    length = end - start + 1 if info.size else 0
+    if request.method == "HEAD":
+        response = HttpResponse(status=206 if byte_range else 200, content_type=content_type)
+    else:
+        if request.headers.get("X-HF-Download-Counter") == "1" or request.GET.get("download") in {"1", "true"}:
+            download_record(repo=repo, client_key=_client_key(request))
+        response = RangeFileResponse(
+            lambda: blob_open(blob), start=start, length=length, status=206 if byte_range else 200,
+            content_type=content_type,
+        )  # fmt: skip
+    for key, value in headers.items():
+        response[key] = value
+    # Set explicitly: Django would otherwise send "Content-Length: 0" on an empty HEAD response,
+    # and the client would save an empty file (HF_PROTOCOL.md §4).
+    response["Content-Length"] = str(length)
+    if byte_range:
+        response["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+    return response
+
+
+@hf_endpoint(methods=("GET",))
+def resolve(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str = "") -> HttpResponse:
+    repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
+    repo = access_repo(user=request.user, repo_type=repo_type, namespace=namespace, name=name)
+    revision, path = split_revision_and_path(repo, rest)
+    if not path:
+        return error_response(EntryNotFound("A file path is required after the revision."))
+    return serve_file(request, repo, revision, path)

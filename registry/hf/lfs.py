@@ -1,0 +1,162 @@
+"""The git-LFS batch API and its upload targets (HF_PROTOCOL.md §2.6 step 3).
+
+The client sends no credentials on the PUTs and the multipart completion, so those URLs carry
+their own: a signed, expiring token naming the repository, the object and (for parts) the session.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+
+from common.errors import HubError, PermissionDenied, ValidationError, error_response
+from common.streaming import RangeFileResponse
+from hub.hf import hf_endpoint
+from registry.access import Permission, access_repo
+from registry.choices import RepoType
+from registry.hf.common import base_url
+from registry.models import Blob, Repo
+from registry.services import uploads
+from registry.storage import blob_open
+
+LFS_CONTENT_TYPE = "application/vnd.git-lfs+json"
+SALT = "registry.lfs"
+
+
+def _sign(**payload) -> str:
+    return signing.dumps(payload, salt=SALT, compress=True)
+
+
+def _unsign(token: str) -> dict:
+    try:
+        return signing.loads(token, salt=SALT, max_age=settings.HUB_SIGNED_URL_SECONDS)
+    except signing.SignatureExpired:
+        raise PermissionDenied("This upload URL has expired; ask the batch API for a new one.") from None
+    except signing.BadSignature:
+        raise PermissionDenied("This upload URL is not valid.") from None
+
+
+def _lfs_json(body: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(body, status=status, content_type=LFS_CONTENT_TYPE)
+
+
+def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int) -> dict:
+    base = base_url(request)
+    verify = {"href": base + reverse("lfs-verify", kwargs={"token": _sign(r=repo.pk, o=oid, s=size)})}
+    if size >= settings.HUB_MULTIPART_THRESHOLD_BYTES:
+        session = uploads.upload_session_start(repo=repo, user=request.user, sha256=oid, size=size)
+        header = {"chunk_size": str(session.chunk_size)}
+        for number in range(1, session.part_count + 1):
+            token = _sign(u=str(session.id), p=number)
+            header[str(number)] = base + reverse("lfs-part", kwargs={"token": token})
+        complete = base + reverse("lfs-complete", kwargs={"token": _sign(u=str(session.id))})
+        return {"upload": {"href": complete, "header": header}, "verify": verify}
+    token = _sign(r=repo.pk, o=oid, s=size)
+    return {"upload": {"href": base + reverse("lfs-object", kwargs={"token": token})}, "verify": verify}
+
+
+@hf_endpoint(methods=("POST",))
+def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = "") -> JsonResponse:
+    """``POST /[type/]{ns}/{name}.git/info/lfs/objects/batch``."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"The batch request is not valid JSON: {exc}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("objects"), list):
+        raise ValidationError("The batch request needs an 'objects' list.")
+    operation = body.get("operation")
+    if operation not in {"upload", "download"}:
+        raise ValidationError("'operation' must be 'upload' or 'download'.")
+    if body.get("hash_algo", "sha256") != "sha256":
+        raise ValidationError("Only sha256 objects are supported.")
+    need = Permission.WRITE if operation == "upload" else Permission.READ
+    repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
+    repo = access_repo(
+        user=request.user, repo_type=repo_type, namespace=namespace, name=name, need=need, token=request.hub_token
+    )
+    answers = []
+    for item in body["objects"]:
+        if not isinstance(item, dict):
+            raise ValidationError("Each object must be {oid, size}.")
+        oid, size = item.get("oid"), item.get("size")
+        try:
+            oid, size = uploads.check_object(oid=oid, size=size)
+            present = uploads.repo_has_object(repo=repo, sha256=oid, size=size)
+        except HubError as error:
+            answers.append({"oid": str(oid), "size": size if isinstance(size, int) else 0,
+                            "error": {"code": 422, "message": error.message}})  # fmt: skip
+            continue
+        if operation == "upload":
+            entry = {"oid": oid, "size": size, "authenticated": True}
+            if not present:
+                entry["actions"] = _object_actions(request, repo, oid, size)
+        elif present:
+            token = _sign(r=repo.pk, o=oid, s=size)
+            href = base_url(request) + reverse("lfs-object", kwargs={"token": token})
+            entry = {"oid": oid, "size": size, "actions": {"download": {"href": href}}}
+        else:
+            entry = {"oid": oid, "size": size, "error": {"code": 404, "message": "Object does not exist"}}
+        answers.append(entry)
+    return _lfs_json({"transfer": "basic", "objects": answers, "hash_algo": "sha256"})
+
+
+def _signed_repo(payload: dict) -> Repo:
+    repo = Repo.objects.filter(pk=payload.get("r")).first()
+    if repo is None:
+        raise PermissionDenied("The repository of this upload URL no longer exists.")
+    return repo
+
+
+@hf_endpoint(methods=("PUT", "GET"))
+def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
+    """``PUT`` receives a whole object (basic transfer); ``GET`` serves one (LFS downloads)."""
+    payload = _unsign(token)
+    repo = _signed_repo(payload)
+    oid, size = payload["o"], payload["s"]
+    if request.method == "PUT":
+        uploads.lfs_object_receive(repo=repo, sha256=oid, size=size, stream=request)
+        return HttpResponse(status=200)
+    blob = Blob.objects.get(sha256=oid, repo_links__repo=repo)
+    response = RangeFileResponse(
+        lambda: blob_open(blob), start=0, length=blob.size, content_type="application/octet-stream"
+    )
+    response["Content-Length"] = str(blob.size)
+    return response
+
+
+@hf_endpoint(methods=("PUT",))
+def part_upload(request: HttpRequest, token: str) -> HttpResponse:
+    payload = _unsign(token)
+    session = uploads.upload_session_get(session_id=payload["u"])
+    etag = uploads.upload_session_put_part(session=session, number=int(payload["p"]), stream=request)
+    response = HttpResponse(status=200)
+    response["ETag"] = f'"{etag}"'
+    return response
+
+
+@hf_endpoint(methods=("POST",))
+def complete(request: HttpRequest, token: str) -> JsonResponse:
+    payload = _unsign(token)
+    session = uploads.upload_session_get(session_id=payload["u"])
+    uploads.upload_session_complete(session=session)
+    return _lfs_json({"oid": session.sha256, "size": session.size})
+
+
+@hf_endpoint(methods=("POST",))
+def verify(request: HttpRequest, token: str) -> JsonResponse:
+    payload = _unsign(token)
+    repo = _signed_repo(payload)
+    try:
+        body = json.loads(request.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = {}
+    oid, size = payload["o"], payload["s"]
+    if body and (body.get("oid") != oid or body.get("size") != size):
+        raise ValidationError("The verified object does not match this URL.")
+    if not uploads.repo_has_object(repo=repo, sha256=oid, size=size):
+        return error_response(ValidationError(f"Object {oid} was not received; upload it again."))
+    return _lfs_json({"oid": oid, "size": size})

@@ -1,0 +1,349 @@
+"""HF-compatible repository endpoints: create, delete, move, settings, info, listings, refs,
+history, branches, tags, card validation, preupload, paths-info and tree."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from common.errors import NotFound, ValidationError
+from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
+from hub.selectors import namespace_get
+from registry.access import Permission, access_repo
+from registry.choices import UploadPolicy
+from registry.errors import EntryNotFound, RepoExists, RepoNotFound
+from registry.git.attributes import GitAttributes
+from registry.hf import shapes
+from registry.hf.common import api_type, body_type, get_repo, paginated, query_bool, query_int, repo_url
+from registry.models import Blob, GitCommit, Ref
+from registry.selectors.commits import commit_history
+from registry.selectors.files import last_commits
+from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.revisions import revision_resolve
+from registry.services import refs as ref_services
+from registry.services import repos as repo_services
+from registry.storage import blob_open
+from registry.trees import FileInfo, FolderInfo, tree_files, tree_list, tree_lookup
+
+# ---------------------------------------------------------------------------------------- repos
+
+
+def _namespace_for(request: HttpRequest, organization: str | None):
+    user = require_user(request)
+    return namespace_get(name=organization) if organization else user.namespace
+
+
+@hf_endpoint(methods=("POST",))
+def repo_create(request: HttpRequest) -> JsonResponse:
+    """``POST /api/repos/create``: 200 ``{"url"}``; 409 (with ``url``) when it exists."""
+    user = require_write_scope(request)
+    body = read_json(request)
+    name, organization = body.get("name"), body.get("organization")
+    if not isinstance(name, str) or (organization is not None and not isinstance(organization, str)):
+        raise ValidationError("'name' must be a string and 'organization' a string or null.")
+    repo_type = body_type(body.get("type"))
+    namespace = _namespace_for(request, organization)
+    private = body.get("visibility") == "private" if "visibility" in body else bool(body.get("private", False))
+    try:
+        repo = repo_services.repo_create(
+            user=user, namespace=namespace, name=name, repo_type=repo_type, private=private
+        )
+    except RepoExists as error:
+        existing = repo_services.Repo.objects.get(namespace=namespace, type=repo_type, name__iexact=name)
+        return JsonResponse(
+            {"error": error.message, "code": error.code, "url": repo_url(request, existing)}, status=409
+        )
+    return JsonResponse({"url": repo_url(request, repo), "name": repo.repo_id, "id": str(repo.pk)})
+
+
+def _repo_from_body(request: HttpRequest, body: dict, *, need: Permission):
+    name, organization = body.get("name"), body.get("organization")
+    if not isinstance(name, str):
+        raise ValidationError("'name' must be a string.")
+    if organization is None:
+        namespace = require_user(request).username
+        if "/" in name:
+            namespace, name = name.split("/", 1)
+    else:
+        namespace = organization
+    return access_repo(
+        user=request.user, repo_type=body_type(body.get("type")), namespace=namespace, name=name, need=need,
+        token=request.hub_token,
+    )  # fmt: skip
+
+
+@hf_endpoint(methods=("DELETE",))
+def repo_delete(request: HttpRequest) -> JsonResponse:
+    require_write_scope(request)
+    repo = _repo_from_body(request, read_json(request), need=Permission.ADMIN)
+    repo_services.repo_delete(repo=repo)
+    return JsonResponse({})
+
+
+@hf_endpoint(methods=("POST",))
+def repo_move(request: HttpRequest) -> JsonResponse:
+    """``POST /api/repos/move`` with ``{"fromRepo", "toRepo", "type"}``."""
+    user = require_write_scope(request)
+    body = read_json(request)
+    source, target = body.get("fromRepo"), body.get("toRepo")
+    if not isinstance(source, str) or not isinstance(target, str) or source.count("/") != 1 or target.count("/") != 1:
+        raise ValidationError("'fromRepo' and 'toRepo' must be repository ids of the form namespace/name.")
+    namespace, name = source.split("/")
+    repo = access_repo(
+        user=user, repo_type=body_type(body.get("type")), namespace=namespace, name=name, need=Permission.ADMIN,
+        token=request.hub_token,
+    )  # fmt: skip
+    to_namespace, to_name = target.split("/")
+    repo = repo_services.repo_move(repo=repo, user=user, to_namespace=namespace_get(name=to_namespace), to_name=to_name)
+    return JsonResponse({"url": repo_url(request, repo)})
+
+
+@hf_endpoint(methods=("PUT",))
+def repo_settings(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    repo = get_repo(request, plural, namespace, name, need=Permission.ADMIN)
+    body = read_json(request)
+    private = None
+    if "visibility" in body:
+        if body["visibility"] not in {"public", "private"}:
+            raise ValidationError("visibility must be 'public' or 'private'.", fields={"visibility": ["Invalid."]})
+        private = body["visibility"] == "private"
+    elif "private" in body:
+        private = bool(body["private"])
+    repo_services.repo_update_settings(repo=repo, private=private, gated=body.get("gated"))
+    return JsonResponse({})
+
+
+# ------------------------------------------------------------------------------- info, listings
+
+
+@hf_endpoint(methods=("GET",))
+def repo_info(request: HttpRequest, plural: str, namespace: str, name: str, revision: str | None = None):
+    repo = get_repo(request, plural, namespace, name)
+    resolved = revision_resolve(repo=repo, revision=revision)
+    files = tree_files(resolved.commit.tree_oid)
+    body = shapes.repo_info(repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"))
+    return JsonResponse(body)
+
+
+@hf_endpoint(methods=("GET",))
+def repo_info_single_segment(request: HttpRequest, plural: str, name: str):
+    """``/api/models/<name>``: ids without a namespace never exist here."""
+    api_type(plural)
+    raise RepoNotFound(f"Repository {name} not found.")
+
+
+@hf_endpoint(methods=("GET",))
+def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
+    """``GET /api/models`` (``/datasets``, ``/tutorials``): search, filters, sort, limit, Link pages."""
+    repo_type = api_type(plural)
+    searches = [value for value in request.GET.getlist("search") if value]
+    gated = request.GET.get("gated")
+    filters = RepoFilters(
+        repo_type=repo_type,
+        search=" ".join(searches),
+        author=request.GET.get("author", ""),
+        tags=tuple(request.GET.getlist("filter")),
+        pipeline_tag=request.GET.get("pipeline_tag", ""),
+        library=request.GET.get("library", ""),
+        language=request.GET.get("language", ""),
+        gated=None if gated is None else gated.lower() in {"1", "true"},
+        sort=request.GET.get("sort", ""),
+    )
+    limit = query_int(request, "limit", 0, minimum=0)
+    page_size = settings.HUB_LIST_PAGE_SIZE if not limit else min(limit, settings.HUB_LIST_PAGE_SIZE)
+    offset = query_int(request, "cursor", 0)
+    repos = list(repo_list(user=request.user, filters=filters)[offset : offset + page_size + 1])
+    full = query_bool(request, "full")
+    items = []
+    for repo in repos:
+        item = shapes.repo_summary(repo, sha=repo.head_oid)
+        if query_bool(request, "cardData") or full:
+            item["cardData"] = repo.card_data or {}
+        if full and repo.head_oid:
+            tree = GitCommit.objects.values_list("tree_oid", flat=True).get(repo=repo, oid=repo.head_oid)
+            item["siblings"] = [shapes.sibling(info, files_metadata=False) for info in tree_files(tree)]
+        items.append(item)
+    return paginated(request, items, page_size=page_size)
+
+
+# ------------------------------------------------------------------------------ refs & history
+
+
+@hf_endpoint(methods=("GET",))
+def repo_refs(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    repo = get_repo(request, plural, namespace, name)
+    body: dict[str, list] = {"branches": [], "converts": [], "tags": []}
+    include_prs = query_bool(request, "include_prs")
+    if include_prs:
+        body["pullRequests"] = []
+    for ref in Ref.objects.filter(repo=repo).order_by("name"):
+        entry = shapes.ref_entry(ref.name, ref.target_oid)
+        if ref.name.startswith("refs/heads/"):
+            body["branches"].append(entry)
+        elif ref.name.startswith("refs/tags/"):
+            body["tags"].append(entry)
+        elif ref.name.startswith("refs/convert/"):
+            body["converts"].append(entry)
+        elif ref.name.startswith("refs/pr/") and include_prs:
+            body["pullRequests"].append(entry)
+    return JsonResponse(body)
+
+
+@hf_endpoint(methods=("GET",))
+def repo_commits(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
+    repo = get_repo(request, plural, namespace, name)
+    head = revision_resolve(repo=repo, revision=revision).commit
+    offset = query_int(request, "cursor", 0)
+    page_size = query_int(request, "limit", 50, minimum=1, maximum=1000)
+    commits, more = commit_history(repo=repo, head=head, offset=offset, limit=page_size)
+    return paginated(request, [shapes.commit_entry(c) for c in commits], page_size=page_size, has_more=more)
+
+
+@hf_endpoint(methods=("POST", "DELETE"))
+def repo_branch(request: HttpRequest, plural: str, namespace: str, name: str, branch: str) -> HttpResponse:
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    if request.method == "DELETE":
+        ref_services.branch_delete(repo=repo, branch=branch)
+        return JsonResponse({})
+    body = read_json(request, required=False)
+    starting_point = body.get("startingPoint")
+    if starting_point is not None and not isinstance(starting_point, str):
+        raise ValidationError("startingPoint must be a revision string.")
+    ref_services.branch_create(repo=repo, branch=branch, starting_point=starting_point)
+    return JsonResponse({})
+
+
+@hf_endpoint(methods=("POST", "DELETE"))
+def repo_tag(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> HttpResponse:
+    """``POST .../tag/{revision}`` with ``{"tag"}`` creates; ``DELETE .../tag/{tag}`` deletes."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    if request.method == "DELETE":
+        ref_services.tag_delete(repo=repo, tag=revision)
+        return JsonResponse({})
+    body = read_json(request)
+    tag, message = body.get("tag"), body.get("message") or ""
+    if not isinstance(tag, str):
+        raise ValidationError("'tag' must be a string.", fields={"tag": ["Required."]})
+    ref_services.tag_create(repo=repo, tag=tag, revision=revision, message=str(message))
+    return JsonResponse({})
+
+
+# ----------------------------------------------------------------------------- cards, uploads
+
+
+@hf_endpoint(methods=("POST",))
+def validate_yaml(request: HttpRequest) -> JsonResponse:
+    """``POST /api/validate-yaml``: 200 with warnings, or 400 with field-level errors."""
+    from registry.cards import card_parse, validate_yaml_response
+
+    body = read_json(request)
+    content, repo_type = body.get("content"), body.get("repoType") or "model"
+    if not isinstance(content, str):
+        raise ValidationError("'content' must be the README text.")
+    status, payload = validate_yaml_response(card_parse(content, repo_type=str(repo_type)))
+    return JsonResponse(payload, status=status)
+
+
+def _is_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the 512-byte sample is still text.
+        return exc.start < len(sample) - 3
+    return False
+
+
+@hf_endpoint(methods=("POST",))
+def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
+    """``POST .../preupload/{rev}``: how each file should be sent (HF_PROTOCOL.md §2.6 step 2)."""
+    import base64
+
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    body = read_json(request)
+    files = body.get("files")
+    if not isinstance(files, list):
+        raise ValidationError("'files' must be a list.")
+    try:
+        tree = revision_resolve(repo=repo, revision=revision).commit.tree_oid
+    except NotFound:
+        tree = revision_resolve(repo=repo, revision=repo.default_branch).commit.tree_oid
+    policy = UploadPolicy(settings.HUB_UPLOAD_POLICY)
+    attributes = None
+    if policy != UploadPolicy.REGULAR:
+        current = tree_lookup(tree, ".gitattributes")
+        if isinstance(current, FileInfo):
+            with blob_open(Blob.objects.get(sha256=current.sha256)) as handle:
+                attributes = GitAttributes.from_bytes(handle.read(1024 * 1024))
+        else:
+            attributes = GitAttributes("")
+    answers = []
+    for item in files:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise ValidationError("Each file needs a 'path'.")
+        path, size = item["path"], item.get("size") or 0
+        mode = "regular"
+        if attributes is not None and size > 0:
+            try:
+                sample = base64.b64decode(item.get("sample") or "", validate=False)
+            except ValueError:
+                sample = b""
+            if attributes.is_lfs(path) or size >= settings.HUB_LFS_THRESHOLD_BYTES or _is_binary(sample):
+                mode = "lfs"
+        current = tree_lookup(tree, path) if path else None
+        oid = None
+        if isinstance(current, FileInfo):
+            oid = current.sha256 if (current.lfs and mode == "lfs") else (current.oid if not current.lfs else None)
+        answers.append({"path": path, "uploadMode": mode, "shouldIgnore": False, "oid": oid})
+    return JsonResponse({"files": answers, "commitOid": None})
+
+
+@hf_endpoint(methods=("POST",))
+def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
+    """``POST .../paths-info/{rev}`` (form-encoded ``paths``): entries of the paths that exist."""
+    repo = get_repo(request, plural, namespace, name)
+    commit = revision_resolve(repo=repo, revision=revision).commit
+    paths = request.POST.getlist("paths")
+    if not paths and request.content_type == "application/json":
+        paths = read_json(request).get("paths") or []
+    expand = request.POST.get("expand", "false").lower() == "true"
+    found = [info for info in (tree_lookup(commit.tree_oid, path.strip("/")) for path in paths if path) if info]
+    last = last_commits(repo=repo, head=commit, paths=[info.path for info in found]) if expand else {}
+    return JsonResponse([shapes.tree_entry(info, last_commit=last.get(info.path)) for info in found], safe=False)
+
+
+def split_revision_and_path(repo, rest: str) -> tuple[str, str]:
+    """Split ``{rev}/{path}``: ``refs/pr/N`` and ``refs/convert/x`` first, then the longest
+    existing branch or tag (names may contain ``/``), else the first segment."""
+    segments = rest.split("/")
+    if rest.startswith("refs/pr/") and len(segments) >= 3:
+        return "/".join(segments[:3]), "/".join(segments[3:])
+    if rest.startswith("refs/convert/") and len(segments) >= 3:
+        return "/".join(segments[:3]), "/".join(segments[3:])
+    if len(segments) > 2:
+        candidates = ["/".join(segments[:i]) for i in range(len(segments) - 1, 1, -1)]
+        names = [f"refs/heads/{c}" for c in candidates] + [f"refs/tags/{c}" for c in candidates]
+        existing = set(Ref.objects.filter(repo=repo, name__in=names).values_list("name", flat=True))
+        for candidate in candidates:
+            if f"refs/heads/{candidate}" in existing or f"refs/tags/{candidate}" in existing:
+                return candidate, rest[len(candidate) + 1 :]
+    return segments[0], "/".join(segments[1:])
+
+
+@hf_endpoint(methods=("GET",))
+def repo_tree(request: HttpRequest, plural: str, namespace: str, name: str, rest: str) -> JsonResponse:
+    """``GET .../tree/{rev}[/{path}]?recursive=&expand=``."""
+    repo = get_repo(request, plural, namespace, name)
+    revision, path = split_revision_and_path(repo, rest)
+    commit = revision_resolve(repo=repo, revision=revision).commit
+    path = path.strip("/")
+    if path and not isinstance(tree_lookup(commit.tree_oid, path), FolderInfo):
+        raise EntryNotFound(f"No folder '{path}' at {revision}.")
+    expand = query_bool(request, "expand")
+    page_size = 50 if expand else 1000
+    offset = query_int(request, "cursor", 0)
+    entries = list(tree_list(commit.tree_oid, path, recursive=query_bool(request, "recursive")))
+    page = entries[offset : offset + page_size + 1]
+    last = last_commits(repo=repo, head=commit, paths=[e.path for e in page[:page_size]]) if expand else {}
+    return paginated(request, [shapes.tree_entry(e, last_commit=last.get(e.path)) for e in page], page_size=page_size)

@@ -1,0 +1,93 @@
+"""JSON shapes of the HF protocol (HF_PROTOCOL.md §2): repository info, tree entries, commits, refs."""
+
+from __future__ import annotations
+
+from common.timefmt import iso_z
+from registry.models import GitCommit, Repo
+from registry.trees import FileInfo, FolderInfo
+
+
+def gated_value(repo: Repo):
+    return repo.gated or False
+
+
+def repo_summary(repo: Repo, *, sha: str | None) -> dict:
+    """The fields of a listing entry (also the start of ``repo_info``)."""
+    tags = [row.tag for row in repo.tag_rows.all()]
+    body = {
+        "_id": str(repo.pk),
+        "id": repo.repo_id,
+        "author": repo.namespace.name,
+        "sha": sha,
+        "lastModified": iso_z(repo.last_modified),
+        "createdAt": iso_z(repo.created_at),
+        "private": repo.private,
+        "gated": gated_value(repo),
+        "disabled": repo.disabled,
+        "downloads": repo.downloads,
+        "downloadsAllTime": repo.downloads_all_time,
+        "likes": repo.likes,
+        "trendingScore": repo.trending_score,
+        "tags": tags,
+    }
+    if repo.pipeline_tag:
+        body["pipeline_tag"] = repo.pipeline_tag
+    if repo.library_name:
+        body["library_name"] = repo.library_name
+    return body
+
+
+def sibling(info: FileInfo, *, files_metadata: bool) -> dict:
+    entry: dict = {"rfilename": info.path}
+    if files_metadata:
+        entry["size"] = info.size
+        entry["blobId"] = info.oid
+        if info.lfs:
+            entry["lfs"] = {"size": info.size, "sha256": info.sha256, "pointerSize": info.pointer_size}
+    return entry
+
+
+def repo_info(repo: Repo, *, commit: GitCommit, files: list[FileInfo], files_metadata: bool) -> dict:
+    body = repo_summary(repo, sha=commit.oid)
+    body["lastModified"] = iso_z(commit.authored_at)
+    body["cardData"] = repo.card_data or {}
+    body["siblings"] = [sibling(info, files_metadata=files_metadata) for info in files]
+    body["usedStorage"] = repo.used_storage
+    body["xetEnabled"] = False
+    if repo.description:
+        body["description"] = repo.description
+    model_index = (repo.card_data or {}).get("model-index")
+    if model_index is not None:
+        body["model-index"] = model_index
+    return body
+
+
+def tree_entry(info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = None) -> dict:
+    if isinstance(info, FolderInfo):
+        entry: dict = {"type": "directory", "oid": info.oid, "size": 0, "path": info.path}
+    else:
+        entry = {"type": "file", "oid": info.oid, "size": info.size, "path": info.path}
+        if info.lfs:
+            entry["lfs"] = {"oid": info.sha256, "size": info.size, "pointerSize": info.pointer_size}
+    if last_commit is not None:
+        entry["lastCommit"] = {
+            "id": last_commit.oid,
+            "title": last_commit.title,
+            "date": iso_z(last_commit.authored_at),
+        }
+    return entry
+
+
+def commit_entry(commit: GitCommit) -> dict:
+    return {
+        "id": commit.oid,
+        "title": commit.title,
+        "message": commit.message,
+        "date": iso_z(commit.authored_at),
+        "authors": [{"user": commit.author_name}],
+    }
+
+
+def ref_entry(name: str, target: str) -> dict:
+    short = name.split("/", 2)[2] if name.count("/") >= 2 else name
+    return {"name": short, "ref": name, "targetCommit": target}

@@ -1,0 +1,59 @@
+"""Routes of the registry: the HF-compatible API (under ``/api/``) and file URLs at the root."""
+
+from django.urls import path, re_path
+
+from registry import apis
+from registry.hf import commit, files, lfs, repos
+
+_TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
+_REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
+
+# Mounted under ``api/``.
+hf_api_urlpatterns = [
+    path("repos/create", repos.repo_create, name="hf-repo-create"),
+    path("repos/delete", repos.repo_delete, name="hf-repo-delete"),
+    path("repos/move", repos.repo_move, name="hf-repo-move"),
+    path("validate-yaml", repos.validate_yaml, name="hf-validate-yaml"),
+    path("lfs/objects/<str:token>", lfs.object_transfer, name="lfs-object"),
+    path("lfs/parts/<str:token>", lfs.part_upload, name="lfs-part"),
+    path("lfs/complete/<str:token>", lfs.complete, name="lfs-complete"),
+    path("lfs/verify/<str:token>", lfs.verify, name="lfs-verify"),
+    re_path(rf"^{_TYPES}$", repos.repo_listing, name="hf-repo-list"),
+    re_path(rf"^{_TYPES}/(?P<name>[^/]+)$", repos.repo_info_single_segment),
+    re_path(rf"^{_REPO}$", repos.repo_info, name="hf-repo-info"),
+    re_path(rf"^{_REPO}/revision/(?P<revision>.+)$", repos.repo_info, name="hf-repo-info-revision"),
+    re_path(rf"^{_REPO}/settings$", repos.repo_settings, name="hf-repo-settings"),
+    re_path(rf"^{_REPO}/refs$", repos.repo_refs, name="hf-repo-refs"),
+    re_path(rf"^{_REPO}/commits/(?P<revision>.+)$", repos.repo_commits, name="hf-repo-commits"),
+    re_path(rf"^{_REPO}/branch/(?P<branch>.+)$", repos.repo_branch, name="hf-repo-branch"),
+    re_path(rf"^{_REPO}/tag/(?P<revision>.+)$", repos.repo_tag, name="hf-repo-tag"),
+    re_path(rf"^{_REPO}/preupload/(?P<revision>.+)$", repos.preupload, name="hf-preupload"),
+    re_path(rf"^{_REPO}/commit/(?P<revision>.+)$", commit.commit, name="hf-commit"),
+    re_path(rf"^{_REPO}/paths-info/(?P<revision>.+)$", repos.paths_info, name="hf-paths-info"),
+    re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", repos.repo_tree, name="hf-tree"),
+]
+
+_PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
+
+# Mounted at the root, before the HTML catch-alls.
+file_urlpatterns = [
+    re_path(rf"^{_PREFIX}(?P<namespace>[^/]+)/(?P<name>[^/]+)/resolve/(?P<rest>.+)$", files.resolve, name="resolve"),
+    re_path(
+        rf"^{_PREFIX}(?P<namespace>[^/]+)/(?P<name>[^/]+?)\.git/info/lfs/objects/batch$", lfs.batch, name="lfs-batch"
+    ),
+]
+
+_API_REPO = "repos/<str:types>/<str:namespace>/<str:name>"
+
+# Mounted under ``api/v1/``.
+api_urlpatterns = [
+    path("repos", apis.RepoListCreateApi.as_view(), name="api-repos"),
+    path(_API_REPO, apis.RepoDetailApi.as_view(), name="api-repo"),
+    path(f"{_API_REPO}/move", apis.RepoMoveApi.as_view(), name="api-repo-move"),
+    path(f"{_API_REPO}/refs", apis.RepoRefsApi.as_view(), name="api-repo-refs"),
+    path(f"{_API_REPO}/branches/<path:branch>", apis.BranchApi.as_view(), name="api-repo-branch"),
+    path(f"{_API_REPO}/tags/<path:tag>", apis.TagApi.as_view(), name="api-repo-tag"),
+    path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
+    path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
+    path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
+]
