@@ -65,7 +65,7 @@ class RepoListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=RepoType.choices, default=RepoType.MODEL)
         namespace = serializers.CharField(required=False, help_text="A user or organization; yours by default.")
-        name = serializers.CharField(max_length=96)
+        name = serializers.CharField(max_length=200, help_text="1 to 96 of [A-Za-z0-9_.-].")
         private = serializers.BooleanField(default=False)
 
     def get_permissions(self):

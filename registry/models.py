@@ -86,6 +86,8 @@ class RepoTag(models.Model):
     tag = models.CharField(max_length=200)
 
     class Meta:
+        # Card order (then derived tags), as the card lists them.
+        ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["repo", "tag"], name="repo_tag_unique")]
         indexes = [models.Index(fields=["tag", "repo"])]
 
@@ -228,3 +230,6 @@ class UploadSession(models.Model):
     @property
     def part_count(self) -> int:
         return max(1, -(-self.size // self.chunk_size))
+
+
+from registry.models_xet import XetFile, XetFileXorb, Xorb  # noqa: E402, F401  (Xet index, see that module)

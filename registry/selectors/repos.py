@@ -71,7 +71,9 @@ def _search(queryset: QuerySet, query: str) -> QuerySet:
         name_match = Q()
         for word in words:
             name_match &= Q(name__icontains=word) | Q(namespace__name__icontains=word)
-        return queryset.annotate(search_rank=SearchRank(vector, tsquery)).filter(Q(search_rank__gt=0) | name_match)
+        # Match with @@ (a rank alone is positive for partial matches too), rank to order.
+        matched = queryset.annotate(search_vector=vector, search_rank=SearchRank(vector, tsquery))
+        return matched.filter(Q(search_vector=tsquery) | name_match)
     # SQLite: every word must occur somewhere in the indexed text (which includes the names).
     for word in words:
         queryset = queryset.filter(search_document__icontains=word)

@@ -22,10 +22,11 @@ BIG = b"\x01" * 11_000_000  # over the LFS threshold: stored as an LFS object
 def repo():
     user = make_user("alice")
     repo = repo_create(user=user, namespace=user.namespace, name="tiny", repo_type=RepoType.MODEL)
-    commit_create(
-        repo=repo, user=user, ref="refs/heads/main", summary="add",
-        operations=[AddFile(path="dir/data.dat", staged=stage_bytes(DATA)), AddFile(path="big.bin", staged=stage_bytes(BIG))],
-    )  # fmt: skip
+    operations = [
+        AddFile(path="dir/data.dat", staged=stage_bytes(DATA)),
+        AddFile(path="big.bin", staged=stage_bytes(BIG)),
+    ]
+    commit_create(repo=repo, user=user, ref="refs/heads/main", summary="add", operations=operations)
     return repo
 
 
@@ -128,4 +129,6 @@ def test_gated_repo_files_need_access(repo, client):
     assert info.status_code == 200
     assert info.json()["gated"] == "manual"
     owner = make_token(Repo.objects.get().created_by)
-    assert Client().head("/alice/tiny/resolve/main/dir/data.dat", HTTP_AUTHORIZATION=f"Bearer {owner}").status_code == 200
+    assert (
+        Client().head("/alice/tiny/resolve/main/dir/data.dat", HTTP_AUTHORIZATION=f"Bearer {owner}").status_code == 200
+    )

@@ -1,0 +1,172 @@
+"""Cards indexed on commit, search (full text on PostgreSQL, a fallback on SQLite), filters, sorts,
+trending, and the maintenance tasks."""
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from common.errors import ValidationError
+from registry.choices import RepoType
+from registry.models import DownloadDay, Repo, RepoTag
+from registry.selectors.repos import RepoFilters, repo_list
+from registry.services.commits import AddFile, DeleteFile, commit_create
+from registry.services.counters import counters_refresh, like_add
+from registry.services.repos import repo_create
+from registry.storage import stage_bytes, staging_dir
+from registry.tasks import repo_stats_refresh, staging_janitor
+from tests.support.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+CARD = """---
+license: mit
+language: [en, fr]
+tags: [llama, tiny]
+pipeline_tag: text-generation
+library_name: transformers
+datasets: [alice/wiki-corpus]
+base_model: alice/base
+---
+# Pocket Llama
+
+A compact decoder trained on encyclopedic prose for quick experiments.
+"""
+
+
+def _repo(user, name, card=None, repo_type=RepoType.MODEL, private=False):
+    repo = repo_create(user=user, namespace=user.namespace, name=name, repo_type=repo_type, private=private)
+    if card is not None:
+        commit_create(
+            repo=repo, user=user, ref="refs/heads/main", summary="card",
+            operations=[AddFile(path="README.md", staged=stage_bytes(card.encode()))],
+        )  # fmt: skip
+    return Repo.objects.get(pk=repo.pk)
+
+
+@pytest.fixture
+def alice():
+    return make_user("alice")
+
+
+def test_card_metadata_is_indexed_on_commit(alice):
+    repo = _repo(alice, "pocket", CARD)
+    assert (repo.license, repo.pipeline_tag, repo.library_name) == ("mit", "text-generation", "transformers")
+    assert repo.description == "A compact decoder trained on encyclopedic prose for quick experiments."
+    assert repo.card_data["datasets"] == ["alice/wiki-corpus"]
+    assert set(RepoTag.objects.filter(repo=repo).values_list("tag", flat=True)) == {
+        "llama", "tiny", "transformers", "text-generation", "en", "fr", "license:mit",
+        "dataset:alice/wiki-corpus", "base_model:alice/base",
+    }  # fmt: skip
+    info = Client().get("/api/models/alice/pocket").json()
+    assert info["cardData"]["license"] == "mit"
+    assert info["pipeline_tag"] == "text-generation"
+    # Deleting the README clears the metadata.
+    commit_create(repo=repo, user=alice, ref="refs/heads/main", summary="rm", operations=[DeleteFile(path="README.md")])
+    repo.refresh_from_db()
+    assert (repo.license, repo.card_data, RepoTag.objects.filter(repo=repo).count()) == ("", {}, 0)
+
+
+def test_invalid_card_is_refused_with_field_errors(alice):
+    repo = _repo(alice, "bad")
+    with pytest.raises(ValidationError) as raised:
+        commit_create(
+            repo=repo, user=alice, ref="refs/heads/main", summary="bad card",
+            operations=[AddFile(path="README.md", staged=stage_bytes(b"---\npipeline_tag: dance\n---\n"))],
+        )  # fmt: skip
+    assert list(raised.value.fields) == ["README.md:pipeline_tag"]
+    assert repo.commits.count() == 1
+
+
+def test_validate_yaml_endpoint(client):
+    ok = client.post("/api/validate-yaml", {"content": CARD, "repoType": "model"}, content_type="application/json")
+    assert ok.status_code == 200
+    assert ok.json()["errors"] == []
+    bad = client.post(
+        "/api/validate-yaml",
+        {"content": "---\nlicense: nope\n---\n", "repoType": "model"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert len(bad.json()["errors"]) == 1
+    assert "license" in bad.json()["errors"][0]["message"]
+    malformed = client.post("/api/validate-yaml", b"{oops", content_type="application/json")
+    assert malformed.status_code == 400
+    assert malformed.json()["error"].startswith("The request body is not valid JSON")
+
+
+def _ids(user=None, **filters):
+    return [repo.repo_id for repo in repo_list(user=user, filters=RepoFilters(repo_type=RepoType.MODEL, **filters))]
+
+
+def test_search_filters_and_sorts(alice):
+    bob = make_user("bob")
+    _repo(alice, "pocket", CARD)
+    _repo(bob, "vision-net", CARD.replace("license: mit", "license: apache-2.0").replace("Pocket Llama", "Seer"))
+    _repo(alice, "tinystories")
+    _repo(alice, "hidden", CARD, private=True)
+    _repo(alice, "corpus", repo_type=RepoType.DATASET)
+    assert sorted(_ids(search="encyclopedic")) == ["alice/pocket", "bob/vision-net"]
+    assert _ids(search="pocket llama") == ["alice/pocket"]
+    assert _ids(search="tinyst") == ["alice/tinystories"]
+    assert _ids(search="nothing-like-this") == []
+    assert _ids(search="encyclopedic", tags=("license:mit",)) == ["alice/pocket"]
+    assert sorted(_ids(pipeline_tag="text-generation")) == ["alice/pocket", "bob/vision-net"]
+    assert _ids(author="bob") == ["bob/vision-net"]
+    assert _ids(license="apache-2.0") == ["bob/vision-net"]
+    assert sorted(_ids(language="fr")) == ["alice/pocket", "bob/vision-net"]
+    assert sorted(_ids(alice, search="encyclopedic")) == ["alice/hidden", "alice/pocket", "bob/vision-net"]
+    like_add(user=bob, repo=Repo.objects.get(name="tinystories"))
+    assert _ids(sort="likes")[0] == "alice/tinystories"
+    assert _ids(sort="createdAt") == ["alice/tinystories", "bob/vision-net", "alice/pocket"]
+    with pytest.raises(ValidationError):
+        _ids(sort="sideways")
+
+
+def test_listing_endpoint_filters(alice, client):
+    _repo(alice, "pocket", CARD)
+    _repo(alice, "plain")
+    body = client.get("/api/models?filter=license:mit&filter=llama").json()
+    assert [item["id"] for item in body] == ["alice/pocket"]
+    assert body[0]["tags"][:2] == ["llama", "tiny"]
+    assert [item["id"] for item in client.get("/api/models?search=pocket&full=true").json()] == ["alice/pocket"]
+    assert client.get("/api/models?sort=sideways").status_code == 400
+
+
+def test_trending_and_thirty_day_downloads(alice):
+    fresh = _repo(alice, "fresh")
+    stale = _repo(alice, "stale")
+    DownloadDay.objects.create(repo=fresh, day=timezone.now().date(), count=40)
+    DownloadDay.objects.create(repo=stale, day=timezone.now().date() - timedelta(days=45), count=500)
+    Repo.objects.filter(pk=stale.pk).update(last_modified=timezone.now() - timedelta(days=60))
+    assert counters_refresh() == 2
+    fresh.refresh_from_db()
+    stale.refresh_from_db()
+    assert (fresh.downloads, stale.downloads) == (40, 0)
+    assert fresh.trending_score > stale.trending_score
+    assert _ids(sort="trendingScore") == ["alice/fresh", "alice/stale"]
+
+
+def test_repo_stats_task_sums_the_default_branch(alice):
+    repo = _repo(alice, "sized", "# hi\n")
+    repo_stats_refresh(repo.pk)
+    repo.refresh_from_db()
+    assert repo.used_storage == len(b"# hi\n") + len(
+        Client().get("/alice/sized/resolve/main/.gitattributes").getvalue()
+    )
+
+
+def test_staging_janitor_removes_only_stale_files(settings):
+    settings.HUB_STAGING_MAX_AGE_SECONDS = 3600
+    old = staging_dir() / "blob-old.part"
+    new = staging_dir() / "blob-new.part"
+    for path in (old, new):
+        path.write_bytes(b"partial")
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    assert staging_janitor() == 1
+    assert (old.exists(), new.exists()) == (False, True)
+    new.unlink()
