@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.harness import metrics as metrics_mod
-from evals.harness.adapters import load_adapter
+from evals.harness.adapters import ADAPTERS, DTYPES, load_adapter
 from evals.harness.adapters.base import GenerationRequest, LanguageModel
 from evals.harness.adapters.hf import check_model_dir
 from evals.harness.data import resolve_data_root
@@ -95,8 +95,7 @@ def run_suite(
     """
     emit = progress or (lambda event: None)
     started = time.perf_counter()
-    if batch_size < 1:
-        raise EvalError(f"batch size must be >= 1, got {batch_size}")
+    _check_options(batch_size=batch_size, adapter=adapter, dtype=dtype)
     device = _resolve_device(device)
     data_root = resolve_data_root(data_dir)
     suite_obj = suite if isinstance(suite, Suite) else load_suite(suite, data_root=data_root)
@@ -114,20 +113,21 @@ def run_suite(
     emit(ProgressEvent("load_model", None, 1, 1))
 
     scoring_started = time.perf_counter()
-    task_results: dict[str, Any] = {}
     samples: dict[str, list[dict[str, Any]]] = {}
     summaries: dict[str, dict[str, metrics_mod.MetricSummary]] = {}
     for index, task in enumerate(prepared):
-        records = _score_task(lm, task, batch_size=batch_size, emit=emit)
-        summaries[task.spec.name] = _summarize_task(task, records, seed=seed, bootstrap_iters=bootstrap_iters)
-        samples[task.spec.name] = records
-        task_results[task.spec.name] = _task_json(task, summaries[task.spec.name])
+        samples[task.spec.name] = _score_task(lm, task, batch_size=batch_size, emit=emit)
+        summaries[task.spec.name] = _summarize_task(
+            task, samples[task.spec.name], seed=seed, bootstrap_iters=bootstrap_iters
+        )
         emit(ProgressEvent("task_done", task.spec.name, index + 1, len(prepared)))
-    scoring_seconds = time.perf_counter() - scoring_started
+    timing = {
+        "seconds_total": round(time.perf_counter() - started, 3),
+        "seconds_scoring": round(time.perf_counter() - scoring_started, 3),
+        "items": sum(len(task.items) for task in prepared),
+    }
 
     sample_texts = {name: samples_jsonl(records) for name, records in samples.items()}
-    for name, text in sample_texts.items():
-        task_results[name]["samples_sha256"] = samples_digest(text)
     config = {
         "adapter": adapter,
         "batch_size": batch_size,
@@ -137,45 +137,77 @@ def run_suite(
         "limit": limit,
         "seed": seed,
     }
-    determinants = {
-        "harness": {"scoring_version": SCORING_VERSION, "version": library_versions()["evals"]},
-        "suite_hash": suite_obj.content_hash(),
-        "task_hashes": {task.spec.name: task.task_hash for task in prepared},
-        "model_files": model_files,
-        "config": config,
-        "libraries": library_versions(),
-        "device": device_info(device),
-    }
-    results = {
-        "schema": RESULTS_SCHEMA,
-        "fingerprint": run_fingerprint(determinants),
-        "suite": {
-            "name": suite_obj.name,
-            "version": suite_obj.version,
-            "hash": determinants["suite_hash"],
-            "aggregate": _suite_aggregate(suite_obj, summaries),
-        },
-        "tasks": task_results,
-        "model": {"path": str(model_path), "files": model_files, **lm.describe()},
-        "config": config,
-        "seeds": {
-            "seed": seed,
-            "fewshot": "per item: derive_seed('fewshot', task_hash, repr(item_id), seed)",
-            "bootstrap": "per task and metric: derive_seed('bootstrap', seed, task_hash, metric)",
-        },
-        "environment": {"libraries": determinants["libraries"], "device": determinants["device"]},
-        "harness": determinants["harness"],
-        "timing": {
-            "seconds_total": round(time.perf_counter() - started, 3),
-            "seconds_scoring": round(scoring_seconds, 3),
-            "items": sum(len(task.items) for task in prepared),
-        },
-    }
+    results = _results_json(
+        suite_obj,
+        prepared,
+        summaries,
+        sample_texts=sample_texts,
+        model={"path": str(model_path), "files": model_files, **lm.describe()},
+        config=config,
+        timing=timing,
+    )
     out_path = Path(output_dir) if output_dir is not None else None
     if out_path is not None:
         write_outputs(out_path, results, sample_texts)
     emit(ProgressEvent("done", None, len(prepared), len(prepared)))
     return SuiteRun(results=results, samples=samples, output_dir=out_path)
+
+
+def _results_json(
+    suite: Suite,
+    prepared: list[PreparedTask],
+    summaries: dict[str, dict[str, metrics_mod.MetricSummary]],
+    *,
+    sample_texts: dict[str, str],
+    model: dict[str, Any],
+    config: dict[str, Any],
+    timing: dict[str, Any],
+) -> dict[str, Any]:
+    """The results document; ``fingerprint`` covers every field that determines the numbers."""
+    libraries = library_versions()
+    determinants = {
+        "harness": {"scoring_version": SCORING_VERSION, "version": libraries["evals"]},
+        "suite_hash": suite.content_hash(),
+        "task_hashes": {task.spec.name: task.task_hash for task in prepared},
+        "model_files": model["files"],
+        "config": config,
+        "libraries": libraries,
+        "device": device_info(config["device"]),
+    }
+    tasks = {}
+    for task in prepared:
+        tasks[task.spec.name] = _task_json(task, summaries[task.spec.name])
+        tasks[task.spec.name]["samples_sha256"] = samples_digest(sample_texts[task.spec.name])
+    return {
+        "schema": RESULTS_SCHEMA,
+        "fingerprint": run_fingerprint(determinants),
+        "suite": {
+            "name": suite.name,
+            "version": suite.version,
+            "hash": determinants["suite_hash"],
+            "aggregate": _suite_aggregate(suite, summaries),
+        },
+        "tasks": tasks,
+        "model": model,
+        "config": config,
+        "seeds": {
+            "seed": config["seed"],
+            "fewshot": "per item: derive_seed('fewshot', task_hash, repr(item_id), seed)",
+            "bootstrap": "per task and metric: derive_seed('bootstrap', seed, task_hash, metric)",
+        },
+        "environment": {"libraries": libraries, "device": determinants["device"]},
+        "harness": determinants["harness"],
+        "timing": timing,
+    }
+
+
+def _check_options(*, batch_size: int, adapter: str, dtype: str) -> None:
+    if batch_size < 1:
+        raise EvalError(f"batch size must be >= 1, got {batch_size}")
+    if adapter not in ADAPTERS:
+        raise EvalError(f"adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
+    if dtype not in DTYPES:
+        raise EvalError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
 
 
 def _resolve_device(device: str) -> str:

