@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
+    path("", include("registry.xet_urls")),
     *registry_urls.file_urlpatterns,
     path("", frontend_views.home, name="home"),
     *hub_urls.page_urlpatterns,

@@ -21,3 +21,16 @@ HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
 HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 # Page size of HF-style listings (Link pagination).
 HUB_LIST_PAGE_SIZE = env.int("HUB_LIST_PAGE_SIZE", 1000, minimum=1)
+
+# --- Xet storage (registry.xet, registry.services.xet) -------------------------------------------
+# CAS access tokens handed out by xet-read-token / xet-write-token stay valid this long; the client
+# fetches a new one 30-60 s before they expire.
+HUB_XET_TOKEN_SECONDS = env.int("HUB_XET_TOKEN_SECONDS", 3600, minimum=120)
+# Signed xorb data URLs (and presigned object-store URLs) in reconstruction answers stay valid this long.
+HUB_XET_DATA_URL_SECONDS = env.int("HUB_XET_DATA_URL_SECONDS", 3600, minimum=60)
+# Xorbs no file references, and files no repository references, are kept at least this many days:
+# the client reuses xorbs from its local shard cache for about three weeks without re-uploading them.
+HUB_XET_RETENTION_DAYS = env.int("HUB_XET_RETENTION_DAYS", 28, minimum=28)
+# Advertise Xet on downloads: X-Xet-Hash and the xet-auth Link on resolve, xetHash in tree entries,
+# so the client fetches LFS files by parallel reconstruction instead of one HTTP stream.
+HUB_XET_DOWNLOADS = env.bool("HUB_XET_DOWNLOADS", False)

@@ -1,4 +1,4 @@
-"""The Xet storage protocol, server side, in pure Python (no Django, no database).
+"""The Xet storage protocol, server side, in pure Python (no Django, no database) — except ``store``.
 
 Modules:
 
@@ -9,4 +9,8 @@ Modules:
 * ``protocol`` — token answer (headers + JSON) and protocol constants.
 * ``types`` — the index records (``ChunkEntry``, ``FileTerm``) and their compact encodings.
 * ``errors`` — typed errors, one class per failure a client can cause.
+* ``store`` — the Django side: xorb objects in the ``blobs`` storage (spool, save, ranges, URLs).
+
+The index, intake and reconstruction services are ``registry.services.xet``; the endpoints
+``registry.hf.xet``.
 """
