@@ -23,3 +23,17 @@ class OrgRole(models.TextChoices):
 class TokenRole(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
+
+
+class DiscussionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    MERGED = "merged", "Merged"
+
+
+class DiscussionEventType(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    STATUS_CHANGE = "status-change", "Status change"
+    COMMIT = "commit", "Commit"
+    TITLE_CHANGE = "title-change", "Title change"

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from registry import apis
-from registry.hf import commit, files, lfs, repos
+from registry.hf import commit, discussions, files, lfs, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
@@ -31,6 +31,14 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/commit/(?P<revision>.+)$", commit.commit, name="hf-commit"),
     re_path(rf"^{_REPO}/paths-info/(?P<revision>.+)$", repos.paths_info, name="hf-paths-info"),
     re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", repos.repo_tree, name="hf-tree"),
+    re_path(rf"^{_REPO}/discussions$", discussions.discussion_list, name="hf-discussions"),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)$", discussions.discussion_detail, name="hf-discussion"),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment$", discussions.discussion_comment),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/status$", discussions.discussion_status),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/title$", discussions.discussion_title),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/merge$", discussions.discussion_merge),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/edit$", discussions.comment_edit),
+    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/hide$", discussions.comment_hide),
 ]
 
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"

@@ -6,12 +6,16 @@ The body is decoded as a stream: inline file contents go straight from base64 in
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import ValidationError
+from hub.choices import DiscussionStatus
 from hub.hf import hf_endpoint
-from registry.access import Permission
-from registry.hf.common import get_repo, query_bool, repo_url
+from hub.models import Discussion
+from hub.services.discussions import check_can_push_to_pull_request, discussion_create, pull_request_record_commit
+from registry.errors import RevisionNotFound
+from registry.hf.common import PR_REF, get_repo_for_push, query_bool, repo_url
 from registry.ndjson import (
     CommitPayloadError,
     DeletedFileLine,
@@ -63,27 +67,39 @@ def _discard(operations) -> None:
 
 @hf_endpoint(methods=("POST",))
 def commit(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
-    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    """Commit to a branch, to an existing pull request (``refs/pr/N``), or open a pull request
+    with the commit (``?create_pr=1``)."""
+    create_pr = query_bool(request, "create_pr")
+    pull_request = None
+    repo = get_repo_for_push(request, plural, namespace, name, revision)
     user = request.user
-    if query_bool(request, "create_pr"):
-        raise ValidationError("Pull requests are not available on this hub yet; commit to a branch instead.")
+    if not create_pr and PR_REF.match(revision):
+        pull_request = Discussion.objects.filter(repo=repo, num=int(revision.rsplit("/", 1)[1])).first()
+        if pull_request is None:
+            raise RevisionNotFound(f"Invalid rev id: {revision}")
+        check_can_push_to_pull_request(discussion=pull_request, user=user)
     header, operations = _read_operations(request)
     try:
-        result = commit_create(
-            repo=repo,
-            user=user,
-            ref=branch_ref(revision),
-            operations=operations,
-            summary=header.summary,
-            description=header.description or "",
-            parent_commit=header.parent_commit,
-        )
+        with transaction.atomic():
+            if create_pr:
+                pull_request = discussion_create(
+                    repo=repo, user=user, title=header.summary or "Upload files", description=header.description or "",
+                    pull_request=True, status=DiscussionStatus.OPEN, target_branch=revision.removeprefix("refs/heads/"),
+                )  # fmt: skip
+            ref = pull_request.git_reference if pull_request else branch_ref(revision)
+            result = commit_create(
+                repo=repo, user=user, ref=ref, operations=operations, summary=header.summary,
+                description=header.description or "", parent_commit=header.parent_commit,
+            )  # fmt: skip
+            if pull_request is not None:
+                pull_request_record_commit(discussion=pull_request, user=user, commit=result.commit)
     finally:
         _discard(operations)
-    return JsonResponse(
-        {
-            "commitUrl": f"{repo_url(request, repo)}/commit/{result.commit.oid}",
-            "commitOid": result.commit.oid,
-            "success": True,
-        }
-    )
+    body = {
+        "commitUrl": f"{repo_url(request, repo)}/commit/{result.commit.oid}",
+        "commitOid": result.commit.oid,
+        "success": True,
+    }
+    if pull_request is not None:
+        body["pullRequestUrl"] = f"{repo_url(request, repo)}/discussions/{pull_request.num}"
+    return JsonResponse(body)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
 
-from common.errors import NotFound, ValidationError
+from common.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.errors import RepoNotFound
@@ -55,6 +56,24 @@ def get_repo(
         need=need,
         token=getattr(request, "hub_token", None),
     )
+
+
+PR_REF = re.compile(r"^refs/pr/\d+$")
+
+
+def get_repo_for_push(request: HttpRequest, plural: str, namespace: str, name: str, revision: str | None) -> Repo:
+    """The repository an upload targets. Branches need write access; pull requests (a
+    ``refs/pr/N`` revision, or ``?create_pr=1``) are open to anyone who can read the repository —
+    the commit itself then checks that the caller may push to that pull request."""
+    if query_bool(request, "create_pr") or (revision and PR_REF.match(revision)):
+        repo = get_repo(request, plural, namespace, name)
+        if not request.user.is_authenticated:
+            raise Unauthenticated("Log in or pass a token to propose changes.")
+        token = getattr(request, "hub_token", None)
+        if token is not None and not token.can_write:
+            raise PermissionDenied("This token is read-only; create a token with the 'write' role.")
+        return repo
+    return get_repo(request, plural, namespace, name, need=Permission.WRITE)
 
 
 def query_bool(request: HttpRequest, name: str, default: bool = False) -> bool:

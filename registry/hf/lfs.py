@@ -13,7 +13,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from common.errors import HubError, PermissionDenied, ValidationError, error_response
+from common.errors import HubError, PermissionDenied, Unauthenticated, ValidationError, error_response
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
 from registry.access import Permission, access_repo
@@ -73,7 +73,12 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
         raise ValidationError("'operation' must be 'upload' or 'download'.")
     if body.get("hash_algo", "sha256") != "sha256":
         raise ValidationError("Only sha256 objects are supported.")
-    need = Permission.WRITE if operation == "upload" else Permission.READ
+    # Uploads for a pull request come without a ref (HF_PROTOCOL.md §2.6): readers may propose
+    # changes, so they may send objects; only commits to branches need write access.
+    ref = (body.get("ref") or {}).get("name") if isinstance(body.get("ref"), dict) else None
+    need = Permission.WRITE if operation == "upload" and ref and not ref.startswith("refs/pr/") else Permission.READ
+    if operation == "upload" and not request.user.is_authenticated:
+        raise Unauthenticated("Log in or pass a token to upload.")
     repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
     repo = access_repo(
         user=request.user, repo_type=repo_type, namespace=namespace, name=name, need=need, token=request.hub_token

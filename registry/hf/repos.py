@@ -14,7 +14,16 @@ from registry.choices import UploadPolicy
 from registry.errors import EntryNotFound, RepoExists, RepoNotFound
 from registry.git.attributes import GitAttributes
 from registry.hf import shapes
-from registry.hf.common import api_type, body_type, get_repo, paginated, query_bool, query_int, repo_url
+from registry.hf.common import (
+    api_type,
+    body_type,
+    get_repo,
+    get_repo_for_push,
+    paginated,
+    query_bool,
+    query_int,
+    repo_url,
+)
 from registry.models import Blob, GitCommit, Ref
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
@@ -260,7 +269,7 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
     """``POST .../preupload/{rev}``: how each file should be sent (HF_PROTOCOL.md §2.6 step 2)."""
     import base64
 
-    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    repo = get_repo_for_push(request, plural, namespace, name, revision)
     body = read_json(request)
     files = body.get("files")
     if not isinstance(files, list):

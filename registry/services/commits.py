@@ -212,12 +212,12 @@ def commit_create(
         if ref == f"refs/heads/{repo.default_branch}":
             readme_touched = any(op.path == README for op in operations)
             if readme_touched and card is None:
-                card = _card_of_tree(repo=repo, tree=tree)
+                card = card_of_tree(repo=repo, tree=tree)
             repo_on_default_branch_commit(repo=repo, commit=commit, card=card, card_changed=readme_touched)
     return CommitResult(commit=commit, ref=ref, parent=head.oid, changed_paths=changed)
 
 
-def _card_of_tree(*, repo: Repo, tree: str):
+def card_of_tree(*, repo: Repo, tree: str):
     """The card of README.md in ``tree`` (None when there is none), for metadata after a delete."""
     from registry.cards import card_parse
 

@@ -1,0 +1,288 @@
+"""Discussions and pull requests: opening, commenting, status and title changes, merging.
+
+Numbers are allocated under a lock on the repository row (``hub.locks.repo_lock``). A pull
+request owns ``refs/pr/<num>``, created at the head of its target branch; merging fast-forwards the
+target when possible, else writes a merge commit when the two sides changed different files, else
+reports the conflicting files. The target moves by compare-and-swap, like every ref.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from common.errors import Conflict, PermissionDenied, ValidationError
+from hub.choices import DiscussionEventType, DiscussionStatus
+from hub.locks import repo_lock
+from hub.models import Discussion, DiscussionEvent, User
+from registry.access import Permission, repo_role
+from registry.errors import RevisionNotFound
+from registry.git.objects import Signature, commit_message, commit_oid
+from registry.models import GitCommit, Ref, Repo
+from registry.selectors.changes import tree_changes
+from registry.selectors.revisions import commit_get, ref_target
+from registry.services.refs import ref_compare_and_swap
+from registry.trees import TreeEditor
+
+MAX_COMMENT = 65_536
+
+
+def _title(title: str) -> str:
+    title = (title or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise ValidationError("A title needs 1 to 200 characters.", fields={"title": ["1 to 200 characters."]})
+    return title
+
+
+def _content(content: str) -> str:
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationError("A comment cannot be empty.", fields={"comment": ["Write something."]})
+    if len(content) > MAX_COMMENT:
+        raise ValidationError(f"A comment is limited to {MAX_COMMENT} characters.")
+    return content
+
+
+def can_moderate(*, user, repo: Repo) -> bool:
+    role = repo_role(user=user, repo=repo)
+    return role is not None and role >= Permission.WRITE
+
+
+def _check_author_or_writer(*, user, discussion: Discussion, what: str) -> None:
+    if discussion.author_id != getattr(user, "pk", None) and not can_moderate(user=user, repo=discussion.repo):
+        raise PermissionDenied(f"Only the author or people with write access can {what}.")
+
+
+def _event(*, discussion: Discussion, user, type: str, data: dict) -> DiscussionEvent:
+    return DiscussionEvent.objects.create(discussion=discussion, author=user, type=type, data=data)
+
+
+def comment_data(content: str) -> dict:
+    return {"content": content, "edited": False, "hidden": False, "history": []}
+
+
+def discussion_create(
+    *, repo: Repo, user: User, title: str, description: str, pull_request: bool, status: str | None = None,
+    target_branch: str | None = None,
+) -> Discussion:  # fmt: skip
+    """Open a discussion or a pull request; the description is the first comment.
+
+    A pull request starts (as a draft unless ``status`` says otherwise) at the head of
+    ``target_branch`` (the default branch unless given), on the ref ``refs/pr/<num>``.
+    """
+    title = _title(title)
+    with transaction.atomic():
+        repo_lock(repo_id=repo.pk)
+        num = (Discussion.objects.filter(repo=repo).aggregate(last=Max("num"))["last"] or 0) + 1
+        target = f"refs/heads/{target_branch or repo.default_branch}" if pull_request else ""
+        if pull_request and ref_target(repo=repo, ref=target) is None:
+            raise RevisionNotFound(f"Branch {target.removeprefix('refs/heads/')} not found.")
+        discussion = Discussion.objects.create(
+            repo=repo, num=num, title=title, is_pull_request=pull_request, author=user, target_ref=target,
+            status=status or (DiscussionStatus.DRAFT if pull_request else DiscussionStatus.OPEN),
+        )  # fmt: skip
+        if pull_request:
+            Ref.objects.create(repo=repo, name=discussion.git_reference, target_oid=ref_target(repo=repo, ref=target))
+        if description and description.strip():
+            _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(description))
+    return discussion
+
+
+def comment_add(*, discussion: Discussion, user: User, content: str) -> DiscussionEvent:
+    content = _content(content)
+    return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(content))
+
+
+def comment_edit(*, event: DiscussionEvent, user: User, content: str) -> DiscussionEvent:
+    """Replace a comment's text, keeping the earlier versions in its history (author only)."""
+    content = _content(content)
+    if event.type != DiscussionEventType.COMMENT:
+        raise ValidationError("Only comments can be edited.")
+    if event.author_id != user.pk:
+        raise PermissionDenied("Only the author of a comment can edit it.")
+    data = dict(event.data)
+    data["history"] = [
+        *data.get("history", []),
+        {"content": data["content"], "updatedAt": event.updated_at.isoformat()},
+    ]
+    data.update(content=content, edited=True)
+    event.data = data
+    event.save(update_fields=["data", "updated_at"])
+    return event
+
+
+def comment_hide(*, event: DiscussionEvent, user: User) -> DiscussionEvent:
+    """Hide a comment (its author or a moderator); the text is kept for moderators."""
+    if event.type != DiscussionEventType.COMMENT:
+        raise ValidationError("Only comments can be hidden.")
+    if event.author_id != user.pk and not can_moderate(user=user, repo=event.discussion.repo):
+        raise PermissionDenied("Only the author or people with write access can hide a comment.")
+    event.data = {**event.data, "hidden": True}
+    event.save(update_fields=["data", "updated_at"])
+    return event
+
+
+def discussion_change_status(*, discussion: Discussion, user: User, status: str, comment: str = "") -> DiscussionEvent:
+    """Open or close (author or writers). A merged pull request stays merged."""
+    if status not in {DiscussionStatus.OPEN, DiscussionStatus.CLOSED}:
+        raise ValidationError("status must be 'open' or 'closed'.", fields={"status": ["open or closed"]})
+    _check_author_or_writer(user=user, discussion=discussion, what="change the status")
+    if discussion.status == DiscussionStatus.MERGED:
+        raise Conflict("This pull request is merged; its status can no longer change.")
+    with transaction.atomic():
+        if comment and comment.strip():
+            comment_add(discussion=discussion, user=user, content=comment)
+        discussion.status = status
+        discussion.save(update_fields=["status"])
+        return _event(discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE, data={"status": status})
+
+
+def discussion_rename(*, discussion: Discussion, user: User, title: str) -> DiscussionEvent:
+    title = _title(title)
+    _check_author_or_writer(user=user, discussion=discussion, what="rename it")
+    with transaction.atomic():
+        previous = discussion.title
+        discussion.title = title
+        discussion.save(update_fields=["title"])
+        return _event(
+            discussion=discussion,
+            user=user,
+            type=DiscussionEventType.TITLE_CHANGE,
+            data={"from": previous, "to": title},
+        )
+
+
+def check_can_push_to_pull_request(*, discussion: Discussion, user) -> None:
+    """The author of a pull request and people with write access may commit to its ref."""
+    if not discussion.is_pull_request:
+        raise ValidationError(f"#{discussion.num} is a discussion, not a pull request.")
+    if discussion.status in {DiscussionStatus.MERGED, DiscussionStatus.CLOSED}:
+        raise Conflict(f"Pull request #{discussion.num} is {discussion.status}; reopen it to add commits.")
+    _check_author_or_writer(user=user, discussion=discussion, what="push to this pull request")
+
+
+def pull_request_record_commit(*, discussion: Discussion, user, commit: GitCommit) -> DiscussionEvent:
+    return _event(
+        discussion=discussion,
+        user=user,
+        type=DiscussionEventType.COMMIT,
+        data={"oid": commit.oid, "subject": commit.title},
+    )
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    commit_oid: str
+    fast_forward: bool
+
+
+def _is_ancestor(*, repo: Repo, ancestor: GitCommit, descendant: GitCommit) -> bool:
+    frontier, seen = [descendant], set()
+    while frontier:
+        commit = frontier.pop()
+        if commit.oid == ancestor.oid:
+            return True
+        if commit.oid in seen or commit.generation <= ancestor.generation:
+            continue
+        seen.add(commit.oid)
+        frontier += list(GitCommit.objects.filter(repo=repo, oid__in=commit.parents))
+    return False
+
+
+def _merge_base(*, repo: Repo, left: GitCommit, right: GitCommit) -> GitCommit | None:
+    """The newest common ancestor (by generation) of two commits."""
+
+    def ancestors(start: GitCommit) -> dict[str, GitCommit]:
+        found, frontier = {}, [start]
+        while frontier:
+            commit = frontier.pop()
+            if commit.oid in found:
+                continue
+            found[commit.oid] = commit
+            frontier += list(GitCommit.objects.filter(repo=repo, oid__in=commit.parents))
+        return found
+
+    common = ancestors(left).keys() & ancestors(right).keys()
+    candidates = GitCommit.objects.filter(repo=repo, oid__in=common).order_by("-generation")
+    return candidates.first()
+
+
+def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
+    """Files both the pull request and its target changed differently since they diverged."""
+    repo = discussion.repo
+    head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
+    target = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
+    base = _merge_base(repo=repo, left=head, right=target)
+    ours = {c.path: c for c in tree_changes(base.tree_oid if base else None, target.tree_oid)}
+    theirs = {c.path: c for c in tree_changes(base.tree_oid if base else None, head.tree_oid)}
+    return sorted(
+        path for path in ours.keys() & theirs.keys()
+        if (ours[path].new.oid if ours[path].new else None) != (theirs[path].new.oid if theirs[path].new else None)
+    )  # fmt: skip
+
+
+def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "") -> MergeOutcome:
+    """Merge an open pull request into its target (writers only)."""
+    repo = discussion.repo
+    if not can_moderate(user=user, repo=repo):
+        raise PermissionDenied("Merging needs write access to the repository.")
+    if not discussion.is_pull_request:
+        raise ValidationError(f"#{discussion.num} is not a pull request.")
+    if discussion.status != DiscussionStatus.OPEN:
+        raise Conflict(f"Only open pull requests can be merged; #{discussion.num} is {discussion.status}.")
+    with transaction.atomic():
+        head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
+        target_oid = ref_target(repo=repo, ref=discussion.target_ref)
+        target = commit_get(repo=repo, oid=target_oid)
+        if _is_ancestor(repo=repo, ancestor=target, descendant=head):
+            merged, fast_forward = head, True
+        else:
+            conflicts = pull_request_conflicts(discussion=discussion)
+            if conflicts:
+                raise Conflict(
+                    f"The pull request conflicts with {discussion.target_ref} on: {', '.join(conflicts[:20])}"
+                )
+            merged, fast_forward = (
+                _merge_commit(repo=repo, user=user, discussion=discussion, head=head, target=target),
+                False,
+            )
+        ref_compare_and_swap(repo=repo, name=discussion.target_ref, expected=target_oid, new=merged.oid)
+        if comment and comment.strip():
+            comment_add(discussion=discussion, user=user, content=comment)
+        discussion.status = DiscussionStatus.MERGED
+        discussion.merge_commit_oid = merged.oid
+        discussion.save(update_fields=["status", "merge_commit_oid"])
+        _event(discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE, data={"status": "merged"})
+        if discussion.target_ref == f"refs/heads/{repo.default_branch}":
+            from registry.services.commits import card_of_tree
+            from registry.services.metadata import repo_on_default_branch_commit
+
+            repo_on_default_branch_commit(repo=repo, commit=merged, card=card_of_tree(repo=repo, tree=merged.tree_oid),
+                                          card_changed=True)  # fmt: skip
+    return MergeOutcome(commit_oid=merged.oid, fast_forward=fast_forward)
+
+
+def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCommit, target: GitCommit) -> GitCommit:
+    base = _merge_base(repo=repo, left=head, right=target)
+    editor = TreeEditor(target.tree_oid)
+    for change in tree_changes(base.tree_oid if base else None, head.tree_oid):
+        if change.new is None:
+            if editor.lookup(change.path) is not None:  # the target may have deleted it too
+                editor.delete_file(change.path)
+        else:
+            new = change.new
+            editor.add_file(change.path, oid=new.oid, size=new.size, sha256=new.sha256, lfs=new.lfs, mode=new.mode)
+    tree = editor.write()
+    now = timezone.now().astimezone(UTC).replace(microsecond=0)
+    signature = Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=now)
+    message = commit_message(f"Merge pull request #{discussion.num}: {discussion.title}")
+    parents = [target.oid, head.oid]
+    oid = commit_oid(tree=tree, parents=parents, author=signature, committer=signature, message=message)
+    return GitCommit.objects.create(
+        repo=repo, oid=oid, tree_oid=tree, parents=parents, generation=max(target.generation, head.generation) + 1,
+        title=message.split("\n", 1)[0][:500], message=message, author=user, author_name=signature.name,
+        author_email=signature.email, authored_at=now,
+    )  # fmt: skip
