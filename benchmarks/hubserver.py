@@ -1,0 +1,109 @@
+"""A throwaway hub for benchmarks: a fresh data folder, migrated, one user with a write token,
+served by uvicorn in a subprocess whose memory can be watched."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RssWatcher:
+    """Samples the resident memory of a process tree every few milliseconds; keeps the peak."""
+
+    pid: int
+    interval: float = 0.01
+    peak: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _sample(self) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            return 0
+
+    def reset(self) -> None:
+        self.peak = self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            time.sleep(self.interval)
+
+    def __enter__(self) -> RssWatcher:
+        self.reset()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Hub:
+    url: str
+    token: str
+    process: subprocess.Popen
+    data_dir: Path
+
+
+@contextlib.contextmanager
+def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Hub]:
+    """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token."""
+    environment = {
+        **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
+        "DJANGO_SETTINGS_MODULE": "config.settings", **(env or {}),
+    }  # fmt: skip
+    environment.pop("DATABASE_URL", None)
+    manage = [sys.executable, str(REPO_ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=REPO_ROOT)
+    create_user = (
+        "from hub.services.accounts import user_create;"
+        "user_create(username='bench', email='bench@example.org', password='bench-password-123')"
+    )
+    subprocess.run([*manage, "shell", "-c", create_user], env=environment, check=True, cwd=REPO_ROOT)
+    token = subprocess.run(
+        [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=REPO_ROOT,
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log", "--log-level", "warning"],
+        env=environment, cwd=REPO_ROOT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the hub did not start")
+        yield Hub(url=url, token=token, process=process, data_dir=data_dir)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,143 @@
+"""Upload and download of a large file through the hub, against a static file server and ``cp``.
+
+    .venv/bin/python benchmarks/transfer.py [--size-mib 1024]
+
+Rows (each timed in this run, on this machine):
+- upload through the stock ``huggingface_hub`` client on the LFS path (``HUB_UPLOAD_POLICY=lfs``,
+  ``HF_HUB_DISABLE_XET=1``): batch, one streamed PUT (or multipart), verify, commit;
+- upload through the stock client with the Xet policy, if ``benchmarks/transfer_xet.py`` exists;
+- ``cp`` of the same file (the disk's own speed: the floor for any upload or download);
+- download with ``hf_hub_download`` and with a plain streaming GET of ``resolve``, against a
+  streaming GET of the same bytes from ``python -m http.server`` (the static baseline).
+The hub's peak RSS (uvicorn process tree) is sampled during each transfer.
+Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receiving the upload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.hubserver import RssWatcher, free_port, running_hub  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+def make_file(path: Path, size: int) -> None:
+    with open(path, "wb") as handle:
+        remaining = size
+        while remaining:
+            n = min(remaining, 16 * MIB)
+            handle.write(os.urandom(n))
+            remaining -= n
+
+
+def stream_get(url: str, headers: dict | None = None) -> int:
+    received = 0
+    with httpx.stream("GET", url, headers=headers or {}, timeout=600) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw(chunk_size=MIB):
+            received += len(chunk)
+    return received
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def run(size: int, workdir: Path) -> list[tuple[str, float, float | None, str]]:
+    source = workdir / "payload.bin"
+    make_file(source, size)
+    rows: list[tuple[str, float, float | None, str]] = []
+    mb = size / 1e6
+
+    # Baseline: the disk copying the same file.
+    seconds, _ = timed(lambda: shutil.copyfile(source, workdir / "copy.bin"))
+    rows.append(("cp (disk baseline)", seconds, None, ""))
+    (workdir / "copy.bin").unlink()
+
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+    os.environ["HF_HOME"] = str(workdir / "hf-home")
+    from huggingface_hub import HfApi, hf_hub_download
+
+    with running_hub(workdir / "hub", env={"HUB_UPLOAD_POLICY": "lfs"}) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        api.create_repo("bench/big")
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, _ = timed(lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/big"))
+        rows.append(("upload, stock client, LFS path", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))
+
+        resolve = f"{hub.url}/bench/big/resolve/main/big.bin"
+        auth = {"Authorization": f"Bearer {hub.token}"}
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, received = timed(lambda: stream_get(resolve, auth))
+        assert received == size
+        hub_get = seconds
+        rows.append(("download, streaming GET of resolve", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, path = timed(
+                lambda: hf_hub_download("bench/big", "big.bin", endpoint=hub.url, token=hub.token, cache_dir=workdir / "cache")
+            )
+        assert os.path.getsize(path) == size
+        rows.append(("download, hf_hub_download", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))
+
+    try:
+        from benchmarks.transfer_xet import measure_xet
+    except ImportError:
+        measure_xet = None
+    if measure_xet is not None:
+        for label, seconds, rss, note in measure_xet(size_bytes=size, workdir=workdir / "xet", source=source):
+            rows.append((label, seconds, rss, note))
+
+    port = free_port()
+    static = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        seconds, received = timed(lambda: stream_get(f"http://127.0.0.1:{port}/payload.bin"))
+        assert received == size
+        rows.append(("download, python -m http.server (static baseline)", seconds, None, f"{mb / seconds:.0f} MB/s"))
+        rows.append(("ratio: hub GET / static GET throughput", seconds / hub_get, None, "target ≥ 0.8"))
+    finally:
+        static.terminate()
+        static.wait()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hub-transfer-") as tmp:
+        rows = run(args.size_mib * MIB, Path(tmp))
+    print(f"| transfer of {args.size_mib} MiB | seconds | server peak RSS (MB) | throughput |")
+    print("|---|---|---|---|")
+    for label, seconds, rss, note in rows:
+        rss_text = f"{rss:.0f}" if rss is not None else "–"
+        value = f"{seconds:.2f}" if not label.startswith("ratio") else f"{seconds:.2f}×"
+        print(f"| {label} | {value} | {rss_text} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
