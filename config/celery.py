@@ -37,5 +37,6 @@ app.conf.beat_schedule = {
     },
     "staging-janitor": {"task": "registry.tasks.staging_janitor", "schedule": 3600.0},
     "counters-refresh": {"task": "registry.tasks.counters_refresh_task", "schedule": 600.0},
+    "xet-collect": {"task": "registry.tasks.xet_collect_task", "schedule": 24 * 3600.0},
 }
 app.autodiscover_tasks()

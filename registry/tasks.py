@@ -8,6 +8,7 @@ from django.conf import settings
 from registry.models import GitCommit, Ref, Repo
 from registry.services.counters import counters_refresh
 from registry.services.metadata import repo_stats_set
+from registry.services.xet import xet_collect
 from registry.storage import staging_cleanup
 from registry.trees import tree_files
 
@@ -34,3 +35,10 @@ def staging_janitor() -> int:
 def counters_refresh_task() -> int:
     """Refresh 30-day download counts and trending scores."""
     return counters_refresh()
+
+
+@shared_task(ignore_result=True)
+def xet_collect_task() -> int:
+    """Remove Xet files no repository holds and xorbs no file names, past the retention period."""
+    collected = xet_collect()
+    return collected.files + collected.xorbs

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from common.errors import HubError, Unauthenticated, error_response
 from common.streaming import RangeFileResponse
-from hub.hf import hf_endpoint
+from hub.hf import hf_endpoint, require_write_scope
 from registry.access import Permission, check_can_read_files
 from registry.hf.common import base_url, get_repo, query_bool
 from registry.selectors.revisions import revision_resolve
@@ -34,6 +35,7 @@ from registry.xet.store import xorb_open
 
 # The CAS URL handed to clients is the hub's origin plus this path (a reserved first-level name).
 CAS_PATH = "/xet"
+PULL_REQUEST_REF = re.compile(r"^refs/pr/\d+$")
 
 
 def cas_url(request: HttpRequest) -> str:
@@ -43,10 +45,11 @@ def cas_url(request: HttpRequest) -> str:
 # ------------------------------------------------------------------------------------- tokens
 
 
-def _token_response(request: HttpRequest, repo, scope: XetScope) -> JsonResponse:
+def _token_response(request: HttpRequest, repo, scope: XetScope, *, for_pull_request: bool = False) -> JsonResponse:
     grant = xet_services.xet_token_issue(
-        repo=repo, user=request.user, api_token=request.hub_token, scope=scope, cas_url=cas_url(request)
-    )
+        repo=repo, user=request.user, api_token=request.hub_token, scope=scope, cas_url=cas_url(request),
+        for_pull_request=for_pull_request,
+    )  # fmt: skip
     response = JsonResponse(grant.body())
     for name, value in grant.headers().items():
         response[name] = value
@@ -58,11 +61,16 @@ def _token_response(request: HttpRequest, repo, scope: XetScope) -> JsonResponse
 def write_token(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """A write token for uploads to ``revision``: a branch, ``refs/pr/N``, or ``None?create_pr=1``.
 
-    The revision is not checked here: the commit that follows the upload decides where it lands
-    (and refuses an unknown branch), and CAS writes touch no ref.
+    Branches need write access. Pull requests are open to anyone who reads the repository, as for
+    the commit and the LFS batch API: the commit then checks who may push to which pull request.
+    The revision itself is not resolved here; the commit decides where the upload lands.
     """
+    if query_bool(request, "create_pr") or PULL_REQUEST_REF.match(revision):
+        repo = get_repo(request, plural, namespace, name)
+        require_write_scope(request)
+        check_can_read_files(user=request.user, repo=repo)
+        return _token_response(request, repo, XetScope.WRITE, for_pull_request=True)
     repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
-    query_bool(request, "create_pr")  # validated; a PR upload needs the same write access
     return _token_response(request, repo, XetScope.WRITE)
 
 

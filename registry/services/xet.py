@@ -108,10 +108,14 @@ class CasGrant:
     scope: XetScope
 
 
-def xet_token_issue(*, repo: Repo, user, api_token: ApiToken | None, scope: XetScope, cas_url: str) -> XetTokenGrant:
+def xet_token_issue(
+    *, repo: Repo, user, api_token: ApiToken | None, scope: XetScope, cas_url: str, for_pull_request: bool = False
+) -> XetTokenGrant:
     """A signed, expiring CAS token for ``user`` on ``repo`` (access already checked by the caller).
 
-    The token names the hub token it was obtained with, so revoking that token revokes it too.
+    The token names the hub token it was obtained with, so revoking that token revokes it too. A
+    write token ``for_pull_request`` is what a reader who proposes changes gets: it lets them upload
+    content for ``repo``, which only a commit to their pull request can then reference.
     """
     expires_at = int(time.time()) + settings.HUB_XET_TOKEN_SECONDS
     payload = {
@@ -119,6 +123,7 @@ def xet_token_issue(*, repo: Repo, user, api_token: ApiToken | None, scope: XetS
         "u": user.pk if user is not None and user.is_authenticated else None,
         "k": api_token.pk if api_token is not None else None,
         "s": scope.value,
+        "p": for_pull_request,
         "e": expires_at,
     }
     token = signing.dumps(payload, salt=TOKEN_SALT, compress=True)
@@ -130,13 +135,15 @@ def xet_token_check(*, token: str, need: XetScope) -> CasGrant:
 
     ``Unauthenticated`` (401: the client fetches a new token and retries) for a malformed, expired
     or revoked token; ``PermissionDenied`` (403) when the token, or its user's current rights,
-    do not cover ``need``. A write token also reads.
+    do not cover ``need``. A write token also reads; a write token for pull requests needs only
+    read access to the repository (anyone who reads it may propose changes).
     """
     from django.contrib.auth.models import AnonymousUser
 
     try:
         payload = signing.loads(token, salt=TOKEN_SALT)
         repo_pk, user_pk, token_pk, scope, expires_at = (payload[k] for k in ("r", "u", "k", "s", "e"))
+        for_pull_request = bool(payload.get("p"))
         scope = XetScope(scope)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise Unauthenticated("Invalid Xet access token; ask the hub for a new one.") from None
@@ -158,7 +165,7 @@ def xet_token_check(*, token: str, need: XetScope) -> CasGrant:
     repo = Repo.objects.visible_to(user).filter(pk=repo_pk).select_related("namespace").first()
     if repo is None:
         raise PermissionDenied("The repository of this Xet access token is gone or no longer visible to you.")
-    if scope is XetScope.WRITE:
+    if scope is XetScope.WRITE and not for_pull_request:
         role = repo_role(user=user, repo=repo)
         if role is None or role < Permission.WRITE:
             raise PermissionDenied(f"You are no longer allowed to write to {repo.repo_id}.")

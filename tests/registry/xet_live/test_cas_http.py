@@ -86,6 +86,16 @@ def test_write_tokens_need_write_access(alice, bob):
     assert _token(alice, "alice/tiny", "write", hub_token=read_only).status_code == 403
     assert _token(alice, "alice/tiny", "write", hub_token="").status_code == 401
     assert _token(alice, "alice/tiny", "read", hub_token="").status_code == 200
+    # Anyone who reads a repository may propose changes: a pull-request upload token, for uploads only.
+    built = build_file(random_bytes(10_000, seed=29))
+    for revision in ("None?create_pr=1", "refs%2Fpr%2F3"):
+        proposal = _token(bob, "alice/tiny", "write", revision).json()
+        auth = {"Authorization": f"Bearer {proposal['accessToken']}"}
+        url = f"{proposal['casUrl']}/v1/xorbs/default/{built.xorb_hash}"
+        assert httpx.post(url, content=built.xorb_body, headers=auth).status_code == 200
+    assert _token(bob, "alice/tiny", "write", "None?create_pr=1", hub_token="").status_code == 401
+    bob_read_only = make_token(bob.user, role="read", name="ro")
+    assert _token(bob, "alice/tiny", "write", "None?create_pr=1", hub_token=bob_read_only).status_code == 403
     alice.api.update_repo_settings("alice/tiny", private=True)
     hidden = _token(bob, "alice/tiny", "read")
     assert (hidden.status_code, hidden.headers["X-Error-Code"]) == (404, "RepoNotFound")

@@ -244,6 +244,22 @@ def test_token_follows_the_users_current_rights():
         xet_token_check(token=grant.access_token, need=XetScope.READ)
 
 
+def test_pull_request_write_token_needs_only_read_access(repo):
+    bob = make_user("bob")
+    cas = "http://hub/xet"
+    proposal = xet_token_issue(
+        repo=repo, user=bob, api_token=None, scope=XetScope.WRITE, cas_url=cas, for_pull_request=True
+    )
+    assert xet_token_check(token=proposal.access_token, need=XetScope.WRITE).user.pk == bob.pk
+    branch = xet_token_issue(repo=repo, user=bob, api_token=None, scope=XetScope.WRITE, cas_url=cas)
+    with pytest.raises(PermissionDenied, match="no longer allowed to write to alice/tiny"):
+        xet_token_check(token=branch.access_token, need=XetScope.WRITE)
+    repo.private = True
+    repo.save(update_fields=["private"])
+    with pytest.raises(PermissionDenied, match="no longer visible"):
+        xet_token_check(token=proposal.access_token, need=XetScope.WRITE)
+
+
 def test_reconstruction_is_refused_for_a_file_only_in_another_repository(repo, alice):
     secret_repo = repo_create(user=alice, namespace=alice.namespace, name="secret", repo_type=RepoType.MODEL)
     built = build_file(random_bytes(60_000, seed=15))
@@ -286,4 +302,16 @@ def test_collection_drops_files_no_repository_holds_then_their_xorbs_a_period_la
     assert Xorb.objects.get().last_used_at == later
     assert xet_collect(now=later + timedelta(days=27)) == xet_services.XetCollection(files=0, xorbs=0)
     assert xet_collect(now=later + timedelta(days=29)) == xet_services.XetCollection(files=0, xorbs=1)
+    assert Xorb.objects.count() == 0
+
+
+def test_beat_runs_collection_daily():
+    from config.celery import app
+    from registry.tasks import xet_collect_task
+
+    assert app.conf.beat_schedule["xet-collect"] == {"task": "registry.tasks.xet_collect_task", "schedule": 86400.0}
+    orphan = build_file(random_bytes(20_000, seed=19))
+    _store(orphan)
+    Xorb.objects.update(last_used_at=timezone.now() - timedelta(days=29))
+    assert xet_collect_task() == 1
     assert Xorb.objects.count() == 0
