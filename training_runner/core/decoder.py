@@ -136,19 +136,20 @@ def rope_inverse_frequencies(cfg: DecoderConfig, device: torch.device | None = N
 
 
 def rope_cos_sin(cfg: DecoderConfig, position_ids: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-    """cos and sin tables (B, 1, T, D) for the given positions, computed in float32 then cast."""
+    """cos and sin tables (B, 1, T, D/2) for the given positions, computed in float32 then cast."""
     inv_freq = rope_inverse_frequencies(cfg, position_ids.device)
     with torch.autocast(position_ids.device.type, enabled=False):
-        angles = position_ids[:, :, None].float() * inv_freq  # (B, T, D/2)
-        angles = torch.cat((angles, angles), dim=-1)  # (B, T, D): halves layout, as in the HF Llama weights
-        return angles.cos().to(dtype)[:, None], angles.sin().to(dtype)[:, None]
+        angles = position_ids[:, None, :, None].float() * inv_freq  # (B, 1, T, D/2)
+        return angles.cos().to(dtype), angles.sin().to(dtype)
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate each (i, i + D/2) pair of ``x`` (B, heads, T, D) by its position's angle."""
-    half = x.shape[-1] // 2
-    rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-    return x * cos + rotated * sin
+    """Rotate each (i, i + D/2) pair of ``x`` (B, heads, T, D) by its position's angle.
+
+    The pairs are the two halves of the head (the layout of the Llama weights), not interleaved.
+    """
+    x1, x2 = x.chunk(2, dim=-1)  # (B, heads, T, D/2) each
+    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
 # ----------------------------------------------------------------------------- layers
@@ -209,12 +210,11 @@ class Attention(nn.Module):
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer, k, v)  # (B, K, S, D)
-        if K != H:  # grouped-query attention: each key/value head serves H/K query heads
-            S = k.shape[2]
-            k = k[:, :, None].expand(B, K, H // K, S, D).reshape(B, H, S, D)
-            v = v[:, :, None].expand(B, K, H // K, S, D).reshape(B, H, S, D)
         dropout = self.cfg.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=is_causal)
+        # Grouped-query attention: each key/value head serves H/K query heads (no copies made).
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=is_causal, enable_gqa=K != H
+        )  # (B, H, T, D)
         y = y.transpose(1, 2).reshape(B, T, H * D)  # (B, T, H·D)
         return self.o_proj(y)  # (B, T, C)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -230,8 +231,14 @@ def test_cli_trains_from_a_recipe_yaml(greek_corpus: Path, tmp_path: Path) -> No
     args = [sys.executable, "-m", "training_runner", "train", "training_runner/configs/pretrain_clm.yaml"]
     for item in overrides:
         args += ["--set", item]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [*args, "--output-dir", str(tmp_path / "out")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        [*args, "--output-dir", str(tmp_path / "out")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "finished after 5 steps" in done.stdout
