@@ -5,6 +5,7 @@ sentence saying what was found and what is allowed), and returns the normalised 
 the value cannot be used.
 """
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -77,6 +78,12 @@ def describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, datetime.date):  # a datetime is a date too
+        return f"the date {value.isoformat()}"
+    if isinstance(value, bytes):
+        return "binary data"
+    if isinstance(value, set | frozenset):
+        return "a set"
     return f"a value of type {type(value).__name__}"
 
 
@@ -84,7 +91,7 @@ def _nudge_to_quote(value: Any) -> str:
     """Advice for scalars YAML did not keep as text."""
     if isinstance(value, bool):
         return " (YAML reads unquoted yes, no, on, off, true and false as booleans: put the text in quotes)"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | datetime.date):
         return " (put it in quotes to keep it as text)"
     return ""
 

@@ -2,14 +2,21 @@
 
 The split follows the Hub's own rule (the expression huggingface_hub's ``repocard.REGEX_YAML_BLOCK`` mirrors):
 optional leading whitespace, a line that is exactly ``---``, the YAML, then the first line made of ``---``
-(trailing spaces or tabs allowed). Line breaks may be ``\\n``, ``\\r\\n`` or ``\\r``; a leading byte order mark is
-dropped. Unlike the Hub, an opening fence with no closing one is refused instead of being rendered as text, and
-an opening fence followed at once by the closing one is read as empty metadata.
+(trailing spaces or tabs allowed), so that wherever the client finds front matter the registry cuts the same.
+Line breaks may be ``\\n`` or ``\\r\\n``; a leading byte order mark is dropped. Unlike the Hub, an opening fence
+with no closing one is refused instead of being rendered as text, and an opening fence followed at once by the
+closing one (and no other fence) is read as empty metadata.
 
 Reading is bounded whatever the input: the YAML may be at most ``MAX_YAML_BYTES``; collections may nest at
 most ``MAX_YAML_DEPTH`` deep; and the document, with every alias expanded, may hold at most ``MAX_YAML_NODES``
 values. These are checked on the event stream before any object is built, so an alias bomb ("billion laughs")
 or a deeply nested flow collection costs one linear pass and is refused, never expanded.
+
+The values are built by PyYAML's pure-Python ``SafeLoader``, the very loader huggingface_hub's ``yaml.safe_load``
+uses, so that the registry accepts exactly the YAML the client reads and reports the client's own syntax
+messages. libyaml (faster, but not identical: it accepts some anchor names the Python scanner refuses) only
+runs the bounds check; where it finds an error, the check runs again with the Python parser, whose verdict
+counts.
 """
 
 import base64
@@ -26,33 +33,38 @@ from registry.cards.types import CardIssue
 
 MAX_YAML_BYTES = 1024 * 1024
 MAX_YAML_DEPTH = 64
-MAX_YAML_NODES = 100_000
+MAX_YAML_NODES = 50_000
 
 _YAML_FIELD = "yaml"
 _LEADING_SPACE = re.compile(r"\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OPENING_FENCE = re.compile(r"---(?:\r\n|\r|\n)")
-# The closing fence, searched from the line break that ends the opening one.
-_CLOSING_FENCE = re.compile(r"(?:\r\n|\r|\n)---[ \t]*(?:\r\n|\r|\n|\Z)")
+# The closing fence: a line break, ---, optional spaces or tabs, then a line break or the end. As in the
+# Hub's expression, a lone \r may end the opening fence but not the closing one.
+_CLOSING_FENCE = re.compile(r"(?:\r\n|\r|\n)---[ \t]*(?:\r\n|\n|\Z)")
+# A closing fence right after the opening one (no YAML at all), which the Hub's expression cannot see.
+_IMMEDIATE_CLOSING_FENCE = re.compile(r"---[ \t]*(?:\r\n|\n|\Z)")
 
-# The C parser is much faster; both give the same values (same resolver and constructor).
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The bounds check only needs events; libyaml gives them about twenty times faster.
+_FastEventLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
 class FrontMatter:
     """The result of reading a README's front matter.
 
-    ``data`` is the parsed YAML made JSON-serialisable (``None`` when absent, empty or unreadable).
-    ``errors``/``warnings`` say what went wrong at the level of the document; the keys themselves are
-    checked elsewhere.
+    ``raw`` is the parsed YAML as ``yaml.safe_load`` gives it, which is what huggingface_hub sees (dates,
+    floats such as NaN) and so what the keys are checked on; ``data`` is the same made JSON-serialisable, to
+    be stored. Both are ``None`` when the front matter is absent, empty or unreadable. ``errors``/``warnings``
+    say what went wrong at the level of the document; the keys themselves are checked elsewhere.
     """
 
     data: Any
     body: str
     errors: list[CardIssue] = field(default_factory=list)
     warnings: list[CardIssue] = field(default_factory=list)
+    raw: Any = None
 
 
 def front_matter_read(text: str) -> FrontMatter:
@@ -74,8 +86,11 @@ def front_matter_read(text: str) -> FrontMatter:
     if opening is None:
         return FrontMatter(data=None, body=text)
     yaml_start = opening.end()
-    closing = _CLOSING_FENCE.search(text, yaml_start - 1)
+    closing = _CLOSING_FENCE.search(text, yaml_start)
     if closing is None:
+        immediate = _IMMEDIATE_CLOSING_FENCE.match(text, yaml_start)
+        if immediate is not None:  # "---" twice: empty metadata (the Hub renders both as rules)
+            return FrontMatter(data=None, body=text[immediate.end() :])
         line = _line_of(text, start)
         issue = CardIssue(
             _YAML_FIELD,
@@ -83,8 +98,6 @@ def front_matter_read(text: str) -> FrontMatter:
         )
         return FrontMatter(data=None, body=text, errors=[issue])
     body = text[closing.end() :]
-    if closing.start() < yaml_start:  # "---" right after the opening fence: empty metadata
-        return FrontMatter(data=None, body=body)
     source = text[yaml_start : closing.start()]
     size = len(source.encode("utf-8"))
     if size > MAX_YAML_BYTES:
@@ -144,8 +157,7 @@ def _parse(source: str, *, first_line: int, body: str) -> FrontMatter:
             if not isinstance(key, str)
         ]
         errors.extend(top_level_errors)
-    data = _jsonable(data, "", warnings)
-    return FrontMatter(data=data, body=body, errors=errors, warnings=warnings)
+    return FrontMatter(data=_jsonable(data, "", warnings), body=body, errors=errors, warnings=warnings, raw=data)
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, at) -> CardIssue:
@@ -159,6 +171,15 @@ def _syntax_issue(exc: yaml.MarkedYAMLError, at) -> CardIssue:
 
 
 def _shape_problem(source: str, at) -> str | None:
+    try:
+        return _shape_problem_with(_FastEventLoader, source, at)
+    except yaml.YAMLError:
+        if _FastEventLoader is yaml.SafeLoader:
+            raise
+        return _shape_problem_with(yaml.SafeLoader, source, at)  # the client's parser has the last word
+
+
+def _shape_problem_with(loader_class, source: str, at) -> str | None:
     """Walk the event stream once and say why the document is too deep or too large, if it is.
 
     Sizes are counted with aliases expanded: the size of each anchored node is recorded when it ends, and an
@@ -168,7 +189,7 @@ def _shape_problem(source: str, at) -> str | None:
     nodes = 0
     open_nodes: list[tuple[str | None, int]] = []  # (anchor, count when it started)
     anchored_sizes: dict[str, int] = {}
-    for event in yaml.parse(source, Loader=_BaseLoader):
+    for event in yaml.parse(source, Loader=loader_class):
         if isinstance(event, yaml.AliasEvent):
             if any(anchor == event.anchor for anchor, _ in open_nodes):
                 return f"the alias *{event.anchor} at {at(event.start_mark)} refers to a node that contains it"
@@ -201,7 +222,7 @@ def _shape_problem(source: str, at) -> str | None:
     return None
 
 
-class _Loader(_BaseLoader):
+class _Loader(yaml.SafeLoader):
     """A safe loader that records keys repeated within one mapping instead of silently keeping the last."""
 
     def __init__(self, stream: str) -> None:
@@ -215,7 +236,7 @@ class _Loader(_BaseLoader):
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except (ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:
             kind = node.tag.rsplit(":", 1)[-1]
             article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
             shown = quoted(node.value) if isinstance(node.value, str) else "the value"
@@ -250,6 +271,11 @@ def _json_key(key: Any) -> str:
     if key is None:
         return "null"
     return str(key)
+
+
+def json_value(value: Any) -> Any:
+    """``value`` made of JSON types only (see ``_jsonable``), without reporting anything."""
+    return _jsonable(value, "", [])
 
 
 def _jsonable(value: Any, path: str, warnings: list[CardIssue]) -> Any:

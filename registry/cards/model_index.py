@@ -13,13 +13,15 @@ huggingface_hub's ``model_index_to_eval_results`` reads::
         source?: {url: <url>, name?: ...}     # a name needs a url
 
 A structure the client cannot read (a missing required key, a string where a mapping is expected) is an
-error at its exact path; the results are flattened one ``EvalResult`` per metric, in document order, like the
-client does.
+error at its exact path; so is a value JSON cannot store (a NaN metric). The results are flattened one
+``EvalResult`` per metric, in document order, like the client does; ``args`` are given in JSON form.
 """
 
+import math
 from typing import Any
 
 from registry.cards.checks import Issues, describe
+from registry.cards.frontmatter import json_value
 from registry.cards.types import EvalResult
 
 FIELD = "model-index"
@@ -43,6 +45,11 @@ def read_model_index(metadata: dict, issues: Issues) -> tuple[list | None, list[
     if issues.count_under(FIELD):
         return None, results
     return value, results
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float: what JSON can hold (YAML's .nan and .inf cannot be stored)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _mapping(value: Any, path: str, issues: Issues, *, holding: str) -> dict | None:
@@ -71,7 +78,7 @@ def _optional_text(mapping: dict, key: str, path: str, issues: Issues, *, scalar
     value = mapping.get(key)
     if value is None or isinstance(value, str):
         return value
-    if scalars and isinstance(value, int | float) and not isinstance(value, bool):
+    if scalars and _is_number(value):
         return value
     issues.error(f"{path}.{key}", f"must be a string; found {describe(value)}")
     return None
@@ -119,7 +126,7 @@ def _read_result(result: Any, path: str, model_name: str | None, issues: Issues)
             "dataset_config": _optional_text(dataset, "config", where, issues, scalars=True),
             "dataset_split": _optional_text(dataset, "split", where, issues, scalars=True),
             "dataset_revision": _optional_text(dataset, "revision", where, issues, scalars=True),
-            "dataset_args": dataset.get("args"),
+            "dataset_args": json_value(dataset.get("args")),
         }
 
     source_name, source_url = _read_source(result, path, issues)
@@ -182,8 +189,8 @@ def _read_metric(metric: Any, path: str, issues: Issues) -> dict[str, Any] | Non
     value = metric.get("value")
     if value is None:
         issues.error(f"{path}.value", "is missing; every metric needs a value (a number or a string)")
-    elif isinstance(value, bool) or not isinstance(value, int | float | str):
-        issues.error(f"{path}.value", f"must be a number or a string; found {describe(value)}")
+    elif not (_is_number(value) or isinstance(value, str)):
+        issues.error(f"{path}.value", f"must be a finite number or a string; found {describe(value)}")
     verified = metric.get("verified")
     if verified is not None and not isinstance(verified, bool):
         issues.error(f"{path}.verified", f"must be true or false; found {describe(verified)}")
@@ -192,7 +199,7 @@ def _read_metric(metric: Any, path: str, issues: Issues) -> dict[str, Any] | Non
         "metric_value": value,
         "metric_name": _optional_text(metric, "name", path, issues),
         "metric_config": _optional_text(metric, "config", path, issues),
-        "metric_args": metric.get("args"),
+        "metric_args": json_value(metric.get("args")),
         "verified": verified,
         "verify_token": _optional_text(metric, "verifyToken", path, issues),
     }

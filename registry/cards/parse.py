@@ -44,21 +44,26 @@ def card_parse(text: str, *, repo_type: str) -> Card:
         raise ValueError(f"repo_type must be one of {', '.join(REPO_TYPES)}; got {repo_type!r}")
     front = front_matter_read(text)
     issues = Issues(errors=list(front.errors), warnings=list(front.warnings))
-    data = front.data
-    if front.errors and data is None:  # nothing could be read
+    raw = front.raw
+    if front.errors and raw is None:  # nothing could be read
         return Card(repo_type=repo_type, metadata={}, body=front.body, errors=issues.errors, warnings=issues.warnings)
-    if data is not None and not isinstance(data, dict):
-        issues.error("yaml", f"the front matter must be a mapping of keys to values; found {describe(data)}")
+    if raw is not None and not isinstance(raw, dict):
+        issues.error("yaml", f"the front matter must be a mapping of keys to values; found {describe(raw)}")
         return Card(repo_type=repo_type, metadata={}, body=front.body, errors=issues.errors, warnings=issues.warnings)
-    metadata: dict[str, Any] = data or {}
-    if not metadata:
+    if not raw:
         issues.warn(
             "yaml",
             "the card has no metadata; add a front matter block (a --- line, YAML keys such as license and tags,"
             " then a --- line) at the top of README.md",
         )
-    fields = _read_common(metadata, issues, repo_type=repo_type)
-    fields.update(_READERS[repo_type](metadata, issues))
+        raw = {}
+    # Keys are checked on the values as YAML gave them (a date is not a string, NaN is not text), which is
+    # what huggingface_hub will see; the card keeps their JSON form.
+    metadata: dict[str, Any] = front.data or {}
+    fields = _read_common(raw, issues, repo_type=repo_type)
+    fields.update(_READERS[repo_type](raw, issues))
+    if fields.get("model_index") is not None:
+        fields["model_index"] = metadata["model-index"]
     return Card(
         repo_type=repo_type,
         metadata=metadata,

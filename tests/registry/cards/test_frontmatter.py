@@ -27,7 +27,6 @@ def errors(front):
         ("---\r\nlicense: mit\r\ntags:\r\n- a\r\n---\r\nbody\r\n", {"license": "mit", "tags": ["a"]}, "body\r\n"),
         ("\ufeff---\nlicense: mit\n---\nbody", {"license": "mit"}, "body"),
         ("\ufeff---\r\nlicense: mit\r\n---\r\n", {"license": "mit"}, ""),
-        ("---\rlicense: mit\r---\rbody", {"license": "mit"}, "body"),
         # Leading blank lines are allowed before the opening fence, as on the Hub.
         ("\n\n---\nlicense: mit\n---\n\nbody", {"license": "mit"}, "\nbody"),
         # The closing fence may carry trailing spaces or tabs; the body may be missing altogether.
@@ -35,6 +34,9 @@ def errors(front):
         ("---\nlicense: mit\n---", {"license": "mit"}, ""),
         # Only the first closing fence counts: a later --- is markdown (a rule).
         ("---\na: 1\n---\nx\n---\ny\n", {"a": 1}, "x\n---\ny\n"),
+        # A fence right after the opening one starts the YAML (a document marker) when a later fence closes it,
+        # which is how the Hub's expression cuts it.
+        ("---\n---\nfoo: 1\n---\nbody", {"foo": 1}, "body"),
     ],
 )
 def test_front_matter_is_split_from_the_body(text, data, body):
@@ -87,25 +89,43 @@ def test_syntax_error_gives_the_readme_line_and_column():
     assert errors(front) == [
         (
             "yaml",
-            "invalid YAML at line 5, column 1: did not find expected ',' or ']'"
+            "invalid YAML at line 4, column 12: expected ',' or ']', but got '<stream end>'"
             " (while parsing a flow sequence started at line 4, column 7)",
         )
     ]
     assert front.body == "body"
 
 
+def test_a_lone_carriage_return_does_not_end_the_closing_fence():
+    # As in the Hub's expression: such a file has no front matter the client can see, so it is refused.
+    front = front_matter_read("---\rlicense: mit\r---\rbody")
+    assert errors(front) == [
+        ("yaml", "the front matter opened by the --- at line 1 is never closed; end it with a line made of ---")
+    ]
+
+
+def test_yaml_is_read_by_the_clients_parser():
+    # libyaml accepts this anchor name; PyYAML, which huggingface_hub uses, does not.
+    front = front_matter_read("---\na: &x.y 1\nb: *x.y\n---\n")
+    assert errors(front) == [
+        (
+            "yaml",
+            "invalid YAML at line 2, column 6: expected alphabetic or numeric character, but found '.'"
+            " (while scanning an anchor started at line 2, column 4)",
+        )
+    ]
+
+
 def test_syntax_error_without_context():
     front = front_matter_read("---\nlicense: mit\n  bad: indent\n---\n")
-    assert errors(front) == [
-        ("yaml", "invalid YAML at line 3, column 6: mapping values are not allowed in this context")
-    ]
+    assert errors(front) == [("yaml", "invalid YAML at line 3, column 6: mapping values are not allowed here")]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("---\na: \x00b\n---\n", "invalid YAML at line 2, column 4: the character U+0000 is not allowed (control characters are not allowed)"),
-        ("\n---\nx: 1\na: b\x07c\n---\n", "invalid YAML at line 4, column 5: the character U+0007 is not allowed (control characters are not allowed)"),
+        ("---\na: \x00b\n---\n", "invalid YAML at line 2, column 4: the character U+0000 is not allowed (special characters are not allowed)"),
+        ("\n---\nx: 1\na: b\x07c\n---\n", "invalid YAML at line 4, column 5: the character U+0007 is not allowed (special characters are not allowed)"),
     ],
 )  # fmt: skip
 def test_characters_yaml_forbids_are_located(text, message):
@@ -121,6 +141,7 @@ def test_characters_yaml_forbids_are_located(text, message):
         ("---\n2024-02-30: x\n---\n", 'invalid YAML at line 2, column 1: "2024-02-30" cannot be read as a timestamp (day is out of range for month); quote it to keep it as text'),
         ("---\nx: !!int abc\n---\n", "invalid YAML at line 2, column 4: \"abc\" cannot be read as an int (invalid literal for int() with base 10: 'abc'); quote it to keep it as text"),
         ("---\nx: !!bool maybe\n---\n", 'invalid YAML at line 2, column 4: "maybe" cannot be read as a bool; quote it to keep it as text'),
+        ("---\nx: !!int ''\n---\n", 'invalid YAML at line 2, column 4: "" cannot be read as an int; quote it to keep it as text'),
         ("---\nx: !!timestamp soon\n---\n", 'invalid YAML at line 2, column 4: "soon" cannot be read as a timestamp; quote it to keep it as text'),
     ],
 )  # fmt: skip

@@ -126,8 +126,11 @@ INVALID_MODEL_INDEXES = [
     (one_result(metrics="[acc]"), f"{R}.metrics[0]", 'must be a mapping with the metric\'s type and value; found the string "acc"'),
     (one_result(metrics="[{value: 0.5}]"), f"{R}.metrics[0].type", "is missing; give the metric id, such as accuracy (a string)"),
     (one_result(metrics="[{type: acc}]"), f"{R}.metrics[0].value", "is missing; every metric needs a value (a number or a string)"),
-    (one_result(metrics="[{type: acc, value: [1, 2]}]"), f"{R}.metrics[0].value", "must be a number or a string; found a list"),
-    (one_result(metrics="[{type: acc, value: true}]"), f"{R}.metrics[0].value", "must be a number or a string; found true"),
+    (one_result(metrics="[{type: acc, value: [1, 2]}]"), f"{R}.metrics[0].value", "must be a finite number or a string; found a list"),
+    (one_result(metrics="[{type: acc, value: true}]"), f"{R}.metrics[0].value", "must be a finite number or a string; found true"),
+    (one_result(metrics="[{type: acc, value: .nan}]"), f"{R}.metrics[0].value", "must be a finite number or a string; found the number nan"),
+    (one_result(metrics="[{type: acc, value: 2024-01-01}]"), f"{R}.metrics[0].value", "must be a finite number or a string; found the date 2024-01-01"),
+    (one_result(dataset="{type: ai2_arc, name: ARC, split: .inf}"), f"{R}.dataset.split", "must be a string; found the number inf"),
     (one_result(metrics="[{type: acc, value: 1, verified: 'yes'}]"), f"{R}.metrics[0].verified", 'must be true or false; found the string "yes"'),
     (one_result(metrics="[{type: acc, value: 1, name: 5}]"), f"{R}.metrics[0].name", "must be a string; found the number 5"),
     (one_result(metrics="[{type: acc, value: 1, verifyToken: 5}]"), f"{R}.metrics[0].verifyToken", "must be a string; found the number 5"),
@@ -167,6 +170,12 @@ def test_error_path_names_the_second_result_and_valid_results_are_still_flattene
     ]
     assert card.model_index is None
     assert [result.dataset_type for result in card.eval_results] == ["ai2_arc"]
+
+
+def test_args_are_given_in_json_form():
+    card = model_index_card(one_result(dataset="{type: d, name: D, args: {date: 2024-01-31}}"))
+    assert card.errors == []
+    assert card.eval_results[0].dataset_args == {"date": "2024-01-31"}
 
 
 def test_every_problem_of_a_result_is_reported():

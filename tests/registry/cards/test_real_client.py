@@ -13,6 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import yaml
 from huggingface_hub import DatasetCard, HfApi, ModelCard, RepoCard, SpaceCard
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
@@ -76,6 +77,9 @@ UNREADABLE_BY_THE_CLIENT = [
     ("model-index:\n- name: m\n  results:\n  - task: {type: t}\n    dataset: {type: d, name: D}\n    metrics: [{type: acc}]", ValueError, "model-index[0].results[0].metrics[0].value"),
     ("model-index:\n- name: m\n  results:\n  - task: {type: t}\n    dataset: {type: d, name: D}\n    metrics: [{type: a, value: 1}]\n    source: {name: Board}", ValueError, "model-index[0].results[0].source.url"),
     ("released: 2024-13-45", ValueError, "yaml"),
+    ("a: &x.y 1", yaml.YAMLError, "yaml"),
+    ("tags: 2024-01-31", TypeError, "tags"),
+    ("tags: .nan", TypeError, "tags"),
     ("eval_results: [accuracy]", ValueError, "eval_results"),
     ("ignore_metadata_errors: true", TypeError, "ignore_metadata_errors"),
 ]  # fmt: skip
