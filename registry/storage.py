@@ -195,3 +195,15 @@ def staging_cleanup(*, older_than_seconds: float) -> int:
             except OSError:
                 continue
     return removed
+
+
+def stage_file(path: Path) -> StagedBlob:
+    """Stage a copy of a file on disk (publishing a training run's output, seeding demo content)."""
+    writer = BlobWriter(expected_size=path.stat().st_size)
+    try:
+        with open(path, "rb") as handle:
+            writer.write_from(handle)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish()

@@ -41,3 +41,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def _isolated_staging(settings, tmp_path_factory):
     """Each test stages uploads in a folder of its own, so leftovers are attributable."""
     settings.UPLOAD_TEMP_DIR = tmp_path_factory.mktemp("staging")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_for_tests(tmp_path_factory):
+    """Tasks the code under test enqueues run inline (eagerly); the broker tests send to a real
+    broker explicitly. A filesystem broker gets a folder of its own per test run, shared with the
+    worker processes the tests start (through ``CELERY_BROKER_DIR``), so concurrent runs never
+    consume each other's messages."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        broker_dir = tmp_path_factory.mktemp("broker")
+        options = {
+            "data_folder_in": str(broker_dir / "queue"),
+            "data_folder_out": str(broker_dir / "queue"),
+            "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
+            "store_processed": False,
+        }
+        for folder in ("queue", "processed", "control"):
+            (broker_dir / folder).mkdir()
+        app.conf.broker_transport_options = options
+        os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
+    yield
+    app.conf.task_always_eager = False

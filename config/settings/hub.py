@@ -1,6 +1,7 @@
 """Settings of the hub's own features."""
 
 from config.env import env
+from config.settings.base import BASE_DIR
 
 HUB_SITE_NAME = env.str("HUB_SITE_NAME", "LLM Hub")
 # Upper bound of API tokens a user may hold at once.
@@ -8,9 +9,10 @@ HUB_MAX_TOKENS_PER_USER = env.int("HUB_MAX_TOKENS_PER_USER", 100, minimum=1)
 
 # Files at least this large are stored as LFS objects whatever .gitattributes says (the Hub's rule).
 HUB_LFS_THRESHOLD_BYTES = env.int("HUB_LFS_THRESHOLD_BYTES", 10_000_000, minimum=1)
-# How preupload answers: "regular" (every file inline; any client works), "lfs" (the Hub's rules;
-# clients running with HF_HUB_DISABLE_XET=1) or "xet" (the Hub's rules; uploads go through Xet).
-HUB_UPLOAD_POLICY = env.choice("HUB_UPLOAD_POLICY", "regular", ("regular", "lfs", "xet"))
+# How preupload answers: "xet" (the Hub's rules; the stock client uploads through the Xet CAS, and
+# clients with HF_HUB_DISABLE_XET=1 or without hf_xet through the LFS batch API), "lfs" (the same
+# rules, for hubs that turn the CAS off) or "regular" (every file inline; base64 in the commit).
+HUB_UPLOAD_POLICY = env.choice("HUB_UPLOAD_POLICY", "xet", ("regular", "lfs", "xet"))
 # Multipart LFS uploads (and the browser's resumable uploads) send parts of this size.
 HUB_MULTIPART_CHUNK_BYTES = env.int("HUB_MULTIPART_CHUNK_BYTES", 16 * 1024 * 1024, minimum=5 * 1024 * 1024)
 # Objects at least this large are offered the multipart transfer by the LFS batch API.
@@ -34,3 +36,5 @@ HUB_XET_RETENTION_DAYS = env.int("HUB_XET_RETENTION_DAYS", 28, minimum=28)
 # Advertise Xet on downloads: X-Xet-Hash and the xet-auth Link on resolve, xetHash in tree entries,
 # so the client fetches LFS files by parallel reconstruction instead of one HTTP stream.
 HUB_XET_DOWNLOADS = env.bool("HUB_XET_DOWNLOADS", False)
+# The offline data kit (BIG-bench tasks, a Wikipedia corpus) the demo content is built from.
+HUB_SHARED_DATA = env.path("HUB_SHARED_DATA", BASE_DIR.parent / "shared" / "data")
