@@ -6,6 +6,7 @@ import mimetypes
 import re
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from common.errors import error_response
@@ -15,6 +16,7 @@ from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import EntryNotFound
 from registry.hf.repos import split_revision_and_path
+from registry.hf.xet import xet_download_headers
 from registry.models import Blob
 from registry.selectors.revisions import revision_resolve
 from registry.services.counters import download_record
@@ -74,6 +76,8 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
     if info.lfs:
         headers["X-Linked-Etag"] = f'"{info.sha256}"'
         headers["X-Linked-Size"] = str(info.size)
+        if settings.HUB_XET_DOWNLOADS:
+            headers.update(xet_download_headers(request, repo=repo, commit=commit.oid, sha256=info.sha256))
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type == "application/json":
         content_type += "; charset=utf-8"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from common.timefmt import iso_z
 from registry.models import GitCommit, Repo
+from registry.services.xet import xet_file_hash_for_sha256
 from registry.trees import FileInfo, FolderInfo
 
 
@@ -69,6 +72,8 @@ def tree_entry(info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = N
         entry = {"type": "file", "oid": info.oid, "size": info.size, "path": info.path}
         if info.lfs:
             entry["lfs"] = {"oid": info.sha256, "size": info.size, "pointerSize": info.pointer_size}
+            if settings.HUB_XET_DOWNLOADS and (xet_hash := xet_file_hash_for_sha256(info.sha256)):
+                entry["xetHash"] = xet_hash
     if last_commit is not None:
         entry["lastCommit"] = {
             "id": last_commit.oid,

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,9 +21,9 @@ from django.views.decorators.http import require_http_methods
 
 from common.errors import HubError, Unauthenticated, error_response
 from common.streaming import RangeFileResponse
-from hub.hf import hf_endpoint, require_write_scope
-from registry.access import Permission, check_can_read_files
-from registry.hf.common import base_url, get_repo, query_bool
+from hub.hf import hf_endpoint
+from registry.access import check_can_read_files
+from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, query_bool
 from registry.selectors.revisions import revision_resolve
 from registry.services import xet as xet_services
 from registry.services.xet import XetScope
@@ -35,7 +34,6 @@ from registry.xet.store import xorb_open
 
 # The CAS URL handed to clients is the hub's origin plus this path (a reserved first-level name).
 CAS_PATH = "/xet"
-PULL_REQUEST_REF = re.compile(r"^refs/pr/\d+$")
 
 
 def cas_url(request: HttpRequest) -> str:
@@ -65,13 +63,11 @@ def write_token(request: HttpRequest, plural: str, namespace: str, name: str, re
     the commit and the LFS batch API: the commit then checks who may push to which pull request.
     The revision itself is not resolved here; the commit decides where the upload lands.
     """
-    if query_bool(request, "create_pr") or PULL_REQUEST_REF.match(revision):
-        repo = get_repo(request, plural, namespace, name)
-        require_write_scope(request)
+    repo = get_repo_for_push(request, plural, namespace, name, revision)
+    for_pull_request = query_bool(request, "create_pr") or bool(PR_REF.match(revision))
+    if for_pull_request:
         check_can_read_files(user=request.user, repo=repo)
-        return _token_response(request, repo, XetScope.WRITE, for_pull_request=True)
-    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
-    return _token_response(request, repo, XetScope.WRITE)
+    return _token_response(request, repo, XetScope.WRITE, for_pull_request=for_pull_request)
 
 
 @hf_endpoint(methods=("GET",))
@@ -81,6 +77,20 @@ def read_token(request: HttpRequest, plural: str, namespace: str, name: str, rev
     check_can_read_files(user=request.user, repo=repo)
     revision_resolve(repo=repo, revision=revision)
     return _token_response(request, repo, XetScope.READ)
+
+
+def xet_download_headers(request: HttpRequest, *, repo, commit: str, sha256: str) -> dict[str, str]:
+    """Resolve headers that send the client to Xet for this content (``HUB_XET_DOWNLOADS``): the
+    file's Xet hash and where to get a read token. Empty when the content has no Xet file."""
+    file_hash = xet_services.xet_file_hash_for_sha256(sha256)
+    if file_hash is None:
+        return {}
+    refresh = base_url(request) + reverse(
+        "xet-read-token",
+        kwargs={"plural": repo.repo_type.api_plural, "namespace": repo.namespace.name, "name": repo.name,
+                "revision": commit},
+    )  # fmt: skip
+    return {"X-Xet-Hash": file_hash, "Link": f'<{refresh}>; rel="xet-auth"'}
 
 
 # ---------------------------------------------------------------------------------------- CAS
