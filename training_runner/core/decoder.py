@@ -210,10 +210,15 @@ class Attention(nn.Module):
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer, k, v)  # (B, K, S, D)
+        # Grouped-query attention: each key/value head serves H/K query heads. SDPA does that without
+        # copies, but with an explicit mask CUDA would fall back to its slow kernel: repeat K/V then.
+        grouped = K != H
+        if grouped and mask is not None:
+            k, v = k.repeat_interleave(H // K, dim=1), v.repeat_interleave(H // K, dim=1)  # (B, H, S, D)
+            grouped = False
         dropout = self.cfg.dropout if self.training else 0.0
-        # Grouped-query attention: each key/value head serves H/K query heads (no copies made).
         y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=is_causal, enable_gqa=K != H
+            q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=is_causal, enable_gqa=grouped
         )  # (B, H, T, D)
         y = y.transpose(1, 2).reshape(B, T, H * D)  # (B, T, H·D)
         return self.o_proj(y)  # (B, T, C)

@@ -69,7 +69,8 @@ def lr_factor(step: int, *, warmup_steps: int, max_steps: int, min_lr_ratio: flo
 
 
 def build_optimizer(model: nn.Module, cfg: OptimSection, device: torch.device) -> tuple[torch.optim.AdamW, list[str]]:
-    """AdamW over the trainable parameters; norms, biases and embeddings get no weight decay.
+    """AdamW (the fused kernel, on CPU and CUDA alike) over the trainable parameters; norms, biases
+    and embeddings get no weight decay.
 
     Returns the optimizer and the parameter names in the optimizer's own order (for checkpoints).
     """
@@ -82,9 +83,7 @@ def build_optimizer(model: nn.Module, cfg: OptimSection, device: torch.device) -
         {"params": [p for _, p in decay], "weight_decay": cfg.weight_decay},
         {"params": [p for _, p in no_decay], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(
-        groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, fused=device.type == "cuda" or None
-    )
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, fused=True)
     return optimizer, [n for n, _ in decay] + [n for n, _ in no_decay]
 
 
