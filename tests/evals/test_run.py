@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _suite_file(tmp_path: Path, *, description: str = "") -> Path:
+def _suite_file(tmp_path: Path, *, wiki_target: str = "{{ text }}") -> Path:
     """Two BIG-bench tasks plus the validation wiki split, with a task-level override."""
     raw = yaml.safe_load((SUITES_DIR / "bigbench_mc.yaml").read_text())
     raw["name"] = "small"
@@ -31,11 +31,11 @@ def _suite_file(tmp_path: Path, *, description: str = "") -> Path:
     raw["tasks"].append(
         {
             "file": str(SUITES_DIR / "tasks" / "wikitext.yaml"),
-            "overrides": {"name": "wiki_validation", "split": "validation", "description": description},
+            "overrides": {"name": "wiki_validation", "split": "validation", "doc_to_target": wiki_target},
         }
     )
     raw.pop("aggregate")
-    path = tmp_path / f"small{len(description)}.yaml"
+    path = tmp_path / f"small{len(wiki_target)}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
 
@@ -122,12 +122,14 @@ def test_same_fingerprint_gives_identical_samples_and_a_template_change_changes_
         assert first.results["tasks"][task]["samples_sha256"] == second.results["tasks"][task]["samples_sha256"]
 
     changed = run_suite(
-        model_dir=llama_dir, suite=_suite_file(tmp_path, description="Wikipedia:\n"), data_dir=shared_data, limit=3
+        model_dir=llama_dir, suite=_suite_file(tmp_path, wiki_target="{{ text }}\n"), data_dir=shared_data, limit=3
     )
     old, new = first.results["tasks"], changed.results["tasks"]
     assert new["wiki_validation"]["task_hash"] != old["wiki_validation"]["task_hash"]
     assert new["bigbench_snarks"]["task_hash"] == old["bigbench_snarks"]["task_hash"]
     assert changed.results["fingerprint"] != first.results["fingerprint"]
+    scored_before = first.samples["wiki_validation"][0]["requests"][0]["text"]
+    assert changed.samples["wiki_validation"][0]["requests"][0]["text"] == scored_before + "\n"
     other_seed = run_suite(model_dir=llama_dir, suite=suite, data_dir=shared_data, limit=3, seed=5)
     assert other_seed.results["fingerprint"] != first.results["fingerprint"]
 
