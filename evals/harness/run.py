@@ -92,6 +92,8 @@ def run_suite(
     ``limit`` scores the first N items of each task; ``seed`` fixes few-shot draws and bootstrap
     resamples; ``adapter`` is ``transformers`` or ``core``. With ``output_dir`` the results and
     per-sample logs are written there. Per-item results do not depend on ``batch_size``.
+    ``progress`` receives a :class:`ProgressEvent` at every stage and after every batch; an
+    exception it raises propagates and stops the run (a worker can cancel that way).
     """
     emit = progress or (lambda event: None)
     started = time.perf_counter()

@@ -21,6 +21,9 @@ row. Each row therefore goes through the same shapes whatever the batch size, wh
 per-item results bitwise independent of batch size and of which items share a batch. (BLAS picks
 other kernels for matrices with very few rows; on GPUs kernel choice may still vary with the batch
 and results then agree to float precision only.) Requests with identical inputs share one row.
+Greedy generation pads prompts the same way (on the left); its decoding steps run one token per
+row, where BLAS kernels do vary with the batch, so generations agree across batch sizes unless two
+candidate tokens tie to within float rounding.
 """
 
 import math
