@@ -14,6 +14,8 @@ Module map:
 - ``adapters``  model back-ends (``transformers`` and the training core)
 - ``outputs``   per-sample logs, results JSON, environment capture, run fingerprint
 - ``run``       ``run_suite``: the one call that evaluates a model directory on a suite
+- ``compare``   paired bootstrap between two runs' per-sample logs
+- ``lm_eval_export``  a task as an lm-evaluation-harness config, for cross-checks
 - ``cli``       ``python -m evals``
 
 Nothing here imports Django; torch is imported only by the adapters and ``run``.
