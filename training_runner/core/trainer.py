@@ -153,13 +153,14 @@ class Trainer:
         started = time.perf_counter()
         self.forward_model.train()
         accum = self.cfg.train.grad_accum_steps
-        micro = [self._to_device(self.objective.train_batch()) for _ in range(accum)]
+        micro = [self.objective.train_batch() for _ in range(accum)]  # on the CPU: counting costs no sync
         # Normalise by the targets of the whole step on all ranks, so accumulation and data
         # parallelism give the same gradient as one large batch. DDP averages over ranks: × world.
         local = torch.tensor(
             [float(sum(int((b["labels"] != -100).sum()) for b in micro)), float(sum(map(self._tokens, micro)))],
             device=self.dist.device,
         )
+        micro = [self._to_device(b) for b in micro]
         targets, tokens = all_reduce_sum(local, self.dist).tolist()
         scale = self.dist.world_size / max(targets, 1.0)
         loss_sum = torch.zeros((), device=self.dist.device)

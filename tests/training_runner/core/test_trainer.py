@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def test_periodic_checkpoints_are_rotated(greek_corpus: Path, tmp_path: Path, cl
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-000004", "step-000006"]
     assert result.checkpoint_dir == tmp_path / "checkpoints" / "step-000006"
     assert not result.stopped
+
+
+def test_bf16_autocast_trains_float32_weights(greek_corpus: Path, tmp_path: Path, clm_config) -> None:
+    config = clm_config(greek_corpus, max_steps=6, precision="bf16")
+    events, result = collect(config, tmp_path)
+    losses = train_losses(events)
+    assert all(math.isfinite(x) for x in losses)
+    assert losses[-1] < losses[0]
+    weights = load_file(tmp_path / "model.safetensors")
+    assert {t.dtype for t in weights.values()} == {torch.float32}  # autocast computes in bf16, keeps fp32 masters
+    assert result.metrics["val_bpb"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile on CPU needs a C compiler"
+)
+def test_compiled_model_trains_like_the_eager_one(greek_corpus: Path, tmp_path: Path, clm_config) -> None:
+    eager, _ = collect(clm_config(greek_corpus, max_steps=3), tmp_path / "eager")
+    compiled, _ = collect(clm_config(greek_corpus, max_steps=3, compile=True), tmp_path / "compiled")
+    assert train_losses(compiled) == pytest.approx(train_losses(eager), abs=1e-5)
+    assert compiled[-1]["val_loss"] == pytest.approx(eager[-1]["val_loss"], abs=1e-5)
+    assert sorted(load_file(tmp_path / "compiled" / "model.safetensors")) == sorted(
+        load_file(tmp_path / "eager" / "model.safetensors")
+    )  # the export names the real modules, not the compiled wrapper's
