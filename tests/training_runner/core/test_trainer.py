@@ -143,6 +143,7 @@ def test_bf16_autocast_trains_float32_weights(greek_corpus: Path, tmp_path: Path
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:torch.jit._script")  # torch.compile imports old jit code
 @pytest.mark.skipif(
     shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile on CPU needs a C compiler"
 )
