@@ -18,7 +18,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+# Browser libraries (KaTeX, mermaid) come from npm as declared in package.json/package-lock.json;
+# the build step copies their distribution files into the ignored frontend/static/vendor/.
+VENDOR_STAMP := frontend/static/vendor/.built
+$(VENDOR_STAMP): package.json package-lock.json frontend/build/vendor.mjs
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm not found; install Node.js 20 or newer (it builds frontend/static/vendor/)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	touch $@
+
+install: $(VENV)/.installed $(VENDOR_STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
