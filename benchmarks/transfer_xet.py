@@ -145,7 +145,7 @@ def measure_xet(
         raise AssertionError("the file downloaded through Xet differs from the one uploaded")
     Path(path).unlink()
     rows = [
-        TransferRow("upload, stock client, LFS path", lfs_seconds, lfs_rss, f"{mb / lfs_seconds:.0f} MB/s"),
+        TransferRow("upload, stock client, LFS path (Xet hub)", lfs_seconds, lfs_rss, f"{mb / lfs_seconds:.0f} MB/s"),
         TransferRow("upload, stock client, Xet", xet_seconds, xet_rss, f"{mb / xet_seconds:.0f} MB/s"),
         TransferRow("download, hf_hub_download via Xet", down_seconds, down_rss, f"{mb / down_seconds:.0f} MB/s"),
         TransferRow("ratio: Xet upload / LFS upload wall time", xet_seconds / lfs_seconds, None, "target ≤ 1.5"),
