@@ -1,16 +1,18 @@
-"""URL routing: operations, the REST API, the HF-compatible API, then the HTML site.
+"""URL routing: operations, the REST API, the HF-compatible API, file routes, then the HTML site:
+listings and repository pages, the hub's pages, and last the profile catch-all.
 
 Order matters: ``/{name}`` and ``/{namespace}/{repo}`` are catch-alls, so they come last, and the
 names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``).
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import views as ops_views
 from frontend import views as frontend_views
 from hub import urls as hub_urls
+from registry import page_urls
 from registry import urls as registry_urls
 
 api_v1_urlpatterns = [
@@ -30,6 +32,10 @@ urlpatterns = [
     path("", include("registry.xet_urls")),
     *registry_urls.file_urlpatterns,
     path("", frontend_views.home, name="home"),
+    re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
+    path("new", frontend_views.repo_new, name="repo-new"),
+    *page_urls.page_urlpatterns,
     *hub_urls.page_urlpatterns,
-    *hub_urls.profile_urlpatterns,
+    # The catch-all profile route must come after every other first-level route.
+    path("<str:name>", frontend_views.profile, name="profile"),
 ]

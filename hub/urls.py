@@ -17,9 +17,6 @@ page_urlpatterns = [
     path("organizations/<str:name>/settings/members", views.organization_members, name="organization-members"),
 ]
 
-# The catch-all profile route must come after every other first-level route.
-profile_urlpatterns = [path("<str:name>", views.profile, name="profile")]
-
 api_urlpatterns = [
     path("users", apis.UserCreateApi.as_view(), name="api-user-create"),
     path("users/<str:name>", apis.UserDetailApi.as_view(), name="api-user-detail"),

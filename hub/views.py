@@ -1,4 +1,5 @@
-"""HTML pages of the hub app: accounts, settings, organizations and profiles."""
+"""HTML pages of the hub app: accounts, settings and organizations (profiles, which list
+repositories, are ``frontend.views.profile``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import HubError, NotFound
-from hub.choices import NamespaceKind
 from hub.forms import (
     MemberAddForm,
     MemberRoleForm,
@@ -23,11 +23,9 @@ from hub.forms import (
 from hub.permissions import OrgAction, role_allows
 from hub.selectors import (
     membership_role,
-    namespace_get,
     organization_get_by_name,
     organization_members_list,
     token_list,
-    user_memberships_list,
 )
 from hub.services.accounts import user_change_password, user_create, user_update_profile
 from hub.services.organizations import (
@@ -199,29 +197,3 @@ def organization_members(request: HttpRequest, name: str) -> HttpResponse:
         "role_choices": MemberRoleForm.base_fields["role"].choices,
     }
     return render(request, "hub/organization_members.html", context)
-
-
-def profile(request: HttpRequest, name: str) -> HttpResponse:
-    """The page of a user or an organization."""
-    try:
-        namespace = namespace_get(name=name)
-    except NotFound:
-        raise Http404(name) from None
-    if namespace.name != name:
-        return redirect("profile", name=namespace.name)
-    if namespace.kind == NamespaceKind.USER:
-        person = namespace.user
-        context = {
-            "namespace": namespace,
-            "person": person,
-            "memberships": user_memberships_list(user=person),
-        }
-        return render(request, "hub/profile_user.html", context)
-    organization = namespace.organization
-    context = {
-        "namespace": namespace,
-        "organization": organization,
-        "memberships": organization_members_list(organization=organization),
-        "my_role": membership_role(user=request.user, organization=organization),
-    }
-    return render(request, "hub/profile_org.html", context)

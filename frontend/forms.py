@@ -1,0 +1,43 @@
+"""Forms of the repository pages (the services validate; forms only shape the input)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from registry.choices import RepoType
+
+
+class RepoCreateForm(forms.Form):
+    owner = forms.ChoiceField(label="Owner")
+    name = forms.CharField(
+        label="Name",
+        max_length=96,
+        help_text="Letters, digits, '-', '_' and '.'; it becomes part of the repository's URL.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    type = forms.ChoiceField(label="Type", choices=RepoType.choices, initial=RepoType.MODEL, widget=forms.RadioSelect)
+    visibility = forms.ChoiceField(
+        label="Visibility",
+        choices=[("public", "Public — anyone can see it"), ("private", "Private — only you and your organization")],
+        initial="public",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, owners: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [(name, name) for name in owners]
+
+
+class FileEditForm(forms.Form):
+    content = forms.CharField(
+        label="Content", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"})
+    )
+    summary = forms.CharField(label="Commit message", max_length=500, required=False)
+    description = forms.CharField(
+        label="Extended description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    parent = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def clean_content(self) -> str:
+        # Browsers submit textarea lines with CRLF; repositories keep the author's LF.
+        return self.cleaned_data["content"].replace("\r\n", "\n")

@@ -1,0 +1,32 @@
+"""Routes of the repository pages, mounted at the root after the file routes of ``registry.urls``
+(``resolve/`` and ``.git/info/lfs``) and before the hub's pages.
+
+``/{ns}/{name}`` shapes would shadow the hub's own two-segment pages (``/settings/profile``,
+``/organizations/new``), so a namespace may not be one of the reserved first-level names — no user
+or organization can be called that anyway (``hub.services.namespaces.RESERVED_NAMES``).
+"""
+
+import re
+
+from django.urls import re_path
+
+from hub.services.namespaces import RESERVED_NAMES
+from registry import views
+
+_RESERVED = "|".join(re.escape(name) for name in sorted(RESERVED_NAMES))
+_PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
+_REPO = _PREFIX + rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
+
+page_urlpatterns = [
+    re_path(rf"^{_REPO}$", views.repo_page, name="repo"),
+    re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", views.tree, name="repo-tree"),
+    re_path(rf"^{_REPO}/blob/(?P<rest>.+)$", views.blob, name="repo-blob"),
+    re_path(rf"^{_REPO}/raw/(?P<rest>.+)$", views.raw, name="repo-raw"),
+    re_path(rf"^{_REPO}/commits/(?P<rest>.+)$", views.commits, name="repo-commits"),
+    re_path(rf"^{_REPO}/commit/(?P<oid>[0-9a-fA-F]{{5,40}})$", views.commit, name="repo-commit"),
+    re_path(rf"^{_REPO}/edit/(?P<rest>.+)$", views.edit, name="repo-edit"),
+    re_path(rf"^{_REPO}/upload/(?P<rest>.+)$", views.upload, name="repo-upload"),
+    re_path(rf"^{_REPO}/upload-parts$", views.upload_parts, name="repo-upload-parts"),
+    re_path(rf"^{_REPO}/like$", views.like, name="repo-like"),
+    re_path(rf"^{_REPO}/page/(?P<path>.+)$", views.tutorial_page, name="repo-tutorial-page"),
+]
