@@ -2,6 +2,9 @@
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -189,3 +192,23 @@ def test_downloads_go_through_xet_only_when_advertised(xet_hub, settings, counte
     assert {("GET", "v1"), ("GET", "data")} <= seen
     assert ("GET", "/alice/tiny/resolve/main/w.bin") not in seen
     assert ("GET", f"/alice/tiny/resolve/{commit}/w.bin") not in seen
+
+
+def test_hf_cli_uploads_through_xet(xet_hub, counters, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "HF_HUB_DISABLE_IMPLICIT_TOKEN"}
+    env |= {"HF_ENDPOINT": xet_hub.url, "HF_TOKEN": xet_hub.token, "HF_HOME": str(tmp_path / "home")}
+    hf = os.path.join(os.path.dirname(sys.executable), "hf")
+    data = random_bytes(2 * MB, seed=100)
+    (tmp_path / "w.bin").write_bytes(data)
+    upload = subprocess.run(
+        [hf, "upload", "alice/tiny", str(tmp_path / "w.bin"), "w.bin"], env=env, capture_output=True, text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert upload.returncode == 0, upload.stderr
+    assert (counters()["xorbs_inserted"], counters()["files_registered"]) == (1, 1)
+    download = subprocess.run(
+        [hf, "download", "alice/tiny", "w.bin", "--local-dir", str(tmp_path / "d")], env=env, capture_output=True,
+        text=True, timeout=180,
+    )  # fmt: skip
+    assert download.returncode == 0, download.stderr
+    assert (tmp_path / "d" / "w.bin").read_bytes() == data
