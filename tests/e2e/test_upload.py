@@ -1,5 +1,5 @@
-"""The uploader in real Chromium: files dropped on the zone land in the chosen folder, and a large
-upload interrupted part-way resumes where it stopped instead of starting again."""
+"""The uploader in real Chromium: a chosen folder and files dropped on the zone land in the target
+folder, and a large upload interrupted part-way resumes where it stopped instead of starting again."""
 
 from __future__ import annotations
 
@@ -40,9 +40,12 @@ def head_files(repo) -> dict[str, str]:
     return {info.path: info.sha256 for info in tree_files(head.tree_oid)}
 
 
-def test_dropped_files_are_committed_into_the_chosen_folder(signed_in):
+def test_dropped_files_and_a_chosen_folder_are_committed_into_the_target_folder(signed_in, tmp_path):
     ui, repo = signed_in
     page = ui.page
+    (tmp_path / "eval" / "nested").mkdir(parents=True)
+    (tmp_path / "eval" / "nested" / "scores.csv").write_bytes(b"task,score\n")
+    page.set_input_files("#folder-input", str(tmp_path / "eval"))
     transfer = page.evaluate_handle(
         """() => {
             const transfer = new DataTransfer();
@@ -53,14 +56,17 @@ def test_dropped_files_are_committed_into_the_chosen_folder(signed_in):
     )
     page.fill("#upload-directory", "/scripts//v1/")
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
-    expect(page.locator("#upload-list .upload-name")).to_have_text(["train.py", "config.json"])
+    expect(page.locator("#upload-list .upload-name")).to_have_text(
+        ["eval/nested/scores.csv", "train.py", "config.json"]
+    )
     page.click("#upload-submit")
-    expect(page.locator("#upload-status")).to_contain_text("Committed 2 files as")
+    expect(page.locator("#upload-status")).to_contain_text("Committed 3 files as")
     files = head_files(repo)
     assert files["scripts/v1/train.py"] == hashlib.sha256(b'print("hi")\n').hexdigest()
     assert files["scripts/v1/config.json"] == hashlib.sha256(b'{"lr": 0.001}').hexdigest()
+    assert files["scripts/v1/eval/nested/scores.csv"] == hashlib.sha256(b"task,score\n").hexdigest()
     head = GitCommit.objects.get(repo=repo, oid=repo.refs.get(name="refs/heads/main").target_oid)
-    assert head.title == "Upload 2 files"
+    assert head.title == "Upload 3 files"
     expect(page.locator("#upload-submit")).to_be_disabled()  # nothing left to commit
 
 
