@@ -309,8 +309,12 @@ class Decoder(nn.Module):
         position_ids: torch.Tensor | None = None,
         kv_cache: KVCache | None = None,
         last_only: bool = False,
+        hidden_only: bool = False,
     ) -> torch.Tensor:
         """Logits (B, T, V), or (B, 1, V) for the last position when ``last_only``.
+
+        ``hidden_only`` returns the final-norm hidden states (B, T, C) instead, for a loss that
+        applies the output head itself without materialising all logits (``linear_cross_entropy``).
 
         ``attention_mask`` (B, S) marks real tokens with 1 over the cached and the new positions.
         Positions come from it (left padding gets the same positions as no padding), so a
@@ -342,7 +346,8 @@ class Decoder(nn.Module):
             kv_cache.length = S
         if last_only:
             x = x[:, -1:]
-        return self.lm_head(self.norm(x))  # (B, T, V)
+        x = self.norm(x)  # (B, T, C)
+        return x if hidden_only else self.lm_head(x)  # (B, T, V)
 
     @staticmethod
     def _attention_mask(attention_mask, T: int, past: int, device) -> tuple[torch.Tensor | None, bool]:

@@ -93,18 +93,79 @@ def summed_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
     return F.cross_entropy(logits.flatten(0, -2).float(), labels.flatten(), ignore_index=IGNORE, reduction="sum")
 
 
+LOGITS_PER_CHUNK = 1 << 25  # float32 logits held at once by linear_cross_entropy (128 MiB)
+
+
+def _chunked_cross_entropy(hidden, weight, labels, *, with_grads: bool):
+    """Σ −log softmax(h Wᵀ)[label] over rows, a chunk of rows at a time; optionally the gradients."""
+    rows = max(1, LOGITS_PER_CHUNK // weight.shape[0])
+    total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+    grad_hidden = torch.zeros_like(hidden) if with_grads else None
+    grad_weight = torch.zeros_like(weight, dtype=torch.float32) if with_grads else None
+    for start in range(0, hidden.shape[0], rows):
+        h, y = hidden[start : start + rows], labels[start : start + rows]  # (n, C), (n,)
+        logits = (h @ weight.t()).float()  # (n, V)
+        scored, target = y != IGNORE, y.clamp(min=0)
+        lse = torch.logsumexp(logits, dim=-1)  # (n,)
+        total += ((lse - logits.gather(1, target[:, None]).squeeze(1)) * scored).sum()
+        if with_grads:  # d loss / d logits = softmax − one-hot, on scored rows only
+            grad = logits.sub_(lse[:, None]).exp_()  # the softmax, written over the logits
+            grad[torch.arange(len(y), device=y.device), target] -= 1.0
+            grad = (grad * scored[:, None]).to(h.dtype)
+            grad_hidden[start : start + rows] = grad @ weight  # (n, C)
+            grad_weight += grad.t() @ h  # (V, C)
+    return total, grad_hidden, grad_weight
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """The gradients are formed chunk by chunk during the forward pass and only scaled in backward."""
+
+    @staticmethod
+    def forward(ctx, hidden, weight, labels):
+        total, grad_hidden, grad_weight = _chunked_cross_entropy(hidden, weight, labels, with_grads=True)
+        ctx.save_for_backward(grad_hidden, grad_weight.to(weight.dtype))
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_total):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        return grad_hidden * grad_total, grad_weight * grad_total, None
+
+
+def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """``summed_cross_entropy(hidden @ weight.T, labels)`` without holding all (N, V) logits.
+
+    The same three matmuls as the plain path, fewer passes over the logits, and a peak of one
+    chunk of logits in memory (large vocabularies on GPU). ``hidden`` (N, C), ``weight`` (V, C).
+    """
+    if torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad):
+        return _LinearCrossEntropy.apply(hidden, weight, labels)
+    return _chunked_cross_entropy(hidden, weight, labels, with_grads=False)[0]
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The model itself under DDP (``.module``) and ``torch.compile`` (``._orig_mod``) wrappers."""
+    model = getattr(model, "module", model)
+    return getattr(model, "_orig_mod", model)
+
+
 def causal_lm_loss(token_bytes: torch.Tensor | None) -> LossFn:
     """Next-token loss; with ``token_bytes`` (V,) it also sums the UTF-8 bytes of the targets (for bpb)."""
 
     def loss(model, batch):
-        logits = model(batch["input_ids"], batch.get("attention_mask"))  # (B, T, V)
         labels = batch["labels"]  # (B, T), already shifted: labels[t] follows input_ids[t]
+        head = unwrap(model).lm_head
+        if type(head) is torch.nn.Linear:  # a plain output head: apply it inside the loss
+            hidden = model(batch["input_ids"], batch.get("attention_mask"), hidden_only=True)  # (B, T, C)
+            loss_sum = linear_cross_entropy(hidden.flatten(0, 1), head.weight, labels.flatten())
+        else:  # an adapted head (LoRA) computes its own logits
+            loss_sum = summed_cross_entropy(model(batch["input_ids"], batch.get("attention_mask")), labels)
         scored = labels != IGNORE
         extras = {}
         if token_bytes is not None:
             table = token_bytes.to(labels.device)
             extras["bytes"] = table[labels.clamp(min=0)][scored].sum()
-        return LossParts(summed_cross_entropy(logits, labels), scored.sum(), extras)
+        return LossParts(loss_sum, scored.sum(), extras)
 
     return loss
 

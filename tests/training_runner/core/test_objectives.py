@@ -6,7 +6,9 @@ import math
 
 import torch
 
+from training_runner.core import objectives
 from training_runner.core.config import MLMSection
+from training_runner.core.decoder import Decoder, DecoderConfig
 from training_runner.core.objectives import (
     IGNORE,
     ChatExamples,
@@ -14,7 +16,9 @@ from training_runner.core.objectives import (
     causal_lm_loss,
     chat_example,
     chat_segments,
+    linear_cross_entropy,
     mask_tokens,
+    summed_cross_entropy,
 )
 from training_runner.core.tokenizer import gpt2_tokenizer, train_bpe
 
@@ -89,12 +93,30 @@ def test_labeled_texts_batch() -> None:
 
 
 def test_causal_loss_sums_targets_and_their_bytes() -> None:
-    class Uniform(torch.nn.Module):
-        def forward(self, input_ids, attention_mask=None):
-            return torch.zeros(*input_ids.shape, 4)
-
+    model = Decoder(DecoderConfig(vocab_size=4, hidden_size=8, num_layers=1, num_heads=2))
+    torch.nn.init.zeros_(model.lm_head.weight)  # uniform predictions: −log p = log 4 per target
     batch = {"input_ids": torch.zeros(1, 3, dtype=torch.long), "labels": torch.tensor([[1, IGNORE, 3]])}
-    parts = causal_lm_loss(torch.tensor([0, 2, 5, 1]))(Uniform(), batch)
+    parts = causal_lm_loss(torch.tensor([0, 2, 5, 1]))(model, batch)
     assert parts.count.item() == 2
     assert math.isclose(parts.loss_sum.item(), 2 * math.log(4), rel_tol=1e-6)
     assert parts.extras["bytes"].item() == 3
+
+
+def test_linear_cross_entropy_matches_the_plain_path(monkeypatch) -> None:
+    monkeypatch.setattr(objectives, "LOGITS_PER_CHUNK", 7 * 50)  # 7 rows per chunk: several chunks
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(30, 16, generator=g, requires_grad=True)
+    weight = torch.randn(50, 16, generator=g, requires_grad=True)
+    labels = torch.randint(0, 50, (30,), generator=g)
+    labels[::4] = IGNORE
+    fused = linear_cross_entropy(hidden, weight, labels)
+    (fused * 0.5).backward()
+    fused_grads = hidden.grad.clone(), weight.grad.clone()
+    hidden.grad = weight.grad = None
+    plain = summed_cross_entropy(hidden @ weight.t(), labels)
+    (plain * 0.5).backward()
+    assert math.isclose(fused.item(), plain.item(), rel_tol=1e-6)
+    assert (fused_grads[0] - hidden.grad).abs().max().item() <= 1e-6
+    assert (fused_grads[1] - weight.grad).abs().max().item() <= 1e-6
+    with torch.no_grad():
+        assert math.isclose(linear_cross_entropy(hidden, weight, labels).item(), plain.item(), rel_tol=1e-6)
