@@ -1,4 +1,4 @@
-"""Plumbing shared by the HTML pages: domain errors become error pages, every page gets the CSP."""
+"""Plumbing shared by the HTML pages: domain errors become error pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from common.errors import HubError, Unauthenticated
-from frontend.security import content_security_policy
 
 ERROR_TITLES = {400: "Invalid request", 403: "Access restricted", 404: "Not found", 409: "Conflict"}
 
@@ -33,4 +32,4 @@ def page_view(view: Callable) -> Callable:
         except HubError as error:
             return render_error(request, error)
 
-    return content_security_policy(wrapper)
+    return wrapper

@@ -9,7 +9,6 @@ user content anyway. Images may come from any HTTPS host, as model cards link th
 
 from __future__ import annotations
 
-from django.utils.decorators import decorator_from_middleware
 from django.utils.deprecation import MiddlewareMixin
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,11 +31,7 @@ RAW_FILE_POLICY = "sandbox; default-src 'none'; img-src 'self' data:; style-src 
 
 
 class ContentSecurityPolicyMiddleware(MiddlewareMixin):
-    """Add the policy to HTML responses that do not set their own.
-
-    Used as a view decorator (:data:`content_security_policy`) on the hub's pages; listed in
-    ``MIDDLEWARE`` it would cover every HTML response.
-    """
+    """Add the policy to every HTML response that does not set its own (listed in ``MIDDLEWARE``)."""
 
     def process_response(self, request, response):
         if response.get("Content-Type", "").startswith("text/html") and "Content-Security-Policy" not in response:
@@ -44,6 +39,3 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
             response["X-Content-Type-Options"] = "nosniff"
             response["Referrer-Policy"] = "same-origin"
         return response
-
-
-content_security_policy = decorator_from_middleware(ContentSecurityPolicyMiddleware)

@@ -15,10 +15,9 @@ from hub.hf import hf_endpoint
 from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import EntryNotFound
-from registry.hf.repos import split_revision_and_path
 from registry.hf.xet import xet_download_headers
 from registry.models import Blob
-from registry.selectors.revisions import revision_resolve
+from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.services.counters import download_record
 from registry.storage import blob_open
 from registry.trees import FileInfo, tree_lookup
@@ -44,6 +43,21 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     if start >= size or end < start:
         return "invalid"
     return start, end
+
+
+# Types a browser would render or execute; served as plain text instead.
+ACTIVE_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+                "text/javascript", "application/javascript", "application/x-javascript", "text/css")  # fmt: skip
+
+
+def served_content_type(path: str) -> str:
+    """The Content-Type a repository file is served with: its own, unless a browser could run it."""
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if content_type in ACTIVE_TYPES or content_type.endswith("+xml"):
+        return "text/plain; charset=utf-8"
+    if content_type.startswith("text/") or content_type == "application/json":
+        return content_type + "; charset=utf-8"
+    return content_type
 
 
 def _client_key(request: HttpRequest) -> str:
@@ -72,15 +86,16 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         else "public, max-age=0, must-revalidate",
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
         "Vary": "Authorization, Cookie",
+        # Files are user content: a browser must never run them in the hub's origin.
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
     }
     if info.lfs:
         headers["X-Linked-Etag"] = f'"{info.sha256}"'
         headers["X-Linked-Size"] = str(info.size)
         if settings.HUB_XET_DOWNLOADS:
             headers.update(xet_download_headers(request, repo=repo, commit=commit.oid, sha256=info.sha256))
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    if content_type.startswith("text/") or content_type == "application/json":
-        content_type += "; charset=utf-8"
+    content_type = served_content_type(path)
 
     if request.method == "GET" and request.headers.get("If-None-Match", "").strip() in {f'"{etag}"', etag}:
         response = HttpResponse(status=304)
@@ -119,7 +134,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
 def resolve(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str = "") -> HttpResponse:
     repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
     repo = access_repo(user=request.user, repo_type=repo_type, namespace=namespace, name=name)
-    revision, path = split_revision_and_path(repo, rest)
+    revision, path = revision_path_split(repo=repo, rest=rest, path_required=True)
     if not path:
         return error_response(EntryNotFound("A file path is required after the revision."))
     return serve_file(request, repo, revision, path)

@@ -132,3 +132,21 @@ def test_gated_repo_files_need_access(repo, client):
     assert (
         Client().head("/alice/tiny/resolve/main/dir/data.dat", HTTP_AUTHORIZATION=f"Bearer {owner}").status_code == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("page.html", "text/plain; charset=utf-8"), ("logo.svg", "text/plain; charset=utf-8"),
+     ("app.js", "text/plain; charset=utf-8"), ("notes.txt", "text/plain; charset=utf-8"),
+     ("config.json", "application/json; charset=utf-8"), ("photo.png", "image/png")],
+)  # fmt: skip
+def test_files_never_run_in_the_hubs_origin(repo, client, path, content_type):
+    user = Repo.objects.get().created_by
+    commit_create(
+        repo=repo, user=user, ref="refs/heads/main", summary="active content",
+        operations=[AddFile(path=path, staged=stage_bytes(b"<script>alert(1)</script>"))],
+    )  # fmt: skip
+    response = client.get(f"/alice/tiny/resolve/main/{path}")
+    assert response["Content-Type"] == content_type
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
