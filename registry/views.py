@@ -45,11 +45,10 @@ from registry.selectors.pages import (
     repo_liked,
     repo_overview,
     repo_ref_choices,
-    revision_path_split,
     tutorial_page_file,
     tutorial_pages,
 )
-from registry.selectors.revisions import Revision, commit_get, revision_resolve
+from registry.selectors.revisions import Revision, commit_get, revision_path_split, revision_resolve
 from registry.selectors.safetensors import SafetensorsError, safetensors_parameter_total, safetensors_summary
 from registry.selectors.uploads import upload_received_parts
 from registry.services.commits import AddFile, commit_create

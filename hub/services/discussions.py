@@ -23,7 +23,7 @@ from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
 from registry.git.objects import Signature, commit_message, commit_oid
 from registry.models import GitCommit, Ref, Repo
-from registry.selectors.changes import tree_changes
+from registry.selectors.diffs import tree_changes
 from registry.selectors.revisions import commit_get, ref_target
 from registry.services.refs import ref_compare_and_swap
 from registry.trees import TreeEditor
@@ -216,8 +216,8 @@ def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
     head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
     target = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
     base = _merge_base(repo=repo, left=head, right=target)
-    ours = {c.path: c for c in tree_changes(base.tree_oid if base else None, target.tree_oid)}
-    theirs = {c.path: c for c in tree_changes(base.tree_oid if base else None, head.tree_oid)}
+    ours = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=target.tree_oid)}
+    theirs = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid)}
     return sorted(
         path for path in ours.keys() & theirs.keys()
         if (ours[path].new.oid if ours[path].new else None) != (theirs[path].new.oid if theirs[path].new else None)
@@ -268,7 +268,7 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
 def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCommit, target: GitCommit) -> GitCommit:
     base = _merge_base(repo=repo, left=head, right=target)
     editor = TreeEditor(target.tree_oid)
-    for change in tree_changes(base.tree_oid if base else None, head.tree_oid):
+    for change in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid):
         if change.new is None:
             if editor.lookup(change.path) is not None:  # the target may have deleted it too
                 editor.delete_file(change.path)

@@ -12,7 +12,7 @@ from hub.hf import hf_endpoint, read_json, require_user
 from hub.models import Discussion, DiscussionEvent
 from hub.services import discussions as services
 from registry.hf.common import get_repo, query_int, repo_url
-from registry.selectors.changes import changes_as_patch, tree_changes
+from registry.selectors.diffs import changes_as_patch, tree_changes
 from registry.selectors.revisions import commit_get, ref_target
 
 PAGE_SIZE = 50
@@ -113,7 +113,7 @@ def discussion_detail(request: HttpRequest, plural: str, namespace: str, name: s
         body["filesWithConflicts"] = services.pull_request_conflicts(discussion=discussion) if open_pr else []
         if request.GET.get("diff") == "1":
             base = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
-            body["diff"] = changes_as_patch(tree_changes(base.tree_oid, head.tree_oid))
+            body["diff"] = changes_as_patch(tree_changes(old_tree=base.tree_oid, new_tree=head.tree_oid))
     return JsonResponse(body)
 
 

@@ -27,8 +27,9 @@ from registry.hf.common import (
 from registry.models import Blob, GitCommit, Ref
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
+from registry.selectors.pages import looks_binary
 from registry.selectors.repos import RepoFilters, repo_list
-from registry.selectors.revisions import revision_resolve
+from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
 from registry.storage import blob_open
@@ -253,17 +254,6 @@ def validate_yaml(request: HttpRequest) -> JsonResponse:
     return JsonResponse(payload, status=status)
 
 
-def _is_binary(sample: bytes) -> bool:
-    if b"\x00" in sample:
-        return True
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the 512-byte sample is still text.
-        return exc.start < len(sample) - 3
-    return False
-
-
 @hf_endpoint(methods=("POST",))
 def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """``POST .../preupload/{rev}``: how each file should be sent (HF_PROTOCOL.md §2.6 step 2)."""
@@ -298,7 +288,7 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
                 sample = base64.b64decode(item.get("sample") or "", validate=False)
             except ValueError:
                 sample = b""
-            if attributes.is_lfs(path) or size >= settings.HUB_LFS_THRESHOLD_BYTES or _is_binary(sample):
+            if attributes.is_lfs(path) or size >= settings.HUB_LFS_THRESHOLD_BYTES or looks_binary(sample):
                 mode = "lfs"
         current = tree_lookup(tree, path) if path else None
         oid = None
@@ -322,29 +312,11 @@ def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, rev
     return JsonResponse([shapes.tree_entry(info, last_commit=last.get(info.path)) for info in found], safe=False)
 
 
-def split_revision_and_path(repo, rest: str) -> tuple[str, str]:
-    """Split ``{rev}/{path}``: ``refs/pr/N`` and ``refs/convert/x`` first, then the longest
-    existing branch or tag (names may contain ``/``), else the first segment."""
-    segments = rest.split("/")
-    if rest.startswith("refs/pr/") and len(segments) >= 3:
-        return "/".join(segments[:3]), "/".join(segments[3:])
-    if rest.startswith("refs/convert/") and len(segments) >= 3:
-        return "/".join(segments[:3]), "/".join(segments[3:])
-    if len(segments) > 2:
-        candidates = ["/".join(segments[:i]) for i in range(len(segments) - 1, 1, -1)]
-        names = [f"refs/heads/{c}" for c in candidates] + [f"refs/tags/{c}" for c in candidates]
-        existing = set(Ref.objects.filter(repo=repo, name__in=names).values_list("name", flat=True))
-        for candidate in candidates:
-            if f"refs/heads/{candidate}" in existing or f"refs/tags/{candidate}" in existing:
-                return candidate, rest[len(candidate) + 1 :]
-    return segments[0], "/".join(segments[1:])
-
-
 @hf_endpoint(methods=("GET",))
 def repo_tree(request: HttpRequest, plural: str, namespace: str, name: str, rest: str) -> JsonResponse:
     """``GET .../tree/{rev}[/{path}]?recursive=&expand=``."""
     repo = get_repo(request, plural, namespace, name)
-    revision, path = split_revision_and_path(repo, rest)
+    revision, path = revision_path_split(repo=repo, rest=rest)
     commit = revision_resolve(repo=repo, revision=revision).commit
     path = path.strip("/")
     if path and not isinstance(tree_lookup(commit.tree_oid, path), FolderInfo):

@@ -153,3 +153,27 @@ def file_diff(*, change: FileChange) -> FileDiff:
         change=change, lines=tuple(lines[:MAX_DIFF_LINES]), additions=additions, deletions=deletions,
         truncated=truncated,
     )  # fmt: skip
+
+
+_PREFIX = {DiffLineKind.CONTEXT: " ", DiffLineKind.ADDED: "+", DiffLineKind.DELETED: "-"}
+
+
+def changes_as_patch(changes: list[FileChange]) -> str:
+    """A git-style patch of ``changes`` (the ``diff`` of a pull request in the HF API): a header
+    per file, then its unified diff, or a note when the file is binary or too large."""
+    parts = []
+    for change in changes:
+        parts.append(f"diff --git a/{change.path} b/{change.path}\n")
+        if change.status == ChangeStatus.ADDED:
+            parts.append("new file mode 100644\n")
+        elif change.status == ChangeStatus.DELETED:
+            parts.append("deleted file mode 100644\n")
+        diff = file_diff(change=change)
+        if diff.skipped:
+            parts.append(f"Binary files differ ({diff.skipped})\n")
+            continue
+        parts.append(f"--- {'a/' + change.path if change.old else '/dev/null'}\n")
+        parts.append(f"+++ {'b/' + change.path if change.new else '/dev/null'}\n")
+        for line in diff.lines:
+            parts.append(f"{line.text}\n" if line.kind == DiffLineKind.HUNK else f"{_PREFIX[line.kind]}{line.text}\n")
+    return "".join(parts)

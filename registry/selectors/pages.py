@@ -225,28 +225,6 @@ def repo_overview(*, repo: Repo, revision: Revision) -> RepoOverview:
     )
 
 
-def revision_path_split(*, repo: Repo, rest: str) -> tuple[str, str]:
-    """Split ``{rev}[/{path}]`` of a page URL, where branch and tag names may contain ``/``.
-
-    ``refs/pr/N`` and ``refs/convert/x`` come first; otherwise the longest prefix that names a
-    branch or tag wins — the whole of ``rest`` included, since page URLs (``tree/feature/x``)
-    may stop at the revision — found with one query; else the first segment (a commit id).
-    """
-    rest = rest.strip("/")
-    segments = rest.split("/")
-    if rest.startswith(("refs/pr/", "refs/convert/")) and len(segments) >= 3:
-        return "/".join(segments[:3]), "/".join(segments[3:])
-    if len(segments) == 1:
-        return rest, ""
-    candidates = ["/".join(segments[:count]) for count in range(len(segments), 1, -1)]
-    names = [f"refs/heads/{c}" for c in candidates] + [f"refs/tags/{c}" for c in candidates]
-    existing = set(Ref.objects.filter(repo=repo, name__in=names).values_list("name", flat=True))
-    for candidate in candidates:
-        if f"refs/heads/{candidate}" in existing or f"refs/tags/{candidate}" in existing:
-            return candidate, rest[len(candidate) + 1 :]
-    return segments[0], "/".join(segments[1:])
-
-
 @dataclass(frozen=True)
 class RefChoice:
     name: str  # as written in URLs: "main", "v1.0", "refs/pr/3"

@@ -58,3 +58,27 @@ def revision_resolve(*, repo: Repo, revision: str | None) -> Revision:
         if len(matches) > 1:
             raise RevisionNotFound(f"The short commit id '{revision}' is ambiguous; give more characters.")
     raise RevisionNotFound(f"Invalid rev id: {revision}")
+
+
+def revision_path_split(*, repo: Repo, rest: str, path_required: bool = False) -> tuple[str, str]:
+    """Split ``{rev}[/{path}]`` of a URL, where branch and tag names may contain ``/``.
+
+    ``refs/pr/N`` and ``refs/convert/x`` come first; otherwise the longest prefix that names a
+    branch or tag wins — the whole of ``rest`` included unless ``path_required`` (``resolve/``
+    always names a file; ``tree/feature/x`` may stop at the revision) — found with one query;
+    else the first segment (a commit id).
+    """
+    rest = rest.strip("/")
+    segments = rest.split("/")
+    if rest.startswith(("refs/pr/", "refs/convert/")) and len(segments) >= 3:
+        return "/".join(segments[:3]), "/".join(segments[3:])
+    if len(segments) == 1:
+        return rest, ""
+    longest = len(segments) - 1 if path_required else len(segments)
+    candidates = ["/".join(segments[:count]) for count in range(longest, 1, -1)]
+    names = [f"refs/heads/{c}" for c in candidates] + [f"refs/tags/{c}" for c in candidates]
+    existing = set(Ref.objects.filter(repo=repo, name__in=names).values_list("name", flat=True))
+    for candidate in candidates:
+        if f"refs/heads/{candidate}" in existing or f"refs/tags/{candidate}" in existing:
+            return candidate, rest[len(candidate) + 1 :]
+    return segments[0], "/".join(segments[1:])

@@ -247,6 +247,7 @@ def test_branch_name_with_slash(hub, tiny):
     path = hf_hub_download(tiny, "dir/f.txt", revision="feature/x", endpoint=hub.url, token=hub.token)
     assert Path(path).read_bytes() == b"f"
     assert {e.path for e in hub.api.list_repo_tree(tiny, revision="feature/x", path_in_repo="dir")} == {"dir/f.txt"}
+    assert {e.path for e in hub.api.list_repo_tree(tiny, revision="feature/x")} == {".gitattributes", "dir"}
 
 
 def test_list_models_sort_limit_and_link_pages(hub, settings):

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from registry.selectors.diffs import ChangeStatus, file_diff, tree_changes
-from registry.selectors.pages import revision_path_split
+from registry.selectors.revisions import revision_path_split
 from registry.selectors.safetensors import SafetensorsError, safetensors_parameter_total, safetensors_summary
 from registry.services.refs import branch_create, tag_create
 from registry.trees import tree_lookup
