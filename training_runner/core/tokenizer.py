@@ -63,6 +63,10 @@ def bytes_to_unicode() -> dict[int, str]:
     return table
 
 
+def _role_id(role: str) -> property:
+    return property(lambda self: self._id(role), doc=f"Id of the {role} token (None when there is none).")
+
+
 class Tokenizer:
     """A ``tokenizers`` tokenizer plus special-token roles and a chat template."""
 
@@ -91,29 +95,12 @@ class Tokenizer:
         token = self.special_tokens.get(role)
         return None if token is None else self.backend.token_to_id(token)
 
-    @property
-    def bos_token_id(self) -> int | None:
-        return self._id("bos")
-
-    @property
-    def eos_token_id(self) -> int | None:
-        return self._id("eos")
-
-    @property
-    def pad_token_id(self) -> int | None:
-        return self._id("pad")
-
-    @property
-    def mask_token_id(self) -> int | None:
-        return self._id("mask")
-
-    @property
-    def cls_token_id(self) -> int | None:
-        return self._id("cls")
-
-    @property
-    def sep_token_id(self) -> int | None:
-        return self._id("sep")
+    bos_token_id = _role_id("bos")
+    eos_token_id = _role_id("eos")
+    pad_token_id = _role_id("pad")
+    mask_token_id = _role_id("mask")
+    cls_token_id = _role_id("cls")
+    sep_token_id = _role_id("sep")
 
     @property
     def vocab_size(self) -> int:
