@@ -74,6 +74,8 @@ def load_pretrained(
     links = hf_format.decoder_links(cfg) if isinstance(cfg, DecoderConfig) else hf_format.encoder_links(cfg)
     head_name = cfg.head if isinstance(cfg, EncoderConfig) else "lm"
     hf_state = hf_format.normalize_hf_keys(read_safetensors(path), hf_config["model_type"], head_name)
+    if isinstance(cfg, DecoderConfig) and cfg.tie_word_embeddings:
+        hf_state.pop("lm_head.weight", None)  # some exports store the tied head twice
     shapes = {k: v.shape for k, v in model.state_dict().items()}
     state, missing, unexpected = hf_format.from_hf_state(hf_state, links, shapes)
     fresh = FRESH_HEAD_PREFIXES.get(head_name, ()) if head is not None else ()

@@ -114,6 +114,24 @@ def test_left_padding_gives_the_unpadded_logits(tmp_path: Path) -> None:
     assert max_diff(alone[0], with_pad[0, 6:]) <= TOL
 
 
+def test_sharded_checkpoint_and_a_duplicated_tied_head_load(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    ref = llama_reference(tie_word_embeddings=True)
+    ref.save_pretrained(tmp_path / "sharded", max_shard_size="40KB")
+    assert (tmp_path / "sharded" / "model.safetensors.index.json").exists()
+    ids = torch.randint(0, 97, (2, 12), generator=torch.Generator().manual_seed(15))
+    with torch.no_grad():
+        expected = ref(ids).logits
+        assert max_diff(expected, load_pretrained(tmp_path / "sharded")(ids)) <= TOL
+    ref.save_pretrained(tmp_path / "single")
+    state = load_file(tmp_path / "single" / "model.safetensors")
+    state["lm_head.weight"] = state["model.embed_tokens.weight"].clone()
+    save_file(state, tmp_path / "single" / "model.safetensors")
+    with torch.no_grad():
+        assert max_diff(expected, load_pretrained(tmp_path / "single")(ids)) <= TOL
+
+
 def test_our_llama_checkpoint_loads_in_transformers(tmp_path: Path) -> None:
     torch.manual_seed(0)
     cfg = DecoderConfig(vocab_size=101, hidden_size=48, num_layers=2, num_heads=6, num_kv_heads=2, rope_theta=1000.0)
