@@ -50,8 +50,30 @@ def hyperparameters(cfg: TrainConfig) -> dict[str, Any]:
     return hp
 
 
+# Metrics reported in ``model-index`` (the Hub's structured results) when a run produced them.
+INDEXED_METRICS = {
+    "val_loss": "Validation loss",
+    "val_bpb": "Validation bits per byte",
+    "val_accuracy": "Validation accuracy",
+}
+
+
+def _repo_id_like(value: str) -> bool:
+    """True for ``name`` or ``namespace/name``; local paths never go into a card's ``base_model``."""
+    parts = value.split("/")
+    return 1 <= len(parts) <= 2 and all(part and not part.startswith(".") for part in parts) and "\\" not in value
+
+
 def card_metadata(cfg: TrainConfig, model: Model, metrics: dict[str, float]) -> dict[str, Any]:
-    base = cfg.card.base_model or (cfg.model.path if cfg.model.source == "pretrained" else None)
+    """The card's YAML: what a registry indexes (license, task, datasets, base model), the
+    hyper-parameters, the final metrics, and the headline metrics as ``model-index`` results.
+
+    ``base_model`` names a repository: ``card.base_model`` when set, else ``model.path`` only when
+    it looks like a repository id (a local directory would be refused by the registry).
+    """
+    base = cfg.card.base_model
+    if base is None and cfg.model.source == "pretrained" and cfg.model.path and _repo_id_like(cfg.model.path):
+        base = cfg.model.path
     meta: dict[str, Any] = {
         "license": cfg.card.license,
         "language": list(cfg.card.language),
@@ -63,7 +85,26 @@ def card_metadata(cfg: TrainConfig, model: Model, metrics: dict[str, float]) -> 
     if base:
         meta["base_model"] = base
     meta["hyperparameters"] = hyperparameters(cfg)
-    meta["metrics"] = {k: round(float(v), 6) for k, v in metrics.items()}
+    meta["final_metrics"] = {k: round(float(v), 6) for k, v in metrics.items()}
+    results = [
+        {"type": key, "name": label, "value": round(float(metrics[key]), 6)}
+        for key, label in INDEXED_METRICS.items()
+        if key in metrics
+    ]
+    if results:
+        dataset = (cfg.card.datasets or ["unknown"])[0]
+        meta["model-index"] = [
+            {
+                "name": cfg.card.model_name or "model",
+                "results": [
+                    {
+                        "task": {"type": meta["pipeline_tag"]},
+                        "dataset": {"type": dataset, "name": dataset, "split": "validation"},
+                        "metrics": results,
+                    }
+                ],
+            }
+        ]
     return meta
 
 
@@ -72,7 +113,7 @@ def write_model_card(path: Path, cfg: TrainConfig, model: Model, metrics: dict[s
     mc = model.config
     arch = mc.arch if isinstance(model, Decoder) else f"bert ({mc.head} head)"
     size = f"{model.num_params() / 1e6:.2f}M parameters, {mc.num_layers} layers, hidden size {mc.hidden_size}"
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in meta["metrics"].items())
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in meta["final_metrics"].items())
     loader = "AutoModelForCausalLM" if isinstance(model, Decoder) else "AutoModel"
     body = f"""# {name}
 

@@ -14,6 +14,7 @@ import torch
 import yaml
 from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
 
+from registry.cards import card_parse
 from training_runner.core.config import TrainConfig
 from training_runner.core.lora import load_adapter, merge_lora
 from training_runner.core.model import load_pretrained
@@ -98,7 +99,14 @@ def test_pretraining_on_wiki_lowers_validation_bits_per_byte(wiki_dir: Path, tmp
     assert "base_model" not in meta  # trained from scratch
     assert meta["hyperparameters"]["learning_rate"] == 0.003
     assert meta["hyperparameters"]["max_steps"] == 300
-    assert meta["metrics"]["val_bpb"] == round(bpb[2], 6)
+    assert meta["final_metrics"]["val_bpb"] == round(bpb[2], 6)
+    assert meta["model-index"][0]["results"][0]["metrics"][1] == {
+        "type": "val_bpb", "name": "Validation bits per byte", "value": round(bpb[2], 6),
+    }  # fmt: skip
+    # The card is one the registry accepts as it is (README metadata is validated on commit).
+    card = card_parse((out / "README.md").read_text(), repo_type="model")
+    assert (card.errors, card.license, card.pipeline_tag) == ([], "apache-2.0", "text-generation")
+    assert card.eval_results[1].metric_value == round(bpb[2], 6)
     assert json.loads((out / "generation_config.json").read_text())["eos_token_id"] == [0, 3]
     ours = load_pretrained(out)
     ref = AutoModelForCausalLM.from_pretrained(out).eval()
@@ -202,7 +210,8 @@ def test_lora_fine_tunes_a_pretrained_base(greek_corpus: Path, tmp_path: Path, c
     losses = evals(events, "val_loss")
     assert losses[-1] < losses[0]
     assert sorted(p.name for p in (out / "adapter").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
-    assert front_matter(out / "README.md")["base_model"] == str(base)
+    # A local directory is not a repository id, so it is not written as the base model.
+    assert "base_model" not in front_matter(out / "README.md")
     rebuilt = load_pretrained(base)
     load_adapter(rebuilt, out / "adapter")
     merge_lora(rebuilt)
