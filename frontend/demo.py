@@ -1,6 +1,7 @@
-"""Demo content for ``make run``: people, organizations and (as features land) their work.
+"""Demo content for ``make run``: people, organizations, datasets from the offline data kit,
+models trained by the hub's own training core, a tutorial, and a reviewed pull request.
 
-Idempotent: running it again leaves existing demo content as it is.
+Idempotent: each piece is created only if it is missing, so running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _demo_user(username: str, fullname: str, bio: str) -> User:
     return user
 
 
-def demo_seed(*, log=logger.info) -> None:
+def demo_people(*, log=logger.info) -> dict[str, User]:
     """Create the demo people and organizations if they are missing."""
     with transaction.atomic():
         users = {name: _demo_user(name, fullname, bio) for name, fullname, bio in DEMO_USERS}
@@ -52,3 +53,12 @@ def demo_seed(*, log=logger.info) -> None:
             for username, role in members.items():
                 membership_add(actor=users[admin], organization=organization, username=username, role=role)
     log(f"demo people: {', '.join(users)}; organizations: {', '.join(org[0] for org in DEMO_ORGS)}")
+    return users
+
+
+def demo_seed(*, log=logger.info, train: bool = True) -> None:
+    """Everything ``make run`` shows. ``train=False`` skips the (CPU-minutes) training runs."""
+    from frontend.demo_content.seed import seed_content
+
+    users = demo_people(log=log)
+    seed_content(users=users, log=log, train=train)
