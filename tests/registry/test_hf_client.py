@@ -321,3 +321,18 @@ def test_move_repo(hub, tiny):
     assert hub.api.repo_exists(tiny) is False
     assert hub.api.list_repo_files("alice/renamed") == [".gitattributes", "a.txt"]
     assert RepoUrl(f"{hub.url}/alice/renamed", endpoint=hub.url).repo_id == "alice/renamed"
+
+
+@pytest.mark.slow
+def test_regular_policy_inlines_every_file_and_still_stores_lfs(hub, tiny, tmp_path, settings, requests_seen):
+    """With ``HUB_UPLOAD_POLICY=regular`` the stock client (hf_xet installed) sends everything
+    inline; the hub still stores weights as LFS objects by .gitattributes and size."""
+    settings.HUB_UPLOAD_POLICY = "regular"
+    source, files = _folder(tmp_path)
+    hub.api.upload_folder(folder_path=source, repo_id=tiny)
+    assert not [path for _method, path in requests_seen if "xet" in path or "/info/lfs/" in path]
+    target = snapshot_download(tiny, endpoint=hub.url, token=hub.token, local_dir=tmp_path / "snapshot")
+    assert {k: v for k, v in read_tree(target).items() if k != ".gitattributes"} == files
+    siblings = {s.rfilename: s for s in hub.api.model_info(tiny, files_metadata=True).siblings}
+    assert siblings["model.safetensors"].lfs.sha256 == hashlib.sha256(files["model.safetensors"]).hexdigest()
+    assert siblings["config.json"].lfs is None
