@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils import timezone
 
 from registry.models import GitCommit, Repo, RepoTag
@@ -32,7 +34,8 @@ def _first_paragraph(body: str) -> str:
     for block in body.split("\n\n"):
         text = " ".join(line.strip() for line in block.strip().splitlines() if not line.strip().startswith("#"))
         if text and not text.startswith(("<", "|", "```", "!")):
-            return text[:500]
+            # A listing shows it as plain text: drop inline-code and emphasis markers.
+            return re.sub(r"`([^`]*)`|\*\*([^*]+)\*\*", lambda m: m.group(1) or m.group(2), text)[:500]
     return ""
 
 

@@ -170,3 +170,8 @@ def test_staging_janitor_removes_only_stale_files(settings):
     assert staging_janitor() == 1
     assert (old.exists(), new.exists()) == (False, True)
     new.unlink()
+
+
+def test_description_is_plain_text(alice):
+    repo = _repo(alice, "described", "# Title\n\nTrained with recipe `pretrain_clm` on **wiki** text.\n")
+    assert repo.description == "Trained with recipe pretrain_clm on wiki text."

@@ -113,7 +113,10 @@ def write_model_card(path: Path, cfg: TrainConfig, model: Model, metrics: dict[s
     mc = model.config
     arch = mc.arch if isinstance(model, Decoder) else f"bert ({mc.head} head)"
     size = f"{model.num_params() / 1e6:.2f}M parameters, {mc.num_layers} layers, hidden size {mc.hidden_size}"
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in meta["final_metrics"].items())
+    rows = "\n".join(
+        f"| {k} | {int(v)} |" if float(v).is_integer() and abs(v) >= 1000 else f"| {k} | {v:.4f} |"
+        for k, v in meta["final_metrics"].items()
+    )
     loader = "AutoModelForCausalLM" if isinstance(model, Decoder) else "AutoModel"
     body = f"""# {name}
 
