@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from hub.services.discussions import MAX_COMMENT
 from registry.choices import RepoType
 
 
@@ -41,3 +42,23 @@ class FileEditForm(forms.Form):
     def clean_content(self) -> str:
         # Browsers submit textarea lines with CRLF; repositories keep the author's LF.
         return self.cleaned_data["content"].replace("\r\n", "\n")
+
+
+class DiscussionNewForm(forms.Form):
+    """A new discussion, or a new pull request (then ``branches`` lists the targets to choose)."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(
+        label="Description", required=False, max_length=MAX_COMMENT,
+        help_text="Markdown: code blocks, tables, links, $math$.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )  # fmt: skip
+    target_branch = forms.ChoiceField(label="Target branch", required=False)
+
+    def __init__(self, *args, branches: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if branches:
+            self.fields["target_branch"].choices = [(name, name) for name in branches]
+            self.fields["target_branch"].required = True
+        else:
+            del self.fields["target_branch"]

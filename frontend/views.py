@@ -16,6 +16,7 @@ from hub.permissions import OrgAction, role_allows
 from hub.selectors import membership_role, namespace_get, organization_members_list, user_memberships_list
 from hub.views import form_errors_from
 from registry.choices import RepoType
+from registry.selectors.community import with_open_discussion_counts
 from registry.selectors.pages import home_sections, listing_facets, namespace_repos, repo_listing_page
 from registry.selectors.repos import RepoFilters
 from registry.services.repos import repo_create
@@ -66,6 +67,7 @@ def listing(request: HttpRequest, plural: str) -> HttpResponse:
         sort=sort,
     )
     page = repo_listing_page(user=request.user, filters=filters, page=params.get("p") or 1)
+    page.object_list = with_open_discussion_counts(page.object_list)
     active = [
         {"label": label, "key": key, "value": value}
         for key, label in FILTER_LABELS.items()

@@ -34,6 +34,7 @@ from registry.errors import EntryNotFound, RevisionNotFound
 from registry.hf.files import serve_file
 from registry.models import Repo
 from registry.selectors.commits import commit_history
+from registry.selectors.community import community_open_count
 from registry.selectors.diffs import commit_changes, file_diff
 from registry.selectors.pages import (
     README,
@@ -95,15 +96,16 @@ def _links(repo: Repo, rev: str, path: str) -> LinkBase:
 
 
 def _context(request: HttpRequest, repo: Repo, *, tab: str, rev: str | None = None, **extra) -> dict:
-    """What every repository page shows in its header (like state, write rights, tabs)."""
-    return {
-        "repo": repo,
-        "tab": tab,
-        "rev": rev or repo.default_branch,
-        "liked": repo_liked(user=request.user, repo=repo),
-        "can_write": repo_can_write(user=request.user, repo=repo),
-        **extra,
-    }
+    """What every repository page shows in its header (like state, write rights, tabs with the
+    number of open discussions); ``extra`` may carry values a view has already read."""
+    context = {"repo": repo, "tab": tab, "rev": rev or repo.default_branch, **extra}
+    if "liked" not in context:
+        context["liked"] = repo_liked(user=request.user, repo=repo)
+    if "can_write" not in context:
+        context["can_write"] = repo_can_write(user=request.user, repo=repo)
+    if "community_open" not in context:
+        context["community_open"] = community_open_count(repo=repo)
+    return context
 
 
 def _is_branch(revision: Revision) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
+from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Max
@@ -286,3 +287,84 @@ def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCo
         title=message.split("\n", 1)[0][:500], message=message, author=user, author_name=signature.name,
         author_email=signature.email, authored_at=now,
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------- reviews
+
+
+class ReviewState(StrEnum):
+    """What a review says; stored as ``data["review"]`` of a comment event."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+def review_submit(*, discussion: Discussion, user: User, state: str, comment: str = "") -> DiscussionEvent:
+    """Approve an open or draft pull request, or request changes to it (writers, not its author).
+
+    A review is a comment event whose ``data`` also carries ``review`` (a :class:`ReviewState`),
+    so the HF-compatible API shows its text as an ordinary comment and nothing else changes
+    shape. Requesting changes needs a comment saying which; an approval may come without one
+    (its content is then empty). Each reviewer's latest review is the one that counts.
+    """
+    if state not in set(ReviewState):
+        raise ValidationError(
+            "A review approves or requests changes.", fields={"review": ["approved or changes_requested"]}
+        )
+    if not discussion.is_pull_request:
+        raise ValidationError(f"#{discussion.num} is a discussion: only pull requests are reviewed.")
+    if discussion.status not in {DiscussionStatus.OPEN, DiscussionStatus.DRAFT}:
+        raise Conflict(f"Pull request #{discussion.num} is {discussion.status}; it can no longer be reviewed.")
+    if not can_moderate(user=user, repo=discussion.repo):
+        raise PermissionDenied("Reviewing needs write access to the repository.")
+    if discussion.author_id == user.pk:
+        raise PermissionDenied("Authors cannot review their own pull request.")
+    if state == ReviewState.CHANGES_REQUESTED or (comment and comment.strip()):
+        content = _content(comment)
+    else:
+        content = ""
+    data = {**comment_data(content), "review": str(state)}
+    return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+
+
+def pull_request_merge_base(*, repo: Repo, head: GitCommit, target: GitCommit) -> GitCommit | None:
+    """The newest common ancestor of a pull request's head and a target commit: what the
+    pull request's changes are measured from (None when the histories never met)."""
+    return _merge_base(repo=repo, left=head, right=target)
+
+
+def pull_request_commit(
+    *, discussion: Discussion, user: User, operations: list, summary: str, description: str = "",
+    parent_commit: str | None = None,
+) -> GitCommit:  # fmt: skip
+    """Commit ``operations`` onto an open or draft pull request's ref (its author or writers) and
+    record the commit in its timeline."""
+    from registry.services.commits import commit_create
+
+    check_can_push_to_pull_request(discussion=discussion, user=user)
+    with transaction.atomic():
+        result = commit_create(
+            repo=discussion.repo, user=user, ref=discussion.git_reference, operations=operations, summary=summary,
+            description=description, parent_commit=parent_commit,
+        )  # fmt: skip
+        pull_request_record_commit(discussion=discussion, user=user, commit=result.commit)
+    return result.commit
+
+
+def pull_request_propose(
+    *, repo: Repo, user: User, branch: str, operations: list, summary: str, description: str = "",
+    parent_commit: str | None = None,
+) -> Discussion:  # fmt: skip
+    """Open a pull request against ``branch`` carrying one commit, in one transaction: the commit
+    summary is its title and the description its first comment. Anyone who can read the
+    repository may propose; a stale ``parent_commit`` (412) leaves no pull request behind."""
+    with transaction.atomic():
+        discussion = discussion_create(
+            repo=repo, user=user, title=summary[:200], description=description, pull_request=True,
+            status=DiscussionStatus.OPEN, target_branch=branch,
+        )  # fmt: skip
+        pull_request_commit(
+            discussion=discussion, user=user, operations=operations, summary=summary, description=description,
+            parent_commit=parent_commit,
+        )  # fmt: skip
+    return discussion

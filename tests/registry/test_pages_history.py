@@ -102,12 +102,13 @@ def test_first_commit_diffs_against_nothing(history):
 def test_commit_page_query_count(history, django_assert_num_queries):
     _repo, _first, second = history
     Client().get(f"/alice/tiny/commit/{second.oid}")
-    # repository, commit, parent commit (trees and blobs come from the cache and storage)
-    with django_assert_num_queries(3):
+    # repository, commit, parent commit, open discussions on the Community tab (trees and blobs
+    # come from the cache and storage)
+    with django_assert_num_queries(4):
         assert Client().get(f"/alice/tiny/commit/{second.oid}").status_code == 200
 
 
 def test_commits_page_query_count(history, django_assert_num_queries):
-    # repository, ref, commit, history window, refs of the menu
-    with django_assert_num_queries(5):
+    # repository, ref, commit, history window, refs of the menu, open discussions on the tab
+    with django_assert_num_queries(6):
         assert Client().get("/alice/tiny/commits/main").status_code == 200

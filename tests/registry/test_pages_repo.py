@@ -125,10 +125,10 @@ def test_repo_page_query_count_does_not_grow_with_files_or_tags(alice, tiny, dja
     client = logged_in(alice)
     client.get("/alice/tiny")  # warm the tree and card caches the same way for both
     client.get("/alice/big")
-    # session, user, repository, ref, commit, like state
-    with django_assert_num_queries(6):
+    # session, user, repository, ref, commit, like state, open discussions on the Community tab
+    with django_assert_num_queries(7):
         assert client.get("/alice/tiny").status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get("/alice/big").status_code == 200
 
 
@@ -136,8 +136,9 @@ def test_repo_page_query_count_cold_cache_anonymous(tiny, django_assert_max_num_
     from django.core.cache import cache
 
     cache.clear()
-    # repository, ref, commit, then the trees of the revision (one query per level: root)
-    with django_assert_max_num_queries(4):
+    # repository, ref, commit, the trees of the revision (one query per level: root), and the
+    # open discussions on the Community tab
+    with django_assert_max_num_queries(5):
         assert Client().get("/alice/tiny").status_code == 200
 
 

@@ -1,6 +1,7 @@
 // Behaviour every page shares: copy buttons, like buttons that keep the page, filter forms that
-// apply on change, and one polite live region for announcements. Each works without this file
-// too (plain forms and links); the script only saves round trips.
+// apply on change, a confirmation before irreversible forms, and one polite live region for
+// announcements. Each works without this file too (plain forms and links); the script only saves
+// round trips.
 
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
@@ -102,6 +103,15 @@ function setupAutosubmit() {
   }
 }
 
+/** Forms marked ``data-confirm`` (hiding a comment) ask before they submit. */
+function setupConfirmations() {
+  document.addEventListener("submit", (event) => {
+    const message = event.target.closest?.("form[data-confirm]")?.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+}
+
 setupCopyButtons();
 setupLikeForms();
 setupAutosubmit();
+setupConfirmations();
