@@ -38,6 +38,13 @@ class FileEditForm(forms.Form):
         label="Extended description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     parent = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    # Offered to people who may commit to the branch; the others always open a pull request.
+    target = forms.ChoiceField(
+        label="Where the change goes",
+        choices=[("commit", "Commit directly to the branch"), ("pr", "Open a pull request instead")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def clean_content(self) -> str:
         # Browsers submit textarea lines with CRLF; repositories keep the author's LF.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import mimetypes
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -20,13 +21,20 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.errors import HubError, PreconditionFailed, ValidationError
+from common.errors import HubError, PreconditionFailed, Unauthenticated, ValidationError
 from frontend.forms import FileEditForm
 from frontend.highlight import highlight_lines
 from frontend.markdown import LinkBase, markdown_render, markdown_render_cached
 from frontend.pages import page_view
 from frontend.security import RAW_FILE_POLICY
 from frontend.snippets import usage_snippets
+from hub.models import Discussion
+from hub.services.discussions import (
+    can_moderate,
+    check_can_push_to_pull_request,
+    pull_request_commit,
+    pull_request_propose,
+)
 from registry.access import Permission, access_repo, check_can_read_files
 from registry.cards import card_parse
 from registry.choices import RepoType
@@ -34,7 +42,7 @@ from registry.errors import EntryNotFound, RevisionNotFound
 from registry.hf.files import serve_file
 from registry.models import Repo
 from registry.selectors.commits import commit_history
-from registry.selectors.community import community_open_count
+from registry.selectors.community import community_open_count, discussion_get
 from registry.selectors.diffs import commit_changes, file_diff
 from registry.selectors.pages import (
     README,
@@ -105,6 +113,8 @@ def _context(request: HttpRequest, repo: Repo, *, tab: str, rev: str | None = No
         context["can_write"] = repo_can_write(user=request.user, repo=repo)
     if "community_open" not in context:
         context["community_open"] = community_open_count(repo=repo)
+    # Logged-in readers may propose changes (uploads and edits become pull requests).
+    context["can_contribute"] = request.user.is_authenticated
     return context
 
 
@@ -370,13 +380,41 @@ def _branch_revision(repo: Repo, rev: str) -> Revision:
     return revision
 
 
+@dataclass(frozen=True)
+class _Destination:
+    """Where a change made in the browser goes: onto a branch (people with write access), into a
+    new pull request against it (anyone logged in), or onto an existing pull request (``refs/pr/N``:
+    its author and writers)."""
+
+    revision: Revision
+    pull_request: Discussion | None
+    can_commit: bool  # may commit to the branch itself
+
+    @property
+    def branch(self) -> str:
+        return self.revision.ref.removeprefix("refs/heads/")
+
+
+def _destination(request: HttpRequest, repo: Repo, rev: str) -> _Destination:
+    if not request.user.is_authenticated:
+        raise Unauthenticated(f"Log in to change {repo.repo_id}.")
+    revision = _branch_revision(repo, rev)
+    if revision.ref.startswith("refs/pr/"):
+        pull_request = discussion_get(repo=repo, num=int(revision.ref.rsplit("/", 1)[1]))
+        check_can_push_to_pull_request(discussion=pull_request, user=request.user)
+        return _Destination(revision=revision, pull_request=pull_request, can_commit=False)
+    return _Destination(revision=revision, pull_request=None, can_commit=can_moderate(user=request.user, repo=repo))
+
+
 @require_http_methods(["GET", "POST"])
 @page_view
 def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str | None = None):
-    """Edit a text file (``README.md`` above all) in the browser, preview markdown, commit."""
-    repo = _repo(request, type_prefix, namespace, name, need=Permission.WRITE)
+    """Edit a text file (``README.md`` above all) in the browser, preview markdown, then commit it,
+    open a pull request with it, or add it to the pull request being edited."""
+    repo = _repo(request, type_prefix, namespace, name)
     rev, path = revision_path_split(repo=repo, rest=rest)
-    revision = _branch_revision(repo, rev)
+    destination = _destination(request, repo, rev)
+    revision = destination.revision
     if not path:
         raise EntryNotFound("Name the file to edit after the branch.")
     info = tree_lookup(revision.commit.tree_oid, path)
@@ -390,7 +428,8 @@ def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
         original = data.decode("utf-8")
     verb = "Update" if info is not None else "Create"
     form = FileEditForm(
-        request.POST or None, initial={"content": original, "summary": f"{verb} {path}", "parent": revision.oid}
+        request.POST or None,
+        initial={"content": original, "summary": f"{verb} {path}", "parent": revision.oid},
     )
     is_markdown = path.lower().endswith(".md")
     preview = None
@@ -406,21 +445,27 @@ def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
                 return render(request, "registry/_markdown.html", {"markdown": preview})
         else:
             staged = stage_bytes(values["content"].encode("utf-8"))
+            change = {
+                "operations": [AddFile(path=path, staged=staged)], "summary": values["summary"] or f"{verb} {path}",
+                "description": values["description"], "parent_commit": values["parent"],
+            }  # fmt: skip
             try:
-                commit_create(
-                    repo=repo, user=request.user, ref=revision.ref, operations=[AddFile(path=path, staged=staged)],
-                    summary=values["summary"] or f"{verb} {path}", description=values["description"],
-                    parent_commit=values["parent"],
-                )  # fmt: skip
+                if destination.pull_request is not None:
+                    pull_request_commit(discussion=destination.pull_request, user=request.user, **change)
+                    return redirect(f"{repo.web_path}/discussions/{destination.pull_request.num}/files")
+                if values["target"] == "pr" or not destination.can_commit:
+                    proposed = pull_request_propose(repo=repo, user=request.user, branch=destination.branch, **change)
+                    return redirect(f"{repo.web_path}/discussions/{proposed.num}")
+                commit_create(repo=repo, user=request.user, ref=revision.ref, **change)
+                return redirect(repo.web_path if path == README else _url(repo, "blob", rev, path))
             except (ValidationError, PreconditionFailed) as error:
                 _form_error(form, error)
-            else:
-                return redirect(repo.web_path if path == README else _url(repo, "blob", rev, path))
             finally:
                 staged.discard()
     context = _context(
         request, repo, tab="files", rev=rev,
         path=path, crumbs=_crumbs(path), form=form, preview=preview, is_markdown=is_markdown, exists=info is not None,
+        destination=destination,
     )  # fmt: skip
     return render(request, "registry/edit.html", context, status=400 if form.errors else 200)
 
@@ -439,13 +484,15 @@ def _form_error(form, error: HubError) -> None:
 @require_GET
 @page_view
 def upload(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str | None = None):
-    """The upload page; ``static/js/upload.js`` does the work through the LFS batch and commit APIs."""
-    repo = _repo(request, type_prefix, namespace, name, need=Permission.WRITE)
+    """The upload page; ``static/js/upload.js`` does the work through the LFS batch and commit APIs
+    (the commit API opens the pull request when one is asked for, with ``?create_pr=1``)."""
+    repo = _repo(request, type_prefix, namespace, name)
     rev = rest.strip("/")
-    revision = _branch_revision(repo, rev)
+    destination = _destination(request, repo, rev)
     context = _context(
         request, repo, tab="files", rev=rev,
-        revision=revision,
+        revision=destination.revision,
+        destination=destination,
         directory=request.GET.get("path", "").strip("/"),
         batch_url=f"{repo.web_path}.git/info/lfs/objects/batch",
         commit_url=f"/api/{repo.repo_type.api_plural}/{repo.repo_id}/commit/{quote(rev, safe='')}",
@@ -457,9 +504,12 @@ def upload(request: HttpRequest, namespace: str, name: str, rest: str, type_pref
 
 @require_POST
 def upload_parts(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None) -> JsonResponse:
-    """``{"oid", "size"}`` → ``{"parts": [numbers already received]}`` for resuming an upload."""
+    """``{"oid", "size"}`` → ``{"parts": [numbers already received]}`` for resuming an upload.
+    Readers may ask too (their uploads become pull requests); each sees only their own sessions."""
     try:
-        repo = _repo(request, type_prefix, namespace, name, need=Permission.WRITE)
+        repo = _repo(request, type_prefix, namespace, name)
+        if not request.user.is_authenticated:
+            raise Unauthenticated("Log in to upload.")
         try:
             body = json.loads(request.body or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -250,6 +250,7 @@ def test_every_post_needs_the_csrf_token(repo, alice):
         url(pr, "/merge"): {},
         url(pr, f"/comments/{comment.pk}/edit"): {"comment": "changed"},
         url(pr, f"/comments/{comment.pk}/hide"): {},
+        "/alice/tiny/edit/main/base.txt": {"content": "x", "parent": head(repo).oid, "action": "commit"},
     }
     for path, data in posts.items():
         assert client.post(path, data).status_code == 403, path
@@ -605,3 +606,82 @@ def test_pull_request_page_query_count_does_not_grow_with_its_timeline(repo, ali
     client.get(url(pr))
     with django_assert_num_queries(23):
         assert client.get(url(pr)).status_code == 200
+
+
+# ---------------------------------------------------------------- proposing from upload and edit
+
+
+def test_edit_page_opens_a_pull_request_for_people_who_cannot_write(repo, alice, bob):
+    client = client_for(bob)
+    page = client.get("/alice/tiny/edit/main/base.txt")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "You cannot write to alice/tiny directly: your change will open a pull request against" in html
+    assert 'name="target"' not in html  # no choice to make
+    assert 'id="edit-submit">Open a pull request</button>' in html
+    before = head(repo).oid
+    data = {"content": "one\ntwo\nthree\nfour\n", "summary": "Add a line", "description": "Why not",
+            "parent": before, "action": "commit", "target": "commit"}  # fmt: skip
+    response = client.post("/alice/tiny/edit/main/base.txt", data)
+    assert (response.status_code, response["Location"]) == (302, "/alice/tiny/discussions/1")
+    assert head(repo).oid == before  # main unchanged: "commit" is not bob's to choose
+    pr = Discussion.objects.get()
+    assert (pr.title, pr.status, pr.author, pr.is_pull_request) == ("Add a line", "open", bob, True)
+    assert [event.type for event in pr.events.all()] == ["comment", "commit"]
+    assert text_at(head(repo, "refs/pr/1"), "base.txt") == "one\ntwo\nthree\nfour\n"
+
+
+def test_writers_choose_between_committing_and_opening_a_pull_request(repo, alice):
+    client = client_for(alice)
+    html = client.get("/alice/tiny/edit/main/base.txt").content.decode()
+    assert '<input type="radio" name="target" value="commit" checked> Commit directly to <code>main</code>' in html
+    assert "Open a pull request instead of committing to <code>main</code>" in html
+    data = {"content": "proposed\n", "summary": "", "parent": head(repo).oid, "action": "commit", "target": "pr"}
+    response = client.post("/alice/tiny/edit/main/base.txt", data)
+    assert (response.status_code, response["Location"]) == (302, "/alice/tiny/discussions/1")
+    assert Discussion.objects.get().title == "Update base.txt"
+    assert text_at(head(repo), "base.txt") == "one\ntwo\nthree\n"
+
+
+def test_stale_edit_opens_no_pull_request(repo, alice, bob):
+    stale = head(repo).oid
+    commit_files(repo, alice, {"other.txt": b"meanwhile"})
+    data = {"content": "mine", "summary": "", "parent": stale, "action": "commit"}
+    response = client_for(bob).post("/alice/tiny/edit/main/base.txt", data)
+    assert response.status_code == 400
+    (message,) = response.context["form"].non_field_errors()
+    assert message.startswith(f"A commit has happened since {stale[:7]}")
+    assert (Discussion.objects.count(), repo.refs.filter(name__startswith="refs/pr/").count()) == (0, 0)
+
+
+def test_editing_on_a_pull_request_adds_a_commit_to_it(repo, alice, bob):
+    pr = propose(repo, bob, {"base.txt": b"v1\n"})
+    client = client_for(bob)
+    page = client.get("/alice/tiny/edit/refs/pr/1/base.txt").content.decode()
+    assert "Your commit goes onto pull request" in page
+    assert 'id="edit-submit">Commit to pull request #1</button>' in page
+    data = {"content": "v2\n", "summary": "Fix", "parent": head(repo, "refs/pr/1").oid, "action": "commit"}
+    response = client.post("/alice/tiny/edit/refs/pr/1/base.txt", data)
+    assert (response.status_code, response["Location"]) == (302, "/alice/tiny/discussions/1/files")
+    assert text_at(head(repo, "refs/pr/1"), "base.txt") == "v2\n"
+    assert [e.data["subject"] for e in pr.events.filter(type="commit")] == ["Propose", "Fix"]
+    assert client_for(make_user("carol")).get("/alice/tiny/edit/refs/pr/1/base.txt").status_code == 403
+    discussion_change_status(discussion=pr, user=bob, status="closed")
+    closed = client.get("/alice/tiny/edit/refs/pr/1/base.txt")
+    assert closed.status_code == 409
+    assert closed.context["error"].message == "Pull request #1 is closed; reopen it to add commits."
+
+
+def test_upload_page_proposes_for_people_who_cannot_write(repo, alice, bob):
+    html = client_for(bob).get("/alice/tiny/upload/main").content.decode()
+    assert 'data-commit-url="/api/models/alice/tiny/commit/main"' in html
+    assert 'data-pull-request-only="true"' in html
+    assert 'id="upload-submit" disabled>Open a pull request</button>' in html
+    owner = client_for(alice).get("/alice/tiny/upload/main").content.decode()
+    assert "data-pull-request-only" not in owner
+    assert '<input type="radio" name="target" value="pr" id="target-pr"> Open a pull request instead' in owner
+    propose(repo, bob, {"p.txt": b"p"})
+    onto = client_for(bob).get("/alice/tiny/upload/refs/pr/1").content.decode()
+    assert 'data-commit-url="/api/models/alice/tiny/commit/refs%2Fpr%2F1"' in onto
+    assert 'id="upload-submit" disabled>Commit to pull request #1</button>' in onto
+    assert client_for(make_user("carol")).get("/alice/tiny/upload/refs/pr/1").status_code == 403

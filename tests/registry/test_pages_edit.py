@@ -125,14 +125,16 @@ def test_binary_files_and_tags_cannot_be_edited(owner, repo):
 
 
 @pytest.mark.parametrize("url", ["/alice/tiny/edit/main/README.md", "/alice/tiny/upload/main"])
-def test_writing_pages_need_write_access(alice, repo, url):
+def test_writing_pages_need_a_login_and_readers_may_only_propose(alice, repo, url):
     anonymous = Client().get(url)
     assert (anonymous.status_code, anonymous["Location"]) == (302, f"/login?next={url}")
     stranger = Client()
     stranger.force_login(make_user("bob"))
     response = stranger.get(url)
-    assert response.status_code == 403
-    assert response.context["error"].message == "You are not allowed to write to alice/tiny."
+    assert response.status_code == 200
+    assert response.context["destination"].can_commit is False  # changes become pull requests
+    secret = make_repo(alice, "secret", private=True)
+    assert stranger.get(url.replace("tiny", secret.name)).status_code == 404
 
 
 def test_org_writer_can_edit_org_repositories(alice):
@@ -190,5 +192,8 @@ def test_upload_parts_validates_and_checks_access(alice, owner, repo):
     stranger = Client()
     stranger.force_login(make_user("stranger"))
     body = json.dumps({"oid": "a" * 64, "size": 1})
-    assert stranger.post("/alice/tiny/upload-parts", body, content_type="application/json").status_code == 403
+    # Readers upload for pull requests, so they may ask about their own sessions.
+    assert stranger.post("/alice/tiny/upload-parts", body, content_type="application/json").json() == {"parts": []}
+    make_repo(alice, "secret", private=True)
+    assert stranger.post("/alice/secret/upload-parts", body, content_type="application/json").status_code == 404
     assert Client().post("/alice/tiny/upload-parts", body, content_type="application/json").status_code == 401

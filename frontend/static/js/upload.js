@@ -9,6 +9,9 @@
 // Smaller files travel base64-encoded inside the NDJSON commit (POST /api/{type}s/{repo}/commit/{rev}),
 // which also names the large files by their sha256. Every request carries the session cookie and
 // the CSRF token; failed transfers are retried with backoff.
+//
+// A commit may open a pull request instead (``?create_pr=1``: the only way for people who cannot
+// write to the branch); later commits from the same page then go onto that pull request.
 
 import { Sha256 } from "./sha256.js";
 import { announce, csrfToken } from "./site.js";
@@ -161,6 +164,7 @@ class Uploader {
       lfsThreshold: Number(root.dataset.lfsThreshold),
     };
     this.parentCommit = root.dataset.parentCommit;
+    this.pullRequestOnly = root.dataset.pullRequestOnly === "true";
     this.items = new Map();
     this.list = document.getElementById("upload-list");
     this.empty = document.getElementById("upload-empty");
@@ -294,7 +298,8 @@ class Uploader {
       for (const item of items) {
         if (item.file.size >= this.config.lfsThreshold) await this.uploadLarge(item);
       }
-      const result = await this.commit(items);
+      const opensPullRequest = this.opensPullRequest();
+      const result = await this.commit(items, opensPullRequest);
       this.parentCommit = result.commitOid;
       for (const item of items) {
         item.committed = true;
@@ -302,7 +307,8 @@ class Uploader {
         this.setProgress(item, 1);
         this.setState(item, "Committed");
       }
-      this.showDone(items.length, result.commitOid);
+      if (opensPullRequest && result.pullRequestUrl) this.followPullRequest(result.pullRequestUrl);
+      this.showDone(items.length, result, opensPullRequest);
     } catch (error) {
       this.status.textContent = `Upload failed: ${error.message}`;
       this.status.classList.add("upload-failed");
@@ -313,13 +319,40 @@ class Uploader {
     }
   }
 
-  showDone(count, oid) {
+  /** True when this commit should open a pull request rather than commit to the branch. */
+  opensPullRequest() {
+    if (this.pullRequestOnly) return true;
+    return this.form.querySelector('input[name="target"]:checked')?.value === "pr";
+  }
+
+  /** Send the next commits to the pull request just opened (``refs/pr/N``) instead of opening more. */
+  followPullRequest(url) {
+    const number = new URL(url, window.location.href).pathname.match(/\/discussions\/(\d+)$/)?.[1];
+    if (!number) return;
+    const revision = encodeURIComponent(`refs/pr/${number}`);
+    this.config.commitUrl = this.config.commitUrl.replace(/\/commit\/[^/?]+$/, `/commit/${revision}`);
+    this.pullRequestOnly = false;
+    this.form.querySelector(".commit-target")?.remove();
+    this.submit.textContent = `Commit to pull request #${number}`;
+  }
+
+  showDone(count, result, opened) {
     this.status.classList.remove("upload-failed");
-    this.status.textContent = `Committed ${count} file${count === 1 ? "" : "s"} as ${oid.slice(0, 7)}. `;
+    const files = `${count} file${count === 1 ? "" : "s"}`;
     const link = document.createElement("a");
-    link.href = this.config.treeUrl;
-    link.textContent = "View the files";
     link.id = "upload-done-link";
+    if (result.pullRequestUrl) {
+      const number = result.pullRequestUrl.match(/(\d+)$/)?.[1] ?? "";
+      this.status.textContent = opened
+        ? `Opened pull request #${number} with ${files} (${result.commitOid.slice(0, 7)}). `
+        : `Committed ${files} as ${result.commitOid.slice(0, 7)} to pull request #${number}. `;
+      link.href = result.pullRequestUrl;
+      link.textContent = "View the pull request";
+    } else {
+      this.status.textContent = `Committed ${files} as ${result.commitOid.slice(0, 7)}. `;
+      link.href = this.config.treeUrl;
+      link.textContent = "View the files";
+    }
     this.status.append(link);
   }
 
@@ -413,7 +446,7 @@ class Uploader {
     await withRetries(() => postJson(upload.href, { oid: item.sha256, parts }, LFS_TYPE), () => {});
   }
 
-  async commit(items) {
+  async commit(items, opensPullRequest) {
     const summaryInput = document.getElementById("commit-summary");
     const description = document.getElementById("commit-description").value;
     const summary =
@@ -442,7 +475,8 @@ class Uploader {
       this.setState(item, "Ready to send");
     }
     const body = new Blob(chunks, { type: "application/x-ndjson" });
-    const request = await send("POST", this.config.commitUrl, body, {
+    const url = opensPullRequest ? `${this.config.commitUrl}?create_pr=1` : this.config.commitUrl;
+    const request = await send("POST", url, body, {
       headers: { "Content-Type": "application/x-ndjson", Accept: "application/json" },
       onProgress: (loaded) => {
         for (const { item, start, end } of ranges) {
