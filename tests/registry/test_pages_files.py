@@ -182,12 +182,18 @@ def test_blob_of_a_folder_redirects_to_the_tree(repo):
     assert Client().get("/alice/tiny/blob/main/missing.txt").status_code == 404
 
 
-def test_edit_link_only_for_writers_on_branches(alice, repo):
+def test_edit_link_for_logged_in_visitors_on_branches(alice, repo):
     client = Client()
     client.force_login(alice)
     assert (
         '<a href="/alice/tiny/edit/main/src/train.py">Edit</a>'
         in client.get("/alice/tiny/blob/main/src/train.py").content.decode()
+    )
+    reader = Client()  # people who cannot write edit too: their change becomes a pull request
+    reader.force_login(make_user("reader"))
+    assert (
+        '<a href="/alice/tiny/edit/main/src/train.py">Edit</a>'
+        in reader.get("/alice/tiny/blob/main/src/train.py").content.decode()
     )
     head = repo.refs.get(name="refs/heads/main").target_oid
     at_commit = client.get(f"/alice/tiny/blob/{head}/src/train.py").content.decode()
