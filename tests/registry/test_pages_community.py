@@ -17,6 +17,7 @@ from hub.services.discussions import (
     pull_request_propose,
     review_submit,
 )
+from registry.choices import RepoType
 from registry.hf.discussions import event_json
 from registry.models import GitCommit
 from registry.selectors.community import PAGE_SIZE
@@ -685,3 +686,15 @@ def test_upload_page_proposes_for_people_who_cannot_write(repo, alice, bob):
     assert 'data-commit-url="/api/models/alice/tiny/commit/refs%2Fpr%2F1"' in onto
     assert 'id="upload-submit" disabled>Commit to pull request #1</button>' in onto
     assert client_for(make_user("carol")).get("/alice/tiny/upload/refs/pr/1").status_code == 403
+
+
+def test_datasets_and_tutorials_have_a_community_tab_too(alice, bob):
+    stories = make_repo(alice, "stories", repo_type=RepoType.DATASET)
+    discussion = discussion_create(repo=stories, user=bob, title="Licence?", description="", pull_request=False)
+    html = Client().get("/datasets/alice/stories/discussions").content.decode()
+    assert '<a class="discussion-title" href="/datasets/alice/stories/discussions/1">Licence?</a>' in html
+    page = client_for(bob).get(f"/datasets/alice/stories/discussions/{discussion.num}").content.decode()
+    assert '<form method="post" action="/datasets/alice/stories/discussions/1/comment" class="card">' in page
+    make_repo(alice, "guide", repo_type=RepoType.TUTORIAL)
+    tutorial = Client().get("/tutorials/alice/guide/discussions")
+    assert (tutorial.status_code, tutorial.context["listing"].counts.all) == (200, 0)
