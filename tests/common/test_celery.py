@@ -3,7 +3,6 @@
 import os
 
 import pytest
-from celery import Celery
 from django.conf import settings
 from django.db import transaction
 
@@ -52,18 +51,25 @@ def test_a_real_worker_runs_tasks_from_both_queues(broker_env):
         broker_url = os.environ.get(broker_env)
         if not broker_url:
             pytest.skip(f"{broker_env} is not set; .ci/run sets it to a running broker")
-    sender = app if broker_env is None else Celery("hub-test-sender", broker=broker_url)
-    with celery_worker(queues=f"{QUEUE_DEFAULT},{QUEUE_GPU}", name="test-heartbeat", broker_url=broker_url) as worker:
+    # An explicit connection: Celery would otherwise prefer $CELERY_BROKER_URL to any other URL.
+    with (
+        celery_worker(queues=f"{QUEUE_DEFAULT},{QUEUE_GPU}", name="test-heartbeat", broker_url=broker_url) as worker,
+        app.connection_for_write(broker_url) as connection,
+    ):
         for queue in (QUEUE_DEFAULT, QUEUE_GPU):
-            sender.send_task(worker_heartbeat.name, args=(queue,), queue=queue)
-        wait_until(
-            lambda: (
-                WorkerHeartbeat.objects.filter(queue__in=[QUEUE_DEFAULT, QUEUE_GPU]).count() == 2
-                or worker.poll() is not None
-            ),
-            timeout=90,
-            what="the worker to record both heartbeats",
-        )
+            app.send_task(worker_heartbeat.name, args=(queue,), queue=queue, connection=connection)
+        try:
+            wait_until(
+                lambda: (
+                    WorkerHeartbeat.objects.filter(queue__in=[QUEUE_DEFAULT, QUEUE_GPU]).count() == 2
+                    or worker.poll() is not None
+                ),
+                timeout=90,
+                what="the worker to record both heartbeats",
+            )
+        except AssertionError:
+            worker.terminate()
+            raise AssertionError(f"no heartbeats; the worker said:\n{worker.communicate(timeout=30)[0]}") from None
         assert worker.poll() is None, worker.stdout.read()
     beats = {beat.queue: beat for beat in WorkerHeartbeat.objects.all()}
     assert set(beats) == {QUEUE_DEFAULT, QUEUE_GPU}
