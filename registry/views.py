@@ -39,7 +39,7 @@ from registry.access import Permission, access_repo, check_can_read_files
 from registry.cards import card_parse
 from registry.choices import RepoType
 from registry.errors import EntryNotFound, RevisionNotFound
-from registry.hf.files import serve_file
+from registry.hf.files import IMAGE_TYPES, serve_file
 from registry.models import Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.community import community_open_count, discussion_get
@@ -75,10 +75,6 @@ MAX_EDIT_BYTES = 1024 * 1024
 MAX_DIFFED_FILES = 40
 # Shards whose headers are read for the parameter count of a repository page.
 MAX_SAFETENSORS_FILES = 64
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml"}
-# Types a raw file keeps; other text is served as text/plain, anything else as octet-stream.
-RAW_SAFE_TYPES = IMAGE_TYPES | {"text/plain", "application/json", "application/octet-stream", "application/pdf"}
-RAW_TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/x-sh", "application/xhtml")
 
 
 def _repo(request: HttpRequest, type_prefix: str | None, namespace: str, name: str, *, need=Permission.READ) -> Repo:
@@ -312,17 +308,12 @@ def blob(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
 @require_http_methods(["GET", "HEAD"])
 @page_view
 def raw(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str | None = None):
-    """The bytes of a file, never interpreted as a page of the hub: HTML, SVG, scripts and other
-    active types are served sandboxed and, except images, as plain text."""
+    """The bytes of a file, never interpreted as a page of the hub (``serve_file`` serves active
+    types as text and sandboxes everything); images may use their own inline styles here."""
     repo = _repo(request, type_prefix, namespace, name)
     rev, path = revision_path_split(repo=repo, rest=rest)
     response = serve_file(request, repo, rev, path)
-    content_type = response.get("Content-Type", "").split(";")[0].strip()
-    if content_type not in RAW_SAFE_TYPES:
-        textual = content_type.startswith(RAW_TEXT_TYPES) or content_type.endswith(("+xml", "+json"))
-        response["Content-Type"] = "text/plain; charset=utf-8" if textual else "application/octet-stream"
     response["Content-Security-Policy"] = RAW_FILE_POLICY
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

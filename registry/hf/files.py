@@ -45,18 +45,23 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     return start, end
 
 
-# Types a browser would render or execute; served as plain text instead.
-ACTIVE_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
-                "text/javascript", "application/javascript", "application/x-javascript", "text/css")  # fmt: skip
+IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml"}
+)
+# Types a file keeps when served; other text is served as text/plain, anything else as octet-stream,
+# so nothing a browser would render as a page (HTML, XML, scripts) runs in the hub's origin.
+SAFE_TYPES = IMAGE_TYPES | {"text/plain", "application/json", "application/octet-stream", "application/pdf"}
+TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/x-sh", "application/xhtml")
 
 
 def served_content_type(path: str) -> str:
-    """The Content-Type a repository file is served with: its own, unless a browser could run it."""
+    """The Content-Type a repository file is served with."""
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    if content_type in ACTIVE_TYPES or content_type.endswith("+xml"):
-        return "text/plain; charset=utf-8"
-    if content_type.startswith("text/") or content_type == "application/json":
-        return content_type + "; charset=utf-8"
+    if content_type not in SAFE_TYPES:
+        textual = content_type.startswith(TEXT_TYPES) or content_type.endswith(("+xml", "+json"))
+        content_type = "text/plain" if textual else "application/octet-stream"
+    if content_type in {"text/plain", "application/json"}:
+        content_type += "; charset=utf-8"
     return content_type
 
 
@@ -86,7 +91,8 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         else "public, max-age=0, must-revalidate",
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
         "Vary": "Authorization, Cookie",
-        # Files are user content: a browser must never run them in the hub's origin.
+        # Files are user content: a browser must never run them in the hub's origin (an SVG opened
+        # directly is sandboxed too).
         "Content-Security-Policy": "sandbox; default-src 'none'",
         "X-Content-Type-Options": "nosniff",
     }

@@ -136,9 +136,10 @@ def test_gated_repo_files_need_access(repo, client):
 
 @pytest.mark.parametrize(
     ("path", "content_type"),
-    [("page.html", "text/plain; charset=utf-8"), ("logo.svg", "text/plain; charset=utf-8"),
-     ("app.js", "text/plain; charset=utf-8"), ("notes.txt", "text/plain; charset=utf-8"),
-     ("config.json", "application/json; charset=utf-8"), ("photo.png", "image/png")],
+    [("page.html", "text/plain; charset=utf-8"), ("logo.svg", "image/svg+xml"),
+     ("app.js", "text/plain; charset=utf-8"), ("notes.md", "text/plain; charset=utf-8"),
+     ("config.json", "application/json; charset=utf-8"), ("photo.png", "image/png"),
+     ("data.parquet", "application/octet-stream")],
 )  # fmt: skip
 def test_files_never_run_in_the_hubs_origin(repo, client, path, content_type):
     user = Repo.objects.get().created_by
