@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.hubserver import RssWatcher, free_port, running_hub  # noqa: E402
+from benchmarks.hubserver import RssWatcher, free_port, running_hub
 
 MIB = 1024 * 1024
 
@@ -78,7 +78,9 @@ def run(size: int, workdir: Path) -> list[tuple[str, float, float | None, str]]:
         api = HfApi(endpoint=hub.url, token=hub.token)
         api.create_repo("bench/big")
         with RssWatcher(hub.process.pid) as watcher:
-            seconds, _ = timed(lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/big"))
+            seconds, _ = timed(
+                lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/big")
+            )
         rows.append(("upload, stock client, LFS path", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))
 
         resolve = f"{hub.url}/bench/big/resolve/main/big.bin"
@@ -90,7 +92,9 @@ def run(size: int, workdir: Path) -> list[tuple[str, float, float | None, str]]:
         rows.append(("download, streaming GET of resolve", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))
         with RssWatcher(hub.process.pid) as watcher:
             seconds, path = timed(
-                lambda: hf_hub_download("bench/big", "big.bin", endpoint=hub.url, token=hub.token, cache_dir=workdir / "cache")
+                lambda: hf_hub_download(
+                    "bench/big", "big.bin", endpoint=hub.url, token=hub.token, cache_dir=workdir / "cache"
+                )
             )
         assert os.path.getsize(path) == size
         rows.append(("download, hf_hub_download", seconds, watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))

@@ -6,49 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hub', '0001_initial'),
-        ('registry', '0004_discussions'),
+        ("hub", "0001_initial"),
+        ("registry", "0004_discussions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Discussion',
+            name="Discussion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('num', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('is_pull_request', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('closed', 'Closed'), ('merged', 'Merged')], default='open', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('target_ref', models.CharField(blank=True, max_length=255)),
-                ('merge_commit_oid', models.CharField(blank=True, max_length=40)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='discussions', to=settings.AUTH_USER_MODEL)),
-                ('repo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='discussions', to='registry.repo')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("num", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("is_pull_request", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("open", "Open"), ("closed", "Closed"), ("merged", "Merged")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("target_ref", models.CharField(blank=True, max_length=255)),
+                ("merge_commit_oid", models.CharField(blank=True, max_length=40)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="discussions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "repo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="discussions", to="registry.repo"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DiscussionEvent',
+            name="DiscussionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('comment', 'Comment'), ('status-change', 'Status change'), ('commit', 'Commit'), ('title-change', 'Title change')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('data', models.JSONField(default=dict)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('discussion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='hub.discussion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("comment", "Comment"),
+                            ("status-change", "Status change"),
+                            ("commit", "Commit"),
+                            ("title-change", "Title change"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "discussion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="hub.discussion"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='discussion',
-            index=models.Index(fields=['repo', '-num'], name='hub_discuss_repo_id_38cf2a_idx'),
+            model_name="discussion",
+            index=models.Index(fields=["repo", "-num"], name="hub_discuss_repo_id_38cf2a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='discussion',
-            constraint=models.UniqueConstraint(fields=('repo', 'num'), name='discussion_num_unique'),
+            model_name="discussion",
+            constraint=models.UniqueConstraint(fields=("repo", "num"), name="discussion_num_unique"),
         ),
     ]

@@ -21,10 +21,14 @@ def hub(live_server):
 
 
 def test_upload_file_with_create_pr(hub, tmp_path):
-    info = hub.api.upload_file(path_or_fileobj=b"proposed", path_in_repo="new.txt", repo_id="alice/tiny", create_pr=True)
+    info = hub.api.upload_file(
+        path_or_fileobj=b"proposed", path_in_repo="new.txt", repo_id="alice/tiny", create_pr=True
+    )
     assert info.pr_revision == "refs/pr/1"
     assert info.pr_num == 1
-    path = hf_hub_download("alice/tiny", "new.txt", revision="refs/pr/1", endpoint=hub.url, token=hub.token, cache_dir=tmp_path)
+    path = hf_hub_download(
+        "alice/tiny", "new.txt", revision="refs/pr/1", endpoint=hub.url, token=hub.token, cache_dir=tmp_path
+    )
     assert Path(path).read_bytes() == b"proposed"
     assert hub.api.file_exists("alice/tiny", "new.txt") is False
     assert Discussion.objects.get().status == "open"
@@ -57,7 +61,9 @@ def test_pull_request_lifecycle(hub):
     assert (details.title, details.status) == ("A better question", "closed")
     assert details == hub.api.get_discussion_details("alice/tiny", discussion.num)
 
-    hub.api.upload_file(path_or_fileobj=b"docs", path_in_repo="docs.md", repo_id="alice/tiny", revision=pr.git_reference)
+    hub.api.upload_file(
+        path_or_fileobj=b"docs", path_in_repo="docs.md", repo_id="alice/tiny", revision=pr.git_reference
+    )
     hub.api.change_discussion_status("alice/tiny", pr.num, "open")
     refs = hub.api.list_repo_refs("alice/tiny", include_pull_requests=True)
     assert [ref.ref for ref in refs.pull_requests] == ["refs/pr/1"]
@@ -83,7 +89,9 @@ def test_merge_creates_merge_commit_when_main_moved(hub):
 
 def test_conflicting_pull_request_is_not_merged(hub):
     pr = hub.api.create_pull_request("alice/tiny", title="Conflict")
-    hub.api.upload_file(path_or_fileobj=b"pr side", path_in_repo="base.txt", repo_id="alice/tiny", revision=pr.git_reference)
+    hub.api.upload_file(
+        path_or_fileobj=b"pr side", path_in_repo="base.txt", repo_id="alice/tiny", revision=pr.git_reference
+    )
     hub.api.upload_file(path_or_fileobj=b"main side", path_in_repo="base.txt", repo_id="alice/tiny")
     hub.api.change_discussion_status("alice/tiny", pr.num, "open")
     assert hub.api.get_discussion_details("alice/tiny", pr.num).conflicting_files == ["base.txt"]
