@@ -37,3 +37,10 @@ class DiscussionEventType(models.TextChoices):
     STATUS_CHANGE = "status-change", "Status change"
     COMMIT = "commit", "Commit"
     TITLE_CHANGE = "title-change", "Title change"
+
+
+class ReviewState(models.TextChoices):
+    """What a pull-request review says; stored as ``data["review"]`` of a comment event."""
+
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
-from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from common.errors import Conflict, PermissionDenied, ValidationError
-from hub.choices import DiscussionEventType, DiscussionStatus
+from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
 from hub.locks import repo_lock
 from hub.models import Discussion, DiscussionEvent, User
 from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
 from registry.git.objects import Signature, commit_message, commit_oid
 from registry.models import GitCommit, Ref, Repo
+from registry.selectors.commits import is_ancestor, merge_base
 from registry.selectors.diffs import tree_changes
 from registry.selectors.revisions import commit_get, ref_target
 from registry.services.refs import ref_compare_and_swap
@@ -180,43 +180,12 @@ class MergeOutcome:
     fast_forward: bool
 
 
-def _is_ancestor(*, repo: Repo, ancestor: GitCommit, descendant: GitCommit) -> bool:
-    frontier, seen = [descendant], set()
-    while frontier:
-        commit = frontier.pop()
-        if commit.oid == ancestor.oid:
-            return True
-        if commit.oid in seen or commit.generation <= ancestor.generation:
-            continue
-        seen.add(commit.oid)
-        frontier += list(GitCommit.objects.filter(repo=repo, oid__in=commit.parents))
-    return False
-
-
-def _merge_base(*, repo: Repo, left: GitCommit, right: GitCommit) -> GitCommit | None:
-    """The newest common ancestor (by generation) of two commits."""
-
-    def ancestors(start: GitCommit) -> dict[str, GitCommit]:
-        found, frontier = {}, [start]
-        while frontier:
-            commit = frontier.pop()
-            if commit.oid in found:
-                continue
-            found[commit.oid] = commit
-            frontier += list(GitCommit.objects.filter(repo=repo, oid__in=commit.parents))
-        return found
-
-    common = ancestors(left).keys() & ancestors(right).keys()
-    candidates = GitCommit.objects.filter(repo=repo, oid__in=common).order_by("-generation")
-    return candidates.first()
-
-
 def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
     """Files both the pull request and its target changed differently since they diverged."""
     repo = discussion.repo
     head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
     target = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
-    base = _merge_base(repo=repo, left=head, right=target)
+    base = merge_base(repo=repo, left=head, right=target)
     ours = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=target.tree_oid)}
     theirs = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid)}
     return sorted(
@@ -238,7 +207,7 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
         head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
         target_oid = ref_target(repo=repo, ref=discussion.target_ref)
         target = commit_get(repo=repo, oid=target_oid)
-        if _is_ancestor(repo=repo, ancestor=target, descendant=head):
+        if is_ancestor(repo=repo, ancestor=target, descendant=head):
             merged, fast_forward = head, True
         else:
             conflicts = pull_request_conflicts(discussion=discussion)
@@ -267,7 +236,7 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
 
 
 def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCommit, target: GitCommit) -> GitCommit:
-    base = _merge_base(repo=repo, left=head, right=target)
+    base = merge_base(repo=repo, left=head, right=target)
     editor = TreeEditor(target.tree_oid)
     for change in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid):
         if change.new is None:
@@ -290,13 +259,6 @@ def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCo
 
 
 # --------------------------------------------------------------------------------------- reviews
-
-
-class ReviewState(StrEnum):
-    """What a review says; stored as ``data["review"]`` of a comment event."""
-
-    APPROVED = "approved"
-    CHANGES_REQUESTED = "changes_requested"
 
 
 def review_submit(*, discussion: Discussion, user: User, state: str, comment: str = "") -> DiscussionEvent:
@@ -325,12 +287,6 @@ def review_submit(*, discussion: Discussion, user: User, state: str, comment: st
         content = ""
     data = {**comment_data(content), "review": str(state)}
     return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
-
-
-def pull_request_merge_base(*, repo: Repo, head: GitCommit, target: GitCommit) -> GitCommit | None:
-    """The newest common ancestor of a pull request's head and a target commit: what the
-    pull request's changes are measured from (None when the histories never met)."""
-    return _merge_base(repo=repo, left=head, right=target)
 
 
 def pull_request_commit(

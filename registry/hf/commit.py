@@ -6,14 +6,12 @@ The body is decoded as a stream: inline file contents go straight from base64 in
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import ValidationError
-from hub.choices import DiscussionStatus
 from hub.hf import hf_endpoint
 from hub.models import Discussion
-from hub.services.discussions import check_can_push_to_pull_request, discussion_create, pull_request_record_commit
+from hub.services.discussions import check_can_push_to_pull_request, pull_request_commit, pull_request_propose
 from registry.errors import RevisionNotFound
 from registry.hf.common import PR_REF, get_repo_for_push, query_bool, repo_url
 from registry.ndjson import (
@@ -25,7 +23,7 @@ from registry.ndjson import (
     LfsFileLine,
     iter_commit_lines,
 )
-from registry.selectors.revisions import branch_ref
+from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.commits import AddFile, AddLfsFile, DeleteFile, DeleteFolder, commit_create
 from registry.storage import BlobWriter
 
@@ -79,25 +77,24 @@ def commit(request: HttpRequest, plural: str, namespace: str, name: str, revisio
             raise RevisionNotFound(f"Invalid rev id: {revision}")
         check_can_push_to_pull_request(discussion=pull_request, user=user)
     header, operations = _read_operations(request)
+    change = {"operations": operations, "description": header.description or "", "parent_commit": header.parent_commit}
     try:
-        with transaction.atomic():
-            if create_pr:
-                pull_request = discussion_create(
-                    repo=repo, user=user, title=header.summary or "Upload files", description=header.description or "",
-                    pull_request=True, status=DiscussionStatus.OPEN, target_branch=revision.removeprefix("refs/heads/"),
-                )  # fmt: skip
-            ref = pull_request.git_reference if pull_request else branch_ref(revision)
-            result = commit_create(
-                repo=repo, user=user, ref=ref, operations=operations, summary=header.summary,
-                description=header.description or "", parent_commit=header.parent_commit,
+        if create_pr:
+            pull_request = pull_request_propose(
+                repo=repo, user=user, branch=revision.removeprefix("refs/heads/"),
+                summary=header.summary or "Upload files", **change,
             )  # fmt: skip
-            if pull_request is not None:
-                pull_request_record_commit(discussion=pull_request, user=user, commit=result.commit)
+            oid = ref_target(repo=repo, ref=pull_request.git_reference)
+        elif pull_request is not None:
+            oid = pull_request_commit(discussion=pull_request, user=user, summary=header.summary, **change).oid
+        else:
+            result = commit_create(repo=repo, user=user, ref=branch_ref(revision), summary=header.summary, **change)
+            oid = result.commit.oid
     finally:
         _discard(operations)
     body = {
-        "commitUrl": f"{repo_url(request, repo)}/commit/{result.commit.oid}",
-        "commitOid": result.commit.oid,
+        "commitUrl": f"{repo_url(request, repo)}/commit/{oid}",
+        "commitOid": oid,
         "success": True,
     }
     if pull_request is not None:

@@ -35,3 +35,25 @@ def commit_count(*, repo: Repo, head: GitCommit) -> int:
     """How many commits ``head``'s history holds (for the commit counter on pages)."""
     commits, _ = commit_history(repo=repo, head=head, offset=0, limit=10_000_000)
     return len(commits)
+
+
+def commit_ancestors(*, repo: Repo, head: GitCommit) -> dict[str, GitCommit]:
+    """Every commit reachable from ``head`` (itself included), by id; one query per window of
+    generations."""
+    commits, _ = commit_history(repo=repo, head=head, offset=0, limit=10_000_000)
+    return {commit.oid: commit for commit in commits}
+
+
+def is_ancestor(*, repo: Repo, ancestor: GitCommit, descendant: GitCommit) -> bool:
+    """True when ``ancestor`` is reachable from ``descendant`` (a commit is its own ancestor)."""
+    if ancestor.generation > descendant.generation:
+        return False
+    return ancestor.oid in commit_ancestors(repo=repo, head=descendant)
+
+
+def merge_base(*, repo: Repo, left: GitCommit, right: GitCommit) -> GitCommit | None:
+    """The newest common ancestor (by generation) of two commits; None when their histories never
+    met."""
+    ours = commit_ancestors(repo=repo, head=left)
+    common = [commit for oid, commit in commit_ancestors(repo=repo, head=right).items() if oid in ours]
+    return max(common, key=lambda commit: (commit.generation, commit.authored_at), default=None)

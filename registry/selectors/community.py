@@ -19,10 +19,11 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from common.errors import NotFound, ValidationError
-from hub.choices import DiscussionEventType, DiscussionStatus
+from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
 from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import ReviewState, pull_request_conflicts, pull_request_merge_base
+from hub.services.discussions import pull_request_conflicts
 from registry.models import GitCommit, Repo
+from registry.selectors.commits import merge_base
 from registry.selectors.diffs import FileChange, tree_changes
 from registry.selectors.revisions import commit_get, ref_target
 
@@ -294,7 +295,7 @@ def _merged_base(*, discussion: Discussion, head: GitCommit, commit_oids: Sequen
     merged = commit_get(repo=repo, oid=discussion.merge_commit_oid) if discussion.merge_commit_oid else head
     if merged.oid != head.oid and len(merged.parents) > 1:
         before = commit_get(repo=repo, oid=merged.parents[0])
-        return pull_request_merge_base(repo=repo, head=head, target=before)
+        return merge_base(repo=repo, left=head, right=before)
     if not commit_oids:
         return head
     first = commit_get(repo=repo, oid=commit_oids[0])
@@ -318,7 +319,7 @@ def pull_request_changes(*, discussion: Discussion, commit_oids: Sequence[str] |
     elif target is None:
         return PullRequestChanges(head=head, target=None, base=None)
     else:
-        base = pull_request_merge_base(repo=repo, head=head, target=target)
+        base = merge_base(repo=repo, left=head, right=target)
         if discussion.status in OPEN_STATUSES:
             conflicts = pull_request_conflicts(discussion=discussion)
     changes = tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid)
