@@ -18,6 +18,8 @@ from registry.services import xet as xet_services
 from registry.services.commits import AddLfsFile, commit_create
 from registry.services.repos import repo_create
 from registry.services.xet import XetScope, shard_receive, xet_collect, xet_token_check, xet_token_issue, xorb_receive
+from registry.services.xet import shards as xet_shards
+from registry.services.xet import tokens as xet_tokens
 from registry.storage import blob_open, blob_storage, staging_dir
 from registry.xet.errors import XetHashMismatch, XetMissingXorb, XetSha256Mismatch, XetVerificationHashMismatch
 from registry.xet.protocol import SHARD_RESULT_EXISTS, SHARD_RESULT_SYNCED
@@ -157,7 +159,7 @@ def test_known_file_is_linked_to_another_repository_without_rebuilding(repo, ali
     _store(built)
     shard_receive(repo=repo, stream=io.BytesIO(shard_body(built.shard_file)))
     other = repo_create(user=alice, namespace=alice.namespace, name="other", repo_type=RepoType.MODEL)
-    monkeypatch.setattr(xet_services, "_rebuild", None)  # calling it would raise TypeError
+    monkeypatch.setattr(xet_shards, "_rebuild", None)  # calling it would raise TypeError
     outcome = shard_receive(repo=other, stream=io.BytesIO(shard_body(built.shard_file)))
     assert (outcome.registered, outcome.linked, outcome.result) == (0, 1, SHARD_RESULT_SYNCED)
     commit = commit_create(
@@ -216,7 +218,7 @@ def test_token_grants_its_scope_until_it_expires(repo, alice, settings, monkeypa
     with pytest.raises(Unauthenticated, match="Invalid Xet access token"):
         xet_token_check(token=grant.access_token[:-2] + "xx", need=XetScope.READ)
     later = time.time() + settings.HUB_XET_TOKEN_SECONDS + 1
-    monkeypatch.setattr(xet_services.time, "time", lambda: later)
+    monkeypatch.setattr(xet_tokens.time, "time", lambda: later)
     with pytest.raises(Unauthenticated, match="expired"):
         xet_token_check(token=grant.access_token, need=XetScope.READ)
 
