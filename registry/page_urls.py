@@ -11,7 +11,7 @@ import re
 from django.urls import re_path
 
 from hub.services.namespaces import RESERVED_NAMES
-from registry import views, views_community
+from registry import views
 
 _RESERVED = "|".join(re.escape(name) for name in sorted(RESERVED_NAMES))
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
@@ -31,15 +31,15 @@ page_urlpatterns = [
     re_path(rf"^{_REPO}/upload-parts$", views.upload_parts, name="repo-upload-parts"),
     re_path(rf"^{_REPO}/like$", views.like, name="repo-like"),
     re_path(rf"^{_REPO}/page/(?P<path>.+)$", views.tutorial_page, name="repo-tutorial-page"),
-    re_path(rf"^{_REPO}/discussions$", views_community.community, name="repo-community"),
-    re_path(rf"^{_REPO}/discussions/new$", views_community.discussion_new, name="repo-discussion-new"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}$", views_community.discussion_page, name="repo-discussion"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/files$", views_community.pull_request_files, name="repo-pull-request-files"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/comment$", views_community.comment, name="repo-discussion-comment"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/status$", views_community.status, name="repo-discussion-status"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/title$", views_community.rename, name="repo-discussion-title"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/review$", views_community.review, name="repo-discussion-review"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/merge$", views_community.merge, name="repo-discussion-merge"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/edit$", views_community.comment_edit, name="repo-comment-edit"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/hide$", views_community.comment_hide, name="repo-comment-hide"),
+    re_path(rf"^{_REPO}/discussions$", views.community, name="repo-community"),
+    re_path(rf"^{_REPO}/discussions/new$", views.discussion_new, name="repo-discussion-new"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}$", views.discussion_page, name="repo-discussion"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/files$", views.pull_request_files, name="repo-pull-request-files"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/comment$", views.comment, name="repo-discussion-comment"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/status$", views.status, name="repo-discussion-status"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/title$", views.rename, name="repo-discussion-title"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/review$", views.review, name="repo-discussion-review"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/merge$", views.merge, name="repo-discussion-merge"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/edit$", views.comment_edit, name="repo-comment-edit"),
+    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/hide$", views.comment_hide, name="repo-comment-hide"),
 ]

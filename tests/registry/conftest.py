@@ -1,9 +1,16 @@
-"""Registry tests: no test may leave staging files behind (an upload that failed must clean up)."""
+"""Registry tests: no test may leave staging files behind (an upload that failed must clean up).
+
+``alice``, ``bob`` and ``repo`` (alice/tiny, one commit of ``base.txt``) are shared by the
+Community tab's page tests (``test_pages_community_*.py``); modules that define their own win.
+"""
 
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.frontend.builders import commit_files, make_repo
+from tests.support.factories import make_user
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +19,20 @@ def _no_staging_leftovers(_isolated_staging):
     staging = Path(settings.UPLOAD_TEMP_DIR)
     leftovers = [p.relative_to(staging) for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
     assert leftovers == [], f"staging files left behind: {leftovers}"
+
+
+@pytest.fixture
+def alice():
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob():
+    return make_user("bob")
+
+
+@pytest.fixture
+def repo(alice):
+    repo = make_repo(alice, "tiny")
+    commit_files(repo, alice, {"base.txt": b"one\ntwo\nthree\n"}, summary="Base")
+    return repo

@@ -41,7 +41,7 @@ from registry.selectors.community import (
 )
 from registry.selectors.diffs import file_diff
 from registry.selectors.pages import repo_ref_choices
-from registry.views import MAX_DIFFED_FILES, _context, _repo, _url
+from registry.views.common import MAX_DIFFED_FILES, _context, _repo, _url
 
 
 def _require_login(request: HttpRequest) -> None:
