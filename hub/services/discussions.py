@@ -9,11 +9,9 @@ reports the conflicting files. The target moves by compare-and-swap, like every 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from common.errors import Conflict, PermissionDenied, ValidationError
 from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
@@ -21,11 +19,13 @@ from hub.locks import repo_lock
 from hub.models import Discussion, DiscussionEvent, User
 from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
-from registry.git.objects import Signature, commit_message, commit_oid
+from registry.git.objects import commit_message
 from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import is_ancestor, merge_base
 from registry.selectors.diffs import tree_changes
 from registry.selectors.revisions import commit_get, ref_target
+from registry.services.commits import card_of_tree, commit_create, commit_object_create
+from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap
 from registry.trees import TreeEditor
 
@@ -227,9 +227,6 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
         discussion.save(update_fields=["status", "merge_commit_oid"])
         _event(discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE, data={"status": "merged"})
         if discussion.target_ref == f"refs/heads/{repo.default_branch}":
-            from registry.services.commits import card_of_tree
-            from registry.services.metadata import repo_on_default_branch_commit
-
             repo_on_default_branch_commit(repo=repo, commit=merged, card=card_of_tree(repo=repo, tree=merged.tree_oid),
                                           card_changed=True)  # fmt: skip
     return MergeOutcome(commit_oid=merged.oid, fast_forward=fast_forward)
@@ -245,17 +242,8 @@ def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCo
         else:
             new = change.new
             editor.add_file(change.path, oid=new.oid, size=new.size, sha256=new.sha256, lfs=new.lfs, mode=new.mode)
-    tree = editor.write()
-    now = timezone.now().astimezone(UTC).replace(microsecond=0)
-    signature = Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=now)
     message = commit_message(f"Merge pull request #{discussion.num}: {discussion.title}")
-    parents = [target.oid, head.oid]
-    oid = commit_oid(tree=tree, parents=parents, author=signature, committer=signature, message=message)
-    return GitCommit.objects.create(
-        repo=repo, oid=oid, tree_oid=tree, parents=parents, generation=max(target.generation, head.generation) + 1,
-        title=message.split("\n", 1)[0][:500], message=message, author=user, author_name=signature.name,
-        author_email=signature.email, authored_at=now,
-    )  # fmt: skip
+    return commit_object_create(repo=repo, user=user, tree=editor.write(), parents=[target, head], message=message)
 
 
 # --------------------------------------------------------------------------------------- reviews
@@ -295,8 +283,6 @@ def pull_request_commit(
 ) -> GitCommit:  # fmt: skip
     """Commit ``operations`` onto an open or draft pull request's ref (its author or writers) and
     record the commit in its timeline."""
-    from registry.services.commits import commit_create
-
     check_can_push_to_pull_request(discussion=discussion, user=user)
     with transaction.atomic():
         result = commit_create(

@@ -9,7 +9,7 @@ and the other gets ``PreconditionFailed`` (412) with nothing changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django.conf import settings
 from django.db import transaction
@@ -185,30 +185,14 @@ def commit_create(
             changed.append(op.path)
         tree = editor.write()
 
-        now = timezone.now().astimezone(UTC).replace(microsecond=0)
-        signature = _signature(user, now)
-        message = commit_message(summary, description)
-        oid = commit_oid(tree=tree, parents=[head.oid], author=signature, committer=signature, message=message)
-        commit, _ = GitCommit.objects.get_or_create(
-            repo=repo,
-            oid=oid,
-            defaults={
-                "tree_oid": tree,
-                "parents": [head.oid],
-                "generation": head.generation + 1,
-                "title": message.split("\n", 1)[0][:500],
-                "message": message,
-                "author": user if getattr(user, "pk", None) else None,
-                "author_name": signature.name,
-                "author_email": signature.email,
-                "authored_at": now,
-            },
+        commit = commit_object_create(
+            repo=repo, user=user, tree=tree, parents=[head], message=commit_message(summary, description)
         )
         RepoBlob.objects.bulk_create(
             [RepoBlob(repo=repo, blob=blob) for blob in {b.pk: b for b in blobs.values()}.values()],
             ignore_conflicts=True,
         )
-        ref_compare_and_swap(repo=repo, name=ref, expected=expected, new=oid)
+        ref_compare_and_swap(repo=repo, name=ref, expected=expected, new=commit.oid)
         if ref == f"refs/heads/{repo.default_branch}":
             readme_touched = any(op.path == README for op in operations)
             if readme_touched and card is None:
@@ -228,10 +212,35 @@ def card_of_tree(*, repo: Repo, tree: str):
     return card_parse(data.decode("utf-8", "replace"), repo_type=repo.type)
 
 
-def _signature(user, when: datetime) -> Signature:
+def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit], message: str) -> GitCommit:
+    """Sign ``tree`` as a commit of ``user`` on top of ``parents`` (now, in UTC) and record it.
+
+    The id is git's, so committing the same tree, parents, author, second and message twice
+    yields the same row.
+    """
+    when = timezone.now().astimezone(UTC).replace(microsecond=0)
     if user is not None and getattr(user, "pk", None):
-        return Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=when)
-    return Signature(name="hub", email="hub@localhost", when=when)
+        signature = Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=when)
+    else:
+        signature = Signature(name="hub", email="hub@localhost", when=when)
+    parent_ids = [parent.oid for parent in parents]
+    oid = commit_oid(tree=tree, parents=parent_ids, author=signature, committer=signature, message=message)
+    commit, _ = GitCommit.objects.get_or_create(
+        repo=repo,
+        oid=oid,
+        defaults={
+            "tree_oid": tree,
+            "parents": parent_ids,
+            "generation": max((parent.generation for parent in parents), default=-1) + 1,
+            "title": message.split("\n", 1)[0][:500],
+            "message": message,
+            "author": user if getattr(user, "pk", None) else None,
+            "author_name": signature.name,
+            "author_email": signature.email,
+            "authored_at": when,
+        },
+    )
+    return commit
 
 
 def initial_commit_create(*, repo: Repo, user, files: dict[str, StagedBlob]) -> GitCommit:
@@ -241,22 +250,6 @@ def initial_commit_create(*, repo: Repo, user, files: dict[str, StagedBlob]) -> 
     for path, blob in blobs.items():
         editor.add_file(path, oid=blob.git_sha1, size=blob.size, sha256=blob.sha256, lfs=False)
     tree = editor.write()
-    now = timezone.now().astimezone(UTC).replace(microsecond=0)
-    signature = _signature(user, now)
-    message = commit_message("initial commit")
-    oid = commit_oid(tree=tree, parents=[], author=signature, committer=signature, message=message)
-    commit = GitCommit.objects.create(
-        repo=repo,
-        oid=oid,
-        tree_oid=tree,
-        parents=[],
-        generation=0,
-        title="initial commit",
-        message=message,
-        author=user,
-        author_name=signature.name,
-        author_email=signature.email,
-        authored_at=now,
-    )
+    commit = commit_object_create(repo=repo, user=user, tree=tree, parents=[], message=commit_message("initial commit"))
     RepoBlob.objects.bulk_create([RepoBlob(repo=repo, blob=blob) for blob in blobs.values()], ignore_conflicts=True)
     return commit
