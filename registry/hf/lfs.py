@@ -6,16 +6,14 @@ their own: a signed, expiring token naming the repository, the object and (for p
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from common.errors import HubError, PermissionDenied, Unauthenticated, ValidationError, error_response
+from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
 from common.streaming import RangeFileResponse
-from hub.hf import hf_endpoint
+from hub.hf import hf_endpoint, read_json
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.hf.common import base_url
@@ -62,11 +60,8 @@ def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int) -> di
 @hf_endpoint(methods=("POST",))
 def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = "") -> JsonResponse:
     """``POST /[type/]{ns}/{name}.git/info/lfs/objects/batch``."""
-    try:
-        body = json.loads(request.body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"The batch request is not valid JSON: {exc}") from None
-    if not isinstance(body, dict) or not isinstance(body.get("objects"), list):
+    body = read_json(request)
+    if not isinstance(body.get("objects"), list):
         raise ValidationError("The batch request needs an 'objects' list.")
     operation = body.get("operation")
     if operation not in {"upload", "download"}:
@@ -125,7 +120,9 @@ def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "PUT":
         uploads.lfs_object_receive(repo=repo, sha256=oid, size=size, stream=request)
         return HttpResponse(status=200)
-    blob = Blob.objects.get(sha256=oid, repo_links__repo=repo)
+    blob = Blob.objects.filter(sha256=oid, repo_links__repo=repo).first()
+    if blob is None:
+        raise NotFound(f"Object {oid} is not stored in this repository.")
     response = RangeFileResponse(
         lambda: blob_open(blob), start=0, length=blob.size, content_type="application/octet-stream"
     )
@@ -155,10 +152,7 @@ def complete(request: HttpRequest, token: str) -> JsonResponse:
 def verify(request: HttpRequest, token: str) -> JsonResponse:
     payload = _unsign(token)
     repo = _signed_repo(payload)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        body = {}
+    body = read_json(request, required=False)
     oid, size = payload["o"], payload["s"]
     if body and (body.get("oid") != oid or body.get("size") != size):
         raise ValidationError("The verified object does not match this URL.")

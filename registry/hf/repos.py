@@ -3,6 +3,8 @@ history, branches, tags, card validation, preupload, paths-info and tree."""
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -24,7 +26,7 @@ from registry.hf.common import (
     query_int,
     repo_url,
 )
-from registry.models import Blob, GitCommit, Ref
+from registry.models import Blob, GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
 from registry.selectors.pages import looks_binary
@@ -59,7 +61,7 @@ def repo_create(request: HttpRequest) -> JsonResponse:
             user=user, namespace=namespace, name=name, repo_type=repo_type, private=private
         )
     except RepoExists as error:
-        existing = repo_services.Repo.objects.get(namespace=namespace, type=repo_type, name__iexact=name)
+        existing = Repo.objects.get(namespace=namespace, type=repo_type, name__iexact=name)
         return JsonResponse(
             {"error": error.message, "code": error.code, "url": repo_url(request, existing)}, status=409
         )
@@ -257,8 +259,6 @@ def validate_yaml(request: HttpRequest) -> JsonResponse:
 @hf_endpoint(methods=("POST",))
 def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """``POST .../preupload/{rev}``: how each file should be sent (HF_PROTOCOL.md §2.6 step 2)."""
-    import base64
-
     repo = get_repo_for_push(request, plural, namespace, name, revision)
     body = read_json(request)
     files = body.get("files")

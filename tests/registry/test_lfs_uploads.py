@@ -10,7 +10,7 @@ import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd, constants, snapshot_download
 
-from registry.models import Blob, RepoBlob, UploadSession
+from registry.models import Blob, Repo, RepoBlob, UploadSession
 from registry.storage import blob_storage, staging_dir
 from tests.support.hf import hub_client, random_bytes, read_tree, write_tree
 
@@ -155,3 +155,27 @@ def test_create_commit_with_file_objects_uses_lfs(lfs_hub, tmp_path):
         )
     info = {s.rfilename: s for s in lfs_hub.api.model_info("alice/tiny", files_metadata=True).siblings}
     assert info["weights.bin"].lfs.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_malformed_batch_request_is_a_clear_400(lfs_hub):
+    response = httpx.post(
+        f"{lfs_hub.url}/alice/tiny.git/info/lfs/objects/batch",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {lfs_hub.token}", "Content-Type": "application/vnd.git-lfs+json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The request body is not valid JSON")
+    assert _batch(lfs_hub, [{"oid": "not-a-hash", "size": 1}]).json()["objects"][0]["error"] == {
+        "code": 422, "message": "Invalid object id 'not-a-hash': expected a sha256 in hex."
+    }  # fmt: skip
+
+
+def test_signed_download_of_an_object_the_repo_lacks_is_404(lfs_hub):
+    from django.urls import reverse
+
+    from registry.hf.lfs import _sign
+
+    token = _sign(r=Repo.objects.get(name="tiny").pk, o="0" * 64, s=3)
+    response = httpx.get(lfs_hub.url + reverse("lfs-object", kwargs={"token": token}))
+    assert response.status_code == 404
+    assert response.json()["error"] == f"Object {'0' * 64} is not stored in this repository."
