@@ -14,10 +14,13 @@ from hub.models import Discussion, Namespace
 from hub.services.discussions import comment_add, discussion_change_status, discussion_create, pull_request_merge
 from registry.choices import RepoType
 from registry.models import Repo
+from registry.selectors.pages import file_read
+from registry.selectors.revisions import revision_resolve
 from registry.services.commits import AddFile, commit_create
 from registry.services.counters import like_add
 from registry.services.repos import repo_create
 from registry.storage import stage_bytes, stage_file
+from registry.trees import tree_lookup
 
 CONTENT = Path(__file__).resolve().parent
 
@@ -150,14 +153,8 @@ def seed_review(users, *, log) -> None:
 
 
 def _readme_text(repo: Repo) -> str:
-    from registry.models import Blob
-    from registry.selectors.revisions import revision_resolve
-    from registry.storage import blob_open
-    from registry.trees import tree_lookup
-
-    info = tree_lookup(revision_resolve(repo=repo, revision=repo.default_branch).commit.tree_oid, "README.md")
-    with blob_open(Blob.objects.get(sha256=info.sha256)) as handle:
-        return handle.read().decode("utf-8")
+    commit = revision_resolve(repo=repo, revision=repo.default_branch).commit
+    return file_read(file=tree_lookup(commit.tree_oid, "README.md"), limit=1024 * 1024).decode("utf-8")
 
 
 def seed_content(*, users, log, train: bool) -> None:
