@@ -24,6 +24,16 @@ from .errors import ConfigError, check_choice, check_fraction, check_positive
 RECIPES = ("pretrain_clm", "pretrain_mlm", "sft", "classify", "lora")
 DECODER_ARCHS = ("llama", "gpt2")
 ENCODER_ARCHS = ("bert",)
+ENCODER_RECIPES = ("pretrain_mlm", "classify")
+
+
+def check_pretrained_arch(recipe: str, model_type: str) -> None:
+    """A pretrained model's ``model_type`` (its config.json) must suit the recipe: encoders for
+    masked-LM pretraining and classification, decoders for the rest."""
+    allowed = ENCODER_ARCHS if recipe in ENCODER_RECIPES else DECODER_ARCHS
+    if model_type not in allowed:
+        names = ", ".join(repr(a) for a in allowed)
+        raise ConfigError("model.path", f"recipe {recipe!r} needs one of {names} models, not {model_type!r}")
 
 
 @dataclass
@@ -200,6 +210,15 @@ class CardSection:
     base_model: str | None = None  # None: model.path when fine-tuning
     language: list[str] = field(default_factory=lambda: ["en"])
     tags: list[str] = field(default_factory=list)
+    repo_id: str | None = None  # repository the model is published to (the card's loading snippet uses it)
+    run_url: str | None = None  # page of the run that trained the model, linked from the card
+    metadata: dict[str, Any] = field(default_factory=dict)  # extra front-matter keys (e.g. pinned inputs)
+
+    def __post_init__(self) -> None:
+        reserved = {"license", "language", "library_name", "pipeline_tag", "tags", "datasets", "base_model"}
+        clash = sorted(reserved & set(self.metadata))
+        if clash:
+            raise ConfigError("metadata", f"set {', '.join(clash)} through their own card keys")
 
 
 @dataclass
@@ -221,7 +240,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_choice("recipe", self.recipe, RECIPES)
-        wants_encoder = self.recipe in ("pretrain_mlm", "classify")
+        wants_encoder = self.recipe in ENCODER_RECIPES
         if self.model.source == "scratch":
             allowed = ENCODER_ARCHS if wants_encoder else DECODER_ARCHS
             check_choice("model.arch", self.model.arch, allowed)

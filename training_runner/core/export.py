@@ -84,6 +84,7 @@ def card_metadata(cfg: TrainConfig, model: Model, metrics: dict[str, float]) -> 
     }
     if base:
         meta["base_model"] = base
+    meta.update(cfg.card.metadata)
     meta["hyperparameters"] = hyperparameters(cfg)
     meta["final_metrics"] = {k: round(float(v), 6) for k, v in metrics.items()}
     results = [
@@ -118,13 +119,15 @@ def write_model_card(path: Path, cfg: TrainConfig, model: Model, metrics: dict[s
         for k, v in meta["final_metrics"].items()
     )
     loader = "AutoModelForCausalLM" if isinstance(model, Decoder) else "AutoModel"
+    location = cfg.card.repo_id or str(path)
+    run = f"\n- Training run: {cfg.card.run_url}" if cfg.card.run_url else ""
     body = f"""# {name}
 
 Trained with the hub's training core, recipe `{cfg.recipe}`.
 
 - Architecture: {arch}; {size}.
 - Datasets: {", ".join(meta["datasets"]) or "not declared"}.
-- Base model: {meta.get("base_model", "none (trained from scratch)")}.
+- Base model: {meta.get("base_model", "none (trained from scratch)")}.{run}
 
 ## Final metrics
 
@@ -137,8 +140,8 @@ Trained with the hub's training core, recipe `{cfg.recipe}`.
 ```python
 from transformers import {loader}, AutoTokenizer
 
-model = {loader}.from_pretrained("PATH")
-tokenizer = AutoTokenizer.from_pretrained("PATH")
+model = {loader}.from_pretrained("{location}")
+tokenizer = AutoTokenizer.from_pretrained("{location}")
 ```
 """
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from training_runner.__main__ import main
-from training_runner.core.config import RECIPES, TrainConfig, apply_overrides
+from training_runner.core.config import RECIPES, TrainConfig, apply_overrides, check_pretrained_arch
 from training_runner.core.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[3] / "training_runner" / "configs"
@@ -112,3 +112,17 @@ def test_cli_reports_a_bad_config_and_exits_2(tmp_path: Path, capsys: pytest.Cap
     assert capsys.readouterr().err == (
         "config error: train.precision: 'fp8' is not allowed; allowed values: 'auto', 'fp32', 'bf16'\n"
     )
+
+
+def test_card_metadata_cannot_override_the_indexed_card_keys() -> None:
+    assert error_of(minimal(card={"metadata": {"license": "mit", "x": 1}})) == (
+        "card.metadata: set license through their own card keys"
+    )
+
+
+def test_a_pretrained_model_must_suit_the_recipe() -> None:
+    check_pretrained_arch("sft", "llama")
+    check_pretrained_arch("classify", "bert")
+    with pytest.raises(ConfigError) as error:
+        check_pretrained_arch("lora", "bert")
+    assert str(error.value) == "model.path: recipe 'lora' needs one of 'llama', 'gpt2' models, not 'bert'"

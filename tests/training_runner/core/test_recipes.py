@@ -82,7 +82,13 @@ def test_pretraining_on_wiki_lowers_validation_bits_per_byte(wiki_dir: Path, tmp
         "tokenizer": {"vocab_size": 1024},
         "optim": {"lr": 0.003, "warmup_steps": 20},
         "train": {"max_steps": 300, "batch_size": 8, "eval_interval": 100, "eval_batches": 8, "log_interval": 0},
-        "card": {"datasets": ["wiki"], "model_name": "wiki-tiny"},
+        "card": {
+            "datasets": ["wiki"],
+            "model_name": "wiki-tiny",
+            "repo_id": "lab/wiki-tiny",
+            "run_url": "http://hub.example/runs/7",
+            "metadata": {"training_inputs": {"datasets": [{"repo": "wiki", "commit": "a" * 40}]}},
+        },
     }
     out = tmp_path / "run"
     events, result = run(config, out)
@@ -100,6 +106,10 @@ def test_pretraining_on_wiki_lowers_validation_bits_per_byte(wiki_dir: Path, tmp
     assert meta["hyperparameters"]["learning_rate"] == 0.003
     assert meta["hyperparameters"]["max_steps"] == 300
     assert meta["final_metrics"]["val_bpb"] == round(bpb[2], 6)
+    assert meta["training_inputs"] == {"datasets": [{"repo": "wiki", "commit": "a" * 40}]}
+    body = (out / "README.md").read_text().split("---\n", 2)[2]
+    assert "- Training run: http://hub.example/runs/7\n" in body
+    assert 'AutoModelForCausalLM.from_pretrained("lab/wiki-tiny")' in body
     assert meta["model-index"][0]["results"][0]["metrics"][1] == {
         "type": "val_bpb", "name": "Validation bits per byte", "value": round(bpb[2], 6),
     }  # fmt: skip

@@ -125,7 +125,17 @@ def test_masked_lm_resume_restores_the_mask_generator(greek_corpus: Path, tmp_pa
 
 def test_periodic_checkpoints_are_rotated(greek_corpus: Path, tmp_path: Path, clm_config) -> None:
     config = clm_config(greek_corpus, max_steps=6, checkpoint_interval=2, keep_checkpoints=2)
-    _, result = collect(config, tmp_path)
+    announced = []
+
+    def on_checkpoint(path: Path) -> None:  # called once the checkpoint is complete on disk
+        announced.append((path.name, sorted(p.name for p in path.iterdir())))
+
+    _, result = collect(config, tmp_path, on_checkpoint=on_checkpoint)
+    files = [
+        "optimizer.safetensors", "rng-rank0.safetensors", "special_tokens_map.json", "tokenizer.json",
+        "tokenizer_config.json", "train_config.yaml", "trainable.safetensors", "trainer_state.json",
+    ]  # fmt: skip
+    assert announced == [("step-000002", files), ("step-000004", files), ("step-000006", files)]
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-000004", "step-000006"]
     assert result.checkpoint_dir == tmp_path / "checkpoints" / "step-000006"
     assert not result.stopped

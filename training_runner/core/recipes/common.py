@@ -62,6 +62,7 @@ class RunContext:
     output_dir: Path
     on_metrics: MetricsCallback | None = None
     should_stop: Callable[[], bool] | None = None
+    on_checkpoint: Callable[[Path], None] | None = None
     dist: DistInfo = field(init=False)
 
     def start(self) -> None:
@@ -101,8 +102,9 @@ class Recipe:
         export: ExportFn = export_full_model,
         on_metrics: MetricsCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_checkpoint: Callable[[Path], None] | None = None,
     ) -> None:
-        self.ctx = RunContext(cfg, Path(output_dir), on_metrics, should_stop)
+        self.ctx = RunContext(cfg, Path(output_dir), on_metrics, should_stop, on_checkpoint)
         self.build, self.export = build, export
 
     def setup(self, resume_from: Path | None = None) -> None:
@@ -131,12 +133,15 @@ class Recipe:
         return TrainResult(self.ctx.output_dir, fit.metrics, fit.steps, fit.stopped, fit.checkpoint_dir)
 
     def save_checkpoint(self, path: Path) -> None:
-        """Trainer state plus the tokenizer (a resumed run must not retrain it) and the config used."""
+        """Trainer state plus the tokenizer (a resumed run must not retrain it) and the config used;
+        ``on_checkpoint`` hears of it once every rank has written its part."""
         self.trainer.save_state(path)
         if self.ctx.dist.is_main:
             self.parts.tokenizer.save(path)
             (path / "train_config.yaml").write_text(yaml.safe_dump(self.ctx.cfg.to_dict(), sort_keys=False))
         barrier(self.ctx.dist)
+        if self.ctx.dist.is_main and self.ctx.on_checkpoint is not None:
+            self.ctx.on_checkpoint(path)
 
     def cleanup(self) -> None:
         cleanup_distributed()
