@@ -51,13 +51,15 @@ class ProgressEvent:
 
     ``stage``: ``prepare`` (task ``done`` of ``total`` prepared), ``load_model``, ``score``
     (requests of ``task`` done of ``total``; rolling tasks count windows), ``task_done``
-    (tasks done of total) and ``done``.
+    (tasks done of total; ``metrics`` holds the finished task's summaries as the results JSON
+    writes them) and ``done``.
     """
 
     stage: str
     task: str | None
     done: int
     total: int
+    metrics: dict[str, Any] | None = None
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -122,7 +124,8 @@ def run_suite(
         summaries[task.spec.name] = _summarize_task(
             task, samples[task.spec.name], seed=seed, bootstrap_iters=bootstrap_iters
         )
-        emit(ProgressEvent("task_done", task.spec.name, index + 1, len(prepared)))
+        finished = {name: summary.to_json() for name, summary in summaries[task.spec.name].items()}
+        emit(ProgressEvent("task_done", task.spec.name, index + 1, len(prepared), metrics=finished))
     timing = {
         "seconds_total": round(time.perf_counter() - started, 3),
         "seconds_scoring": round(time.perf_counter() - scoring_started, 3),

@@ -107,6 +107,10 @@ def test_results_json_records_everything_the_fingerprint_covers(llama_dir, share
     assert stages.index("load_model") > max(i for i, stage in enumerate(stages) if stage == "prepare")
     assert stages[-1] == "done"
     assert [e.done for e in events if e.stage == "task_done"] == list(range(1, 13))
+    # Each finished task reports its summaries as soon as it is scored, as the results record them.
+    assert {e.task: e.metrics for e in events if e.stage == "task_done"} == {
+        name: task["metrics"] for name, task in results["tasks"].items()
+    }
 
 
 def test_same_fingerprint_gives_identical_samples_and_a_template_change_changes_the_hash(
