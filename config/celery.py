@@ -21,8 +21,7 @@ app.conf.task_queues = (Queue(QUEUE_DEFAULT), Queue(QUEUE_GPU))
 app.conf.task_default_queue = QUEUE_DEFAULT
 # Every route in one place: a task module never names its queue itself.
 app.conf.task_routes = {
-    "training_runner.jobs.tasks.*": {"queue": QUEUE_GPU},
-    "evals.leaderboards.tasks.*": {"queue": QUEUE_GPU},
+    "training_runner.jobs.tasks.run_execute_task": {"queue": QUEUE_GPU},
     "*": {"queue": QUEUE_DEFAULT},
 }
 app.conf.beat_schedule = {
@@ -38,5 +37,6 @@ app.conf.beat_schedule = {
     "staging-janitor": {"task": "registry.tasks.staging_janitor", "schedule": 3600.0},
     "counters-refresh": {"task": "registry.tasks.counters_refresh_task", "schedule": 600.0},
     "xet-collect": {"task": "registry.tasks.xet_collect_task", "schedule": 24 * 3600.0},
+    "runs-watchdog": {"task": "training_runner.jobs.tasks.runs_watchdog_task", "schedule": 30.0},
 }
 app.autodiscover_tasks()

@@ -14,12 +14,14 @@ from frontend import views as frontend_views
 from hub import urls as hub_urls
 from registry import page_urls
 from registry import urls as registry_urls
+from training_runner.jobs import urls as jobs_urls
 
 api_v1_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
+    *jobs_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -34,6 +36,7 @@ urlpatterns = [
     path("", frontend_views.home, name="home"),
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
     path("new", frontend_views.repo_new, name="repo-new"),
+    *jobs_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.

@@ -2,7 +2,7 @@
 // frontend/static/vendor/, where Django's static files finder serves them from /static/vendor/.
 // Run through `npm run build` after `npm ci` (the Makefile's install target does both).
 // Only what the pages load is copied: KaTeX's script, stylesheet and fonts, mermaid's browser
-// bundle, and each library's licence.
+// bundle, uPlot's ES module and stylesheet (run charts), and each library's licence.
 
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -15,6 +15,7 @@ const target = join(root, "frontend", "static", "vendor");
 const copies = {
   katex: ["dist/katex.min.js", "dist/katex.min.css", "dist/fonts", "LICENSE"],
   mermaid: ["dist/mermaid.min.js", "LICENSE"],
+  uplot: ["dist/uPlot.esm.js", "dist/uPlot.min.css", "LICENSE"],
 };
 
 rmSync(target, { recursive: true, force: true });

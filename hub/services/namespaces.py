@@ -22,7 +22,7 @@ RESERVED_NAMES = frozenset(
         "collections", "datasets", "docs", "explore", "favicon.ico", "healthz", "help", "hub", "jobs",
         "join", "kernels", "leaderboard", "leaderboards", "login", "logout", "me", "media", "models",
         "new", "notifications", "organizations", "orgs", "playground", "playgrounds", "pricing", "readyz",
-        "root", "search", "security", "settings", "signup", "spaces", "static", "status", "support",
+        "root", "runs", "search", "security", "settings", "signup", "spaces", "static", "status", "support",
         "system", "terms", "tutorials", "user", "users", "www", "xet", "v1", "v2",
     }
 )  # fmt: skip

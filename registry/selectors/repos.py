@@ -112,3 +112,25 @@ def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
     head_ref = Concat(Value("refs/heads/"), OuterRef("default_branch"))
     head = Ref.objects.filter(repo=OuterRef("pk"), name=head_ref).values("target_oid")[:1]
     return queryset.annotate(head_oid=Subquery(head)).order_by(*ordering).prefetch_related("tag_rows")
+
+
+def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, list[Repo]]:
+    """The model tree around ``repo`` as its readers may see it: the repositories of the base
+    models its card names (``base_models``) and the repositories whose cards name it as their base
+    (their ``base_model:`` tags, derived from cards on commit). One query each."""
+    parents: list[Repo] = []
+    if base_models:
+        named = Q()
+        for name in base_models:
+            namespace, _, base = name.partition("/")
+            named |= Q(namespace__name__iexact=namespace, name__iexact=base)
+        found = Repo.objects.visible_to(user).filter(named, type=RepoType.MODEL).select_related("namespace")
+        by_id = {r.repo_id.lower(): r for r in found}
+        parents = [by_id[name.lower()] for name in base_models if name.lower() in by_id]
+    children = list(
+        Repo.objects.visible_to(user)
+        .filter(tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
+        .select_related("namespace")
+        .order_by("-last_modified", "-id")[:100]
+    )
+    return {"parents": parents, "children": children}

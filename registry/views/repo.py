@@ -22,6 +22,7 @@ from registry.selectors.pages import (
     tutorial_page_file,
     tutorial_pages,
 )
+from registry.selectors.repos import repo_model_tree
 from registry.selectors.revisions import revision_resolve
 from registry.selectors.safetensors import safetensors_parameter_total
 from registry.views.common import MAX_SAFETENSORS_FILES, _context, _links, _repo, _url
@@ -52,6 +53,9 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
         readme=readme,
         head=revision.commit,
         parameters=safetensors_parameter_total(files=overview.safetensors_files[:MAX_SAFETENSORS_FILES]),
+        model_tree=repo_model_tree(user=request.user, repo=repo, base_models=card.base_model if card else [])
+        if repo.type == RepoType.MODEL
+        else None,
         snippets=usage_snippets(
             repo=repo, endpoint=request.build_absolute_uri("/").rstrip("/"),
             pipeline_tag=pipeline_tag, library_name=library_name,

@@ -22,8 +22,9 @@ BROKERS = [
 @pytest.mark.parametrize(
     ("task_name", "queue"),
     [
-        ("training_runner.jobs.tasks.run_training", QUEUE_GPU),
-        ("evals.leaderboards.tasks.run_eval", QUEUE_GPU),
+        ("training_runner.jobs.tasks.run_execute_task", QUEUE_GPU),
+        ("training_runner.jobs.tasks.runs_dispatch_task", QUEUE_DEFAULT),
+        ("training_runner.jobs.tasks.runs_watchdog_task", QUEUE_DEFAULT),
         ("common.tasks.worker_heartbeat", QUEUE_DEFAULT),
         ("registry.tasks.anything", QUEUE_DEFAULT),
     ],

@@ -121,14 +121,16 @@ def test_repo_page_query_count_does_not_grow_with_files_or_tags(alice, tiny, dja
     big = make_repo(alice, "big")
     many_tags = "\n".join(f"  - tag{i}" for i in range(30))
     files = {f"shard-{i}.safetensors": safetensors_bytes({"w": ("F32", (2, 2))}) for i in range(6)}
-    commit_files(big, alice, {"README.md": card(f"tags:\n{many_tags}", "# Big\n"), **files})
+    readme = card(f"base_model: [openai-community/gpt2]\ntags:\n{many_tags}", "# Big\n")
+    commit_files(big, alice, {"README.md": readme, **files})
     client = logged_in(alice)
     client.get("/alice/tiny")  # warm the tree and card caches the same way for both
     client.get("/alice/big")
-    # session, user, repository, ref, commit, like state, open discussions on the Community tab
-    with django_assert_num_queries(7):
+    # session, user, repository, ref, commit, like state, open discussions on the Community tab,
+    # the model tree (the base models its card names, the models fine-tuned from this one)
+    with django_assert_num_queries(9):
         assert client.get("/alice/tiny").status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         assert client.get("/alice/big").status_code == 200
 
 
@@ -136,9 +138,9 @@ def test_repo_page_query_count_cold_cache_anonymous(tiny, django_assert_max_num_
     from django.core.cache import cache
 
     cache.clear()
-    # repository, ref, commit, the trees of the revision (one query per level: root), and the
-    # open discussions on the Community tab
-    with django_assert_max_num_queries(5):
+    # repository, ref, commit, the trees of the revision (one query per level: root), the
+    # open discussions on the Community tab, and the model tree (base models, fine-tunes)
+    with django_assert_max_num_queries(7):
         assert Client().get("/alice/tiny").status_code == 200
 
 
