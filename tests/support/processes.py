@@ -40,15 +40,17 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def celery_worker(
-    *, queues: str, name: str, concurrency: int = 1, broker_url: str | None = None
+    *, queues: str, name: str, concurrency: int = 1, broker_url: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen]:
-    """Run a real Celery worker process on the configured broker for the duration of the block."""
+    """Run a real Celery worker process on the configured broker for the duration of the block
+    (``env``: more environment variables for it)."""
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
         "-c", str(concurrency), "--pool", "solo" if concurrency == 1 else "prefork", "--without-mingle",
         "--without-gossip", "--loglevel", "INFO",
     ]  # fmt: skip
     overrides = {"CELERY_BROKER_URL": broker_url} if broker_url else {}
+    overrides.update(env or {})
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
@@ -77,3 +79,29 @@ def wait_until(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@contextlib.contextmanager
+def publishing_to(broker_url: str | None) -> Iterator[None]:
+    """Send the tasks the code under test enqueues to ``broker_url`` (the configured broker when
+    None) instead of running them inline, for the duration of the block."""
+    import kombu.pools
+
+    from config.celery import app
+
+    def reset_pools() -> None:
+        # Drop the connection pools (as Celery does after a fork), so the next send connects anew.
+        kombu.pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_write_url)
+    app.conf.task_always_eager = False
+    if broker_url:
+        app.conf.broker_url = app.conf.broker_write_url = broker_url
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_write_url = saved
+        reset_pools()
