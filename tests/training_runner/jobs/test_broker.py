@@ -56,7 +56,8 @@ def _wait(run: Run, predicate, *, worker, what: str, timeout: float = 180) -> Ru
         wait_until(check, timeout=timeout, what=what)
     except AssertionError:
         worker.terminate()
-        raise AssertionError(f"{what}: run is {run.state} ({run.reason}); worker said:\n{worker.communicate()[0]}")
+        said = worker.communicate()[0]
+        raise AssertionError(f"{what}: run is {run.state} ({run.reason}); worker said:\n{said}") from None
     assert worker.poll() is None, worker.stdout.read()
     return run
 
