@@ -25,6 +25,7 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 VENDOR_FILES = [
     REPO_ROOT / "frontend/static/vendor/katex/katex.min.js",
     REPO_ROOT / "frontend/static/vendor/mermaid/mermaid.min.js",
+    REPO_ROOT / "frontend/static/vendor/uplot/uPlot.esm.js",
 ]
 
 

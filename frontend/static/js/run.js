@@ -31,6 +31,7 @@ function drawChart() {
   const box = document.getElementById("loss-chart");
   if (!box || train.size === 0) return;
   document.getElementById("curve-empty")?.setAttribute("hidden", "");
+  box.dataset.points = String(train.size); // how many training steps the curve shows
   const series = chartData();
   if (chart) {
     chart.setData(series);
@@ -111,6 +112,23 @@ function showScores(scores) {
   body.replaceChildren(...rows);
 }
 
+function showHistory(history) {
+  const list = document.getElementById("run-history");
+  if (!list || !history || list.children.length === history.length) return;
+  list.replaceChildren(
+    ...history.map((step) => {
+      const item = document.createElement("li");
+      const when = document.createElement("time");
+      when.dateTime = step.at;
+      when.textContent = new Date(step.at).toISOString().slice(0, 19).replace("T", " ");
+      const to = document.createElement("strong");
+      to.textContent = step.to;
+      item.append(when, ` ${step.from ? `${step.from} → ` : ""}`, to, `: ${step.reason}`);
+      return item;
+    }),
+  );
+}
+
 function appendLog(lines) {
   const log = document.getElementById("run-log");
   if (!log || lines.length === 0) return;
@@ -144,6 +162,7 @@ async function poll() {
     if (logs.results.length) lastLog = logs.results[logs.results.length - 1].id;
     showState(run);
     showProgress(run);
+    showHistory(run.history);
     if (FINISHED.has(run.state)) {
       // The finished page shows results, the published commit and the whole history.
       window.location.reload();

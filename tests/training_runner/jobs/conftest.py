@@ -3,18 +3,19 @@ decoder as a model repository, tiny training parameters, and folders of their ow
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from registry.choices import RepoType
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
 from tests.training_runner.core.conftest import GREEK
-from training_runner.jobs.models import Run
-from training_runner.jobs.services.execute import run_execute
 
 # Tiny models on a busy 2-core machine: one intra-op thread is faster than two waiting on each other.
 torch.set_num_threads(1)
@@ -65,29 +66,16 @@ def alice():
 
 @pytest.fixture
 def corpus(alice):
-    """``alice/greek``: train and validation text, a card and a licence file (not training data)."""
-    repo = make_repo(alice, "greek", repo_type=RepoType.DATASET)
-    commit_files(
-        repo,
-        alice,
-        {
-            "train.txt": greek_text(0, 200),
-            "valid.txt": greek_text(1, 20),
-            "README.md": b"---\nlicense: cc0-1.0\n---\nGreek letters.\n",
-            "LICENSE.txt": b"CC0 1.0 Universal\n",
-        },
-        summary="Add the corpus",
-    )
-    return repo
+    return publish_corpus(alice)
 
 
-@pytest.fixture(scope="session")
-def pretrained_dir(tmp_path_factory) -> Path:
-    """A tiny pretrained decoder in the transformers layout, trained once by the core."""
+def train_tiny_decoder(folder: Path) -> Path:
+    """A tiny pretrained decoder in the transformers layout, trained by the core on Greek letters."""
     from training_runner.core.config import TrainConfig
     from training_runner.core.run import run_training
 
-    data = tmp_path_factory.mktemp("greek")
+    data = folder / "greek"
+    data.mkdir(parents=True)
     (data / "train.txt").write_bytes(greek_text(0, 200))
     (data / "valid.txt").write_bytes(greek_text(1, 20))
     config = {
@@ -99,22 +87,78 @@ def pretrained_dir(tmp_path_factory) -> Path:
         "optim": {"warmup_steps": 2},
         "train": {"max_steps": 6, "batch_size": 4, "eval_interval": 0, "eval_batches": 2, "log_interval": 0},
     }
-    out = tmp_path_factory.mktemp("pretrained") / "model"
+    out = folder / "model"
     run_training(TrainConfig.from_dict(config), output_dir=out)
     return out
+
+
+def publish_corpus(user):
+    """``<user>/greek``: train and validation text, a card and a licence file (not training data)."""
+    repo = make_repo(user, "greek", repo_type=RepoType.DATASET)
+    files = {
+        "train.txt": greek_text(0, 200),
+        "valid.txt": greek_text(1, 20),
+        "README.md": b"---\nlicense: cc0-1.0\n---\nGreek letters.\n",
+        "LICENSE.txt": b"CC0 1.0 Universal\n",
+    }
+    commit_files(repo, user, files, summary="Add the corpus")
+    return repo
+
+
+def publish_model(user, name: str, directory: Path):
+    repo = make_repo(user, name)
+    files = {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file() and p.suffix != ".jsonl"}
+    commit_files(repo, user, files, summary="Add the model")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def pretrained_dir(tmp_path_factory) -> Path:
+    return train_tiny_decoder(tmp_path_factory.mktemp("pretrained"))
 
 
 @pytest.fixture
 def base_model(alice, pretrained_dir):
     """``alice/tiny-base``: the pretrained decoder, as a model repository."""
-    repo = make_repo(alice, "tiny-base")
-    files = {p.name: p.read_bytes() for p in sorted(pretrained_dir.iterdir()) if p.is_file() and p.suffix != ".jsonl"}
-    commit_files(repo, alice, files, summary="Add the model")
+    return publish_model(alice, "tiny-base", pretrained_dir)
+
+
+def publish_suite_repo(user, *, pin_sha: str | None = None):
+    """``<user>/letters-bench``: a four-item multiple-choice suite defined in a dataset repository."""
+    items = [
+        {"id": i, "question": f"Which letter comes after {a}?", "choices": [b, a], "gold": 0}
+        for i, (a, b) in enumerate([("alpha", "beta"), ("beta", "gamma"), ("gamma", "delta"), ("delta", "epsilon")])
+    ]
+    data = b"".join(json.dumps(item).encode() + b"\n" for item in items)
+    task = {
+        "name": "letters",
+        "version": 1,
+        "dataset": {
+            "format": "jsonl",
+            "id_field": "id",
+            "splits": {"test": {"path": "data/letters.jsonl", "sha256": pin_sha or hashlib.sha256(data).hexdigest()}},
+        },
+        "split": "test",
+        "output_type": "multiple_choice",
+        "doc_to_text": "Q: {{ question }}\nA:",
+        "doc_to_target": "{{ gold }}",
+        "doc_to_choice": "{{ choices }}",
+        "metrics": ["acc", "acc_norm"],
+    }
+    suite = {
+        "name": "letters-suite",
+        "version": 1,
+        "aggregate": {"metric": "acc", "method": "mean"},
+        "tasks": [{"file": "tasks/letters.yaml"}],
+    }
+    repo = make_repo(user, "letters-bench", repo_type=RepoType.DATASET)
+    commit_files(
+        repo,
+        alice,
+        {
+            "suite.yaml": yaml.safe_dump(suite).encode(),
+            "tasks/letters.yaml": yaml.safe_dump(task).encode(),
+            "data/letters.jsonl": data,
+        },
+    )
     return repo
-
-
-def execute(run: Run) -> Run:
-    """One attempt of ``run`` in this process, as a worker would do it."""
-    run_execute(run_id=run.pk, worker="test-worker@host")
-    run.refresh_from_db()
-    return run

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from registry.selectors.revisions import revision_resolve
 from registry.services.repos import repo_update_settings
 from tests.support.factories import make_token, make_user
-from tests.training_runner.jobs.conftest import TINY
+from tests.training_runner.jobs.conftest import TINY, publish_suite_repo
 from training_runner.jobs.models import Run
 
 
@@ -134,9 +134,7 @@ def test_runs_of_private_repositories_are_not_found_to_outsiders(alice, corpus):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_evaluation_run_serves_its_samples_metrics_and_logs(alice, base_model):
-    from tests.training_runner.jobs.test_execute import _suite_repo
-
-    _suite_repo(alice)
+    publish_suite_repo(alice)
     token = make_token(alice)
     body = {"kind": "evaluation", "model": "alice/tiny-base", "suite": "datasets/alice/letters-bench"}
     run_id = _client(token).post("/api/v1/runs", body, format="json").json()["id"]  # runs inline on commit here

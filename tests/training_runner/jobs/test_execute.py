@@ -3,8 +3,6 @@ evaluation records per-item results equal to the harness run directly."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import yaml
 
@@ -12,7 +10,7 @@ from registry.models import Repo
 from registry.selectors.pages import file_read
 from registry.selectors.revisions import revision_resolve
 from registry.trees import tree_lookup
-from tests.training_runner.jobs.conftest import FINE_TUNE, TINY
+from tests.training_runner.jobs.conftest import FINE_TUNE, TINY, publish_suite_repo
 from training_runner.jobs.choices import RunState
 from training_runner.jobs.models import RunLogLine, RunMetric
 from training_runner.jobs.services.submit import training_run_submit
@@ -184,55 +182,10 @@ def test_an_evaluation_run_records_the_harness_results_item_by_item(alice, base_
     assert run.reason == f"Scored 24 items; acc = {value:.4g}."
 
 
-def _suite_repo(alice, *, pin_sha: str | None = None):
-    import hashlib
-
-    from registry.choices import RepoType
-    from tests.frontend.builders import commit_files, make_repo
-
-    items = [
-        {"id": i, "question": f"Which letter comes after {a}?", "choices": [b, a], "gold": 0}
-        for i, (a, b) in enumerate([("alpha", "beta"), ("beta", "gamma"), ("gamma", "delta"), ("delta", "epsilon")])
-    ]
-    data = b"".join(json.dumps(item).encode() + b"\n" for item in items)
-    task = {
-        "name": "letters",
-        "version": 1,
-        "dataset": {
-            "format": "jsonl",
-            "id_field": "id",
-            "splits": {"test": {"path": "data/letters.jsonl", "sha256": pin_sha or hashlib.sha256(data).hexdigest()}},
-        },
-        "split": "test",
-        "output_type": "multiple_choice",
-        "doc_to_text": "Q: {{ question }}\nA:",
-        "doc_to_target": "{{ gold }}",
-        "doc_to_choice": "{{ choices }}",
-        "metrics": ["acc", "acc_norm"],
-    }
-    suite = {
-        "name": "letters-suite",
-        "version": 1,
-        "aggregate": {"metric": "acc", "method": "mean"},
-        "tasks": [{"file": "tasks/letters.yaml"}],
-    }
-    repo = make_repo(alice, "letters-bench", repo_type=RepoType.DATASET)
-    commit_files(
-        repo,
-        alice,
-        {
-            "suite.yaml": yaml.safe_dump(suite).encode(),
-            "tasks/letters.yaml": yaml.safe_dump(task).encode(),
-            "data/letters.jsonl": data,
-        },
-    )
-    return repo
-
-
 def test_a_suite_defined_in_a_dataset_repository_runs_end_to_end(alice, base_model):
     from training_runner.jobs.services.submit import evaluation_run_submit
 
-    suite_repo = _suite_repo(alice)
+    suite_repo = publish_suite_repo(alice)
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")
     run.refresh_from_db()
 

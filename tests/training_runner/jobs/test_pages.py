@@ -10,7 +10,7 @@ from django.test import Client
 
 from registry.selectors.revisions import revision_resolve
 from tests.support.factories import DEFAULT_PASSWORD, make_user
-from tests.training_runner.jobs.conftest import FINE_TUNE, TINY
+from tests.training_runner.jobs.conftest import FINE_TUNE, TINY, publish_suite_repo
 from training_runner.jobs.models import Run
 from training_runner.jobs.services.submit import training_run_submit
 
@@ -64,9 +64,7 @@ def test_the_training_form_prefills_reports_field_errors_and_queues(alice, corpu
 
 @pytest.mark.django_db
 def test_the_evaluation_form_takes_a_shipped_suite_or_one_in_a_repository(alice, base_model):
-    from tests.training_runner.jobs.test_execute import _suite_repo
-
-    _suite_repo(alice)
+    publish_suite_repo(alice)
     client = _login(alice)
     assert (
         'name="model" value="alice/tiny-base"'
@@ -112,10 +110,9 @@ def test_a_queued_run_s_page_shows_its_pinned_inputs_and_queue(alice, corpus):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_evaluation_s_page_shows_scores_and_its_items(alice, base_model):
-    from tests.training_runner.jobs.test_execute import _suite_repo
     from training_runner.jobs.services.submit import evaluation_run_submit
 
-    _suite_repo(alice)
+    publish_suite_repo(alice)
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")
     run.refresh_from_db()
     page = Client().get(f"/runs/{run.pk}").content.decode()

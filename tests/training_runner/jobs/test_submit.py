@@ -14,8 +14,7 @@ from registry.selectors.revisions import revision_resolve
 from registry.services.repos import repo_update_settings
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
-from tests.training_runner.jobs.conftest import TINY
-from tests.training_runner.jobs.test_execute import _suite_repo
+from tests.training_runner.jobs.conftest import TINY, publish_suite_repo
 from training_runner.jobs.choices import OutputMode, RunKind, RunState
 from training_runner.jobs.errors import QueueFull
 from training_runner.jobs.models import Run
@@ -187,7 +186,7 @@ def test_an_evaluation_run_pins_model_and_suite(alice, base_model):
 
 
 def test_suites_whose_data_does_not_match_their_pins_are_refused(alice, base_model):
-    _suite_repo(alice, pin_sha="0" * 64)
+    publish_suite_repo(alice, pin_sha="0" * 64)
     error = _refused(evaluation_run_submit, user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")
     assert error.fields["suite"][0].startswith("task letters: data/letters.jsonl has sha256 ")
     assert error.fields["suite"][0].endswith(f"but the suite pins {'0' * 64}.")
