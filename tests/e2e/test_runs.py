@@ -113,4 +113,4 @@ def test_fine_tune_from_the_model_page_watch_it_train_then_evaluate(hub, browser
     expect(page.locator("#samples > li")).to_have_count(4)
     expect(page.locator("#samples")).to_contain_text("Q: Which letter comes after alpha?")
     assert Repo.objects.get(name="tiny-greek").card_data["base_model"] == "alice/tiny-base"
-    assert ui.errors == [] and ui.console_errors == []
+    assert (ui.errors, ui.console_errors) == ([], [])
