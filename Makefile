@@ -33,7 +33,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	HUB_SITE_URL=http://$(HOST):$(PORT)/ $(BIN)/python manage.py seed_demo
 
 ## run: the whole hub (web, workers, beat) with demo content on the embedded default
 run: demo

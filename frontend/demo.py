@@ -1,5 +1,6 @@
 """Demo content for ``make run``: people, organizations, datasets from the offline data kit,
-models trained by the hub's own training core, a tutorial, and a reviewed pull request.
+training runs that the hub's own workers turn into models (and then evaluate), a tutorial, and a
+reviewed pull request.
 
 Idempotent: each piece is created only if it is missing, so running it again changes nothing.
 """
@@ -57,7 +58,7 @@ def demo_people(*, log=logger.info) -> dict[str, User]:
 
 
 def demo_seed(*, log=logger.info, train: bool = True) -> None:
-    """Everything ``make run`` shows. ``train=False`` skips the (CPU-minutes) training runs."""
+    """Everything ``make run`` shows. ``train=False`` queues no training runs."""
     from frontend.demo_content.seed import seed_content
 
     users = demo_people(log=log)

@@ -1,10 +1,9 @@
-"""Demo repositories: datasets from the offline data kit, models trained by the training core,
-a tutorial, and a pull request with a review discussion. Each step is skipped when its repository
-already exists."""
+"""Demo repositories: datasets from the offline data kit, training runs that publish the demo
+models (and evaluate them), a tutorial, and a pull request with a review discussion. Each step is
+skipped when its repository (or, for a model, its run) already exists."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -66,49 +65,77 @@ def seed_datasets(users, *, data: Path, log) -> None:
         log("demo dataset: eval-guild/bigbench-mc")
 
 
-# Small enough to train in well under a minute on two CPU cores, large enough to learn something.
+def seed_news(users, *, data: Path, log) -> None:
+    repo, created = _repo("eval-guild", "lee-news", RepoType.DATASET, users["bob"])
+    if created:
+        files = {
+            "news.txt": data / "news" / "lee_background.txt",
+            "README.md": (CONTENT / "datasets" / "lee-news.md").read_bytes(),
+            "NOTICE": data / "LICENSES" / "gensim-NOTICE.txt",
+        }
+        _commit_files(repo, users["bob"], files, "Add the Lee news background corpus")
+        log("demo dataset: eval-guild/lee-news")
+
+
+# The demo models are trained by the hub itself, as training runs on the gpu queue, small enough
+# for a minute or two each on two CPU cores. The decoders are then evaluated on both shipped suites.
+SUITES = ["wikitext_ppl", "bigbench_mc"]
 TRAIN_RUNS = {
-    "pocket-llama": (
-        "pretrain_clm.yaml",
-        [
-            "model.hidden_size=96", "model.num_layers=3", "model.num_heads=4", "model.num_kv_heads=2",
-            "model.max_position_embeddings=128", "tokenizer.vocab_size=2048", "data.seq_len=96",
-            "train.max_steps=300", "train.batch_size=16", "train.eval_interval=100", "train.eval_batches=8",
-            "optim.warmup_steps=20", "card.model_name=pocket-llama", "card.datasets=[eval-guild/wiki-mini]",
-        ],
-    ),
-    "pocket-bert": (
-        "pretrain_mlm.yaml",
-        [
-            "model.hidden_size=96", "model.num_layers=2", "model.num_heads=4", "model.max_position_embeddings=128",
-            "tokenizer.vocab_size=2048", "data.seq_len=96", "train.max_steps=100", "train.batch_size=16",
-            "train.eval_interval=50", "train.eval_batches=8", "optim.warmup_steps=10", "card.model_name=pocket-bert",
-            "card.datasets=[eval-guild/wiki-mini]",
-        ],
-    ),
+    "pocket-llama": {
+        "recipe": "pretrain_clm",
+        "dataset": "eval-guild/wiki-mini",
+        "evaluate_after": SUITES,
+        "params": {
+            "model.hidden_size": 96, "model.num_layers": 3, "model.num_heads": 4, "model.num_kv_heads": 2,
+            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
+            "train.max_steps": 300, "train.batch_size": 16, "train.eval_interval": 50, "train.eval_batches": 8,
+            "train.checkpoint_interval": 100, "optim.warmup_steps": 20,
+        },
+    },
+    "pocket-gpt2": {
+        "recipe": "pretrain_clm",
+        "dataset": "eval-guild/lee-news",
+        "evaluate_after": SUITES,
+        "params": {
+            "model.arch": "gpt2", "model.hidden_size": 96, "model.num_layers": 3, "model.num_heads": 4,
+            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
+            "data.txt_mode": "line", "data.val_fraction": 0.1, "train.max_steps": 200, "train.batch_size": 16,
+            "train.eval_interval": 50, "train.eval_batches": 4, "optim.warmup_steps": 20,
+        },
+    },
+    "pocket-bert": {
+        "recipe": "pretrain_mlm",
+        "dataset": "eval-guild/wiki-mini",
+        "evaluate_after": [],
+        "params": {
+            "model.hidden_size": 96, "model.num_layers": 2, "model.num_heads": 4,
+            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
+            "train.max_steps": 100, "train.batch_size": 16, "train.eval_interval": 50, "train.eval_batches": 8,
+            "optim.warmup_steps": 10,
+        },
+    },
 }  # fmt: skip
 
 
-def seed_models(users, *, data: Path, log, train: bool) -> None:
-    from training_runner.core.config import TrainConfig
-    from training_runner.core.run import run_training
+def seed_models(users, *, log) -> None:
+    """Queue the demo models' training runs (the gpu worker of ``make run`` trains, publishes and
+    then evaluates them while the site is already up). Skipped for a model that exists or whose
+    run is queued, running or done."""
+    from training_runner.jobs.choices import RunState
+    from training_runner.jobs.models import Run
+    from training_runner.jobs.services.submit import training_run_submit
 
-    for name, (config_file, overrides) in TRAIN_RUNS.items():
+    for name, spec in TRAIN_RUNS.items():
+        output = f"open-research/{name}"
         if Repo.objects.filter(namespace__name="open-research", name=name, type=RepoType.MODEL).exists():
             continue
-        if not train:
-            log(f"demo model open-research/{name}: skipped (training disabled)")
+        if Run.objects.filter(output_repo_name=output).exclude(state=RunState.FAILED).exists():
             continue
-        config_path = settings.BASE_DIR / "training_runner" / "configs" / config_file
-        config = TrainConfig.from_yaml(config_path, overrides=[*overrides, f"data.path={data / 'wiki'}"])
-        with tempfile.TemporaryDirectory(prefix=f"demo-{name}-") as tmp:
-            log(f"demo model open-research/{name}: training with the hub's core ({config.train.max_steps} steps)")
-            result = run_training(config, output_dir=Path(tmp) / "out")
-            files = {path.name: path for path in sorted(Path(result.output_dir).iterdir()) if path.is_file()}
-            # The repository appears only once its model exists: an interrupted seed retries.
-            repo, _ = _repo("open-research", name, RepoType.MODEL, users["alice"])
-            _commit_files(repo, users["alice"], files, f"Publish {name}, trained with the {config.recipe} recipe")
-        log(f"demo model open-research/{name}: published")
+        run = training_run_submit(
+            user=users["alice"], recipe=spec["recipe"], dataset=spec["dataset"], params=spec["params"],
+            output_repo=output, evaluate_after=spec["evaluate_after"], site_url=settings.HUB_SITE_URL,
+        )  # fmt: skip
+        log(f"demo model {output}: training run {run.pk} queued ({spec['params']['train.max_steps']} steps)")
 
 
 def seed_tutorial(users, *, log) -> None:
@@ -120,36 +147,36 @@ def seed_tutorial(users, *, log) -> None:
 
 
 def seed_review(users, *, log) -> None:
-    """A merged pull request with a review conversation, and an open discussion."""
-    repo = Repo.objects.filter(namespace__name="open-research", name="pocket-llama").first()
+    """A merged pull request with a review conversation on a dataset card, and an open question."""
+    repo = Repo.objects.filter(namespace__name="eval-guild", name="wiki-mini", type=RepoType.DATASET).first()
     if repo is None or Discussion.objects.filter(repo=repo).exists():
         return
     bob, carol, alice = users["bob"], users["carol"], users["alice"]
     pr = discussion_create(
-        repo=repo, user=bob, title="Add a usage section to the card", pull_request=True,
-        description="The card says how the model was trained but not how to load it. This adds a short example.",
+        repo=repo, user=carol, title="Show how to load the splits", pull_request=True,
+        description="The card lists the splits but not how to read them. This adds a short example.",
     )  # fmt: skip
     readme = _readme_text(repo)
     usage = (
         "\n## Usage\n\n```python\nfrom huggingface_hub import snapshot_download\n\n"
-        'path = snapshot_download("open-research/pocket-llama")\n```\n'
+        'path = snapshot_download("eval-guild/wiki-mini", repo_type="dataset")\n```\n'
     )
     commit_create(
-        repo=repo, user=bob, ref=pr.git_reference, summary="Add a usage section",
+        repo=repo, user=carol, ref=pr.git_reference, summary="Add a usage section",
         operations=[AddFile(path="README.md", staged=stage_bytes((readme + usage).encode()))],
     )  # fmt: skip
-    discussion_change_status(discussion=pr, user=bob, status=DiscussionStatus.OPEN)
-    comment_add(discussion=pr, user=carol, content="Looks right to me; the snippet runs against this hub.")
-    comment_add(discussion=pr, user=alice, content="Thanks Bob, merging.")
-    pull_request_merge(discussion=pr, user=alice)
+    discussion_change_status(discussion=pr, user=carol, status=DiscussionStatus.OPEN)
+    comment_add(discussion=pr, user=alice, content="Looks right to me; the snippet runs against this hub.")
+    comment_add(discussion=pr, user=bob, content="Thanks Carol, merging.")
+    pull_request_merge(discussion=pr, user=bob)
     question = discussion_create(
-        repo=repo, user=carol, title="Perplexity on the test split?", pull_request=False,
-        description="Could the card report the rolling perplexity on wiki-mini's test split too?",
+        repo=repo, user=alice, title="Hold out by article or by paragraph?", pull_request=False,
+        description="The validation split holds whole articles out. Would paragraph-level hold-out leak less?",
     )  # fmt: skip
-    comment_add(discussion=question, user=alice, content="Good idea — the evaluation harness can produce it.")
-    for user in (bob, carol):
+    comment_add(discussion=question, user=bob, content="Whole articles: nearby paragraphs share too much text.")
+    for user in (alice, carol):
         like_add(user=user, repo=repo)
-    log("demo review: a merged pull request and an open discussion on open-research/pocket-llama")
+    log("demo review: a merged pull request and an open discussion on eval-guild/wiki-mini")
 
 
 def _readme_text(repo: Repo) -> str:
@@ -163,6 +190,8 @@ def seed_content(*, users, log, train: bool) -> None:
         log(f"the offline data kit is not at {data} (set HUB_SHARED_DATA): skipping datasets and models")
     else:
         seed_datasets(users, data=data, log=log)
-        seed_models(users, data=data, log=log, train=train)
+        seed_news(users, data=data, log=log)
+        if train:
+            seed_models(users, log=log)
     seed_tutorial(users, log=log)
     seed_review(users, log=log)

@@ -1,4 +1,5 @@
-"""``make run``'s demo content: built through the real services, trained by the real core, idempotent."""
+"""``make run``'s demo content: built through the real services, its models queued as hub training
+runs (trained, published and evaluated by the workers once the site is up), idempotent."""
 
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hub.models import Discussion, Organization, User
 from registry.models import GitCommit, Repo
 from registry.selectors.revisions import revision_resolve
 from registry.trees import tree_files
+from training_runner.jobs.models import Run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -31,24 +33,33 @@ def test_demo_content_is_complete_and_idempotent():
     repos = set(Repo.objects.values_list("namespace__name", "name", "type"))
     assert repos == {
         ("eval-guild", "wiki-mini", "dataset"), ("eval-guild", "bigbench-mc", "dataset"),
-        ("open-research", "pocket-llama", "model"), ("open-research", "pocket-bert", "model"),
-        ("alice", "train-a-tiny-llama", "tutorial"),
+        ("eval-guild", "lee-news", "dataset"), ("alice", "train-a-tiny-llama", "tutorial"),
     }  # fmt: skip
-    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= _files(
-        "open-research/pocket-llama", "model"
-    )
     assert {"train.txt", "valid.txt", "test.txt", "README.md"} <= _files("eval-guild/wiki-mini", "dataset")
-    llama = Repo.objects.get(name="pocket-llama")
-    assert (llama.pipeline_tag, llama.license, llama.likes) == ("text-generation", "apache-2.0", 2)
-    assert llama.card_data["model-index"][0]["results"][0]["metrics"][1]["type"] == "val_bpb"
-    assert Repo.objects.get(name="pocket-bert").pipeline_tag == "fill-mask"
-    pr, question = Discussion.objects.filter(repo=llama).order_by("num")
-    assert (pr.is_pull_request, pr.status, question.status) == (True, "merged", "open")
-    assert revision_resolve(repo=llama, revision="main").oid == pr.merge_commit_oid
-    page = Client().get("/open-research/pocket-llama")
+    assert {"news.txt", "README.md", "NOTICE"} == _files("eval-guild/lee-news", "dataset") - {".gitattributes"}
+
+    # The models are the workers' to train: queued runs, validated and pinned like anyone's.
+    runs = {run.output_repo_name: run for run in Run.objects.all()}
+    assert set(runs) == {"open-research/pocket-llama", "open-research/pocket-gpt2", "open-research/pocket-bert"}
+    llama, gpt2, bert = (runs[f"open-research/{n}"] for n in ("pocket-llama", "pocket-gpt2", "pocket-bert"))
+    assert (llama.state, llama.user.username, llama.recipe, llama.dataset_repo_name) == (
+        "queued", "alice", "pretrain_clm", "eval-guild/wiki-mini",
+    )  # fmt: skip
+    assert llama.evaluate_after == gpt2.evaluate_after == ["wikitext_ppl", "bigbench_mc"]
+    assert (gpt2.config["model"]["arch"], gpt2.config["data"]["txt_mode"]) == ("gpt2", "line")
+    assert (bert.recipe, bert.evaluate_after) == ("pretrain_mlm", [])
+    assert llama.site_url == settings.HUB_SITE_URL
+
+    wiki = Repo.objects.get(name="wiki-mini")
+    pr, question = Discussion.objects.filter(repo=wiki).order_by("num")
+    assert (pr.is_pull_request, pr.status, pr.author.username, question.status) == (True, "merged", "carol", "open")
+    assert revision_resolve(repo=wiki, revision="main").oid == pr.merge_commit_oid
+    assert wiki.likes == 2
+    page = Client().get("/datasets/eval-guild/wiki-mini")
     assert page.status_code == 200
     assert "Usage" in page.content.decode()
+    assert f'<tr data-run="{llama.pk}">' in Client().get("/runs").content.decode()
 
-    counts = (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count())
+    counts = (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count(), Run.objects.count())
     demo_seed(log=messages.append)
-    assert (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count()) == counts
+    assert (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count(), Run.objects.count()) == counts

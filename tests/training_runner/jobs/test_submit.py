@@ -185,6 +185,26 @@ def test_an_evaluation_run_pins_model_and_suite(alice, base_model):
     assert run.model_commit == revision_resolve(repo=base_model, revision="main").oid
 
 
+def test_only_causal_language_models_are_evaluated(alice):
+    encoder = make_repo(alice, "encoder")
+    bert = {
+        "model_type": "bert",
+        "vocab_size": 300,
+        "hidden_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "max_position_embeddings": 64,
+    }
+    commit_files(
+        encoder, alice, {"config.json": json.dumps(bert).encode(), "model.safetensors": b"", "tokenizer.json": b"{}"}
+    )
+    error = _refused(evaluation_run_submit, user=alice, model="alice/encoder", suite="bigbench_mc")
+    assert error.fields == {
+        "model": ["alice/encoder is a 'bert' model; the evaluation suites score causal language models (llama, gpt2)."]
+    }
+
+
 def test_suites_whose_data_does_not_match_their_pins_are_refused(alice, base_model):
     publish_suite_repo(alice, pin_sha="0" * 64)
     error = _refused(evaluation_run_submit, user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")

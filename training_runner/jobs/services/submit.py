@@ -33,7 +33,7 @@ from registry.selectors.revisions import revision_resolve
 from registry.services.repos import check_can_create_in, repo_name_validate
 from registry.snapshots import snapshot_materialize
 from registry.trees import FileInfo, tree_files, tree_lookup
-from training_runner.core.config import RECIPES, TrainConfig, check_pretrained_arch
+from training_runner.core.config import DECODER_ARCHS, RECIPES, TrainConfig, check_pretrained_arch
 from training_runner.core.errors import ConfigError
 from training_runner.jobs.choices import OutputMode, RunKind, RunState
 from training_runner.jobs.errors import QueueFull
@@ -130,10 +130,13 @@ def _read_json(tree: str, path: str, *, field: str, limit: int = 1024 * 1024) ->
     return data
 
 
-def check_loadable_model(*, pinned: Pinned, field: str, recipe: str | None = None, tokenizer: bool = True) -> dict:
+def check_loadable_model(
+    *, pinned: Pinned, field: str, recipe: str | None = None, tokenizer: bool = True, decoder: bool = False
+) -> dict:
     """The model's ``config.json`` when the training core can load the model: a supported
-    architecture, safetensors weights (pickle-based weights are never loaded) and, when asked, a
-    ``tokenizer.json``. Field errors otherwise."""
+    architecture (suited to ``recipe``; a causal decoder when ``decoder``), safetensors weights
+    (pickle-based weights are never loaded) and, when asked, a ``tokenizer.json``. Field errors
+    otherwise."""
     from training_runner.core import hf_format  # imports torch; only submissions need it
 
     tree = _tree(pinned)
@@ -146,6 +149,12 @@ def check_loadable_model(*, pinned: Pinned, field: str, recipe: str | None = Non
     except ConfigError as exc:
         message = f"{pinned.repo.repo_id} cannot be loaded by the training core: {exc}"
         raise ValidationError(message, fields={field: [message]}) from None
+    if decoder and hf_config.get("model_type") not in DECODER_ARCHS:
+        message = (
+            f"{pinned.repo.repo_id} is a {hf_config.get('model_type')!r} model; the evaluation suites score causal "
+            f"language models ({', '.join(DECODER_ARCHS)})."
+        )
+        raise ValidationError(message, fields={field: [message]})
     if not names & {"model.safetensors", "model.safetensors.index.json"}:
         pickled = sorted(n for n in names if n.endswith((".bin", ".pt", ".pth", ".ckpt", ".pkl")))
         detail = f" (it has only {', '.join(pickled)})" if pickled else ""
@@ -552,7 +561,7 @@ def evaluation_run_submit(
     pinned = pin_repo(
         user=user, repo_type=RepoType.MODEL, ref=model, revision=revision, field="model", revision_field="revision"
     )
-    check_loadable_model(pinned=pinned, field="model")
+    check_loadable_model(pinned=pinned, field="model", decoder=True)
     choice = check_suite(user=user, suite=suite, suite_revision=suite_revision, suite_file=suite_file)
     return _queue(
         user=user,
