@@ -38,3 +38,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class MissingFileProbeFilter(logging.Filter):
+    """Lowers Django's "Not Found" warning to INFO for files asked for by ``resolve`` URLs.
+
+    Clients probe for optional files (``transformers`` asks for ``generation_config.json``,
+    ``chat_template.jinja``, ``adapter_config.json`` … that most repositories lack); each 404 is an
+    expected answer, not something for an operator to look at.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if getattr(record, "status_code", None) == 404 and "/resolve/" in getattr(request, "path", ""):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True

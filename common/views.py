@@ -1,9 +1,22 @@
-"""Operational endpoints: ``/healthz`` (the process answers) and ``/readyz`` (its dependencies do)."""
+"""Operational endpoints: ``/healthz`` (the process answers) and ``/readyz`` (its dependencies
+do); and the 404 answer of URLs no route matches."""
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from common.errors import NotFound, error_response
 from common.health import readiness
+
+# Paths of the APIs: an unmatched one answers in the one JSON error shape, not with the HTML page.
+API_PREFIXES = ("/api/",)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: the site's 404 page, or for API paths the JSON error shape."""
+    if request.path.startswith(API_PREFIXES):
+        return error_response(NotFound(f"No API endpoint at {request.path}."))
+    return defaults.page_not_found(request, exception)
 
 
 @never_cache

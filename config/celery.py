@@ -7,11 +7,25 @@ training and evaluation runs, served by one worker per GPU with concurrency 1.
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("hub", task_cls="celery.contrib.django.task:DjangoTask")
+
+
+@setup_logging.connect
+def _django_logging(**_kwargs) -> None:
+    """Workers and beat log as the web process does (``LOGGING``, one format per ``LOG_FORMAT``):
+    with a receiver on this signal Celery leaves the logging configuration to it."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 QUEUE_DEFAULT = "default"

@@ -7,7 +7,7 @@ names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as ops_views
 from frontend import views as frontend_views
@@ -18,7 +18,8 @@ from training_runner.jobs import urls as jobs_urls
 
 api_v1_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script from a URL of its own: no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
@@ -37,8 +38,12 @@ urlpatterns = [
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
     path("new", frontend_views.repo_new, name="repo-new"),
     *jobs_urls.page_urlpatterns,
+    path("search", frontend_views.search, name="search"),
+    path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *page_urls.page_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.
     path("<str:name>", frontend_views.profile, name="profile"),
 ]
+
+handler404 = "common.views.page_not_found"

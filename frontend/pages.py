@@ -14,8 +14,8 @@ from common.errors import HubError, Unauthenticated
 ERROR_TITLES = {400: "Invalid request", 403: "Access restricted", 404: "Not found", 409: "Conflict"}
 
 
-def render_error(request: HttpRequest, error: HubError) -> HttpResponse:
-    title = ERROR_TITLES.get(error.status, "Something went wrong")
+def render_error(request: HttpRequest, error: HubError, *, title: str = "") -> HttpResponse:
+    title = title or ERROR_TITLES.get(error.status, "Something went wrong")
     return render(request, "frontend/error.html", {"title": title, "error": error}, status=error.status)
 
 

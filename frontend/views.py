@@ -1,16 +1,17 @@
-"""Pages that gather content from several apps: home, listings, the new-repository form, profiles."""
+"""Pages that gather content from several apps: home, listings, search, the new-repository form,
+profiles."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from common.errors import HubError, NotFound, ValidationError
+from common.errors import HubError, NotFound, PermissionDenied, ValidationError, error_response
 from frontend.forms import RepoCreateForm
-from frontend.pages import page_view
+from frontend.pages import page_view, render_error
 from hub.choices import NamespaceKind
 from hub.permissions import OrgAction, role_allows
 from hub.selectors import membership_role, namespace_get, organization_members_list, user_memberships_list
@@ -19,6 +20,7 @@ from registry.choices import RepoType
 from registry.selectors.community import with_open_discussion_counts
 from registry.selectors.pages import home_sections, listing_facets, namespace_repos, repo_listing_page
 from registry.selectors.repos import RepoFilters
+from registry.selectors.search import site_search
 from registry.services.repos import repo_create
 
 LISTING_TYPES = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "tutorials": RepoType.TUTORIAL}
@@ -87,6 +89,53 @@ def listing(request: HttpRequest, plural: str) -> HttpResponse:
     return render(request, "frontend/listing.html", context)
 
 
+# How many matches of each kind the search page and the header's suggestions show.
+SEARCH_PAGE_LIMIT = 20
+SUGGESTION_LIMIT = 5
+
+
+@require_GET
+@page_view
+def search(request: HttpRequest) -> HttpResponse:
+    """``/search?q=…``: models, datasets, tutorials, people and organizations, grouped by kind."""
+    results = site_search(user=request.user, query=request.GET.get("q", ""), limit=SEARCH_PAGE_LIMIT)
+    return render(request, "frontend/search.html", {"results": results})
+
+
+@require_GET
+def search_suggest(request: HttpRequest) -> JsonResponse:
+    """``/search/suggest?q=…``: the few best matches of each kind, for the header's search box."""
+    results = site_search(user=request.user, query=request.GET.get("q", ""), limit=SUGGESTION_LIMIT)
+    groups = [
+        {
+            "kind": group.repo_type.value,
+            "label": f"{group.repo_type.label}s",
+            "total": group.total,
+            "items": [
+                {"label": repo.repo_id, "url": repo.web_path, "detail": repo.pipeline_tag} for repo in group.repos
+            ],
+        }
+        for group in results.groups
+    ]
+    groups.append(
+        {
+            "kind": "namespace",
+            "label": "People and organizations",
+            "total": results.namespace_total,
+            "items": [
+                {"label": namespace.name, "url": f"/{namespace.name}", "detail": _display_name(namespace)}
+                for namespace in results.namespaces
+            ],
+        }
+    )
+    return JsonResponse({"query": results.query, "groups": [group for group in groups if group["items"]]})
+
+
+def _display_name(namespace) -> str:
+    owner = namespace.user if namespace.kind == NamespaceKind.USER else namespace.organization
+    return owner.fullname
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @page_view
@@ -145,3 +194,19 @@ def profile(request: HttpRequest, name: str) -> HttpResponse:
         "can_create": role_allows(my_role, OrgAction.CREATE_REPO),
     }
     return render(request, "hub/profile_org.html", context)
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent without its valid token (most often a page left open
+    across a log-in or log-out) — the site's own page, or the one JSON error shape for scripts."""
+    error = CsrfFailed(
+        "This form has expired: the page was open across a log-in or log-out, or cookies are blocked. "
+        "Go back, reload the page and send it again."
+    )
+    if "application/json" in request.headers.get("Accept", ""):
+        return error_response(error)
+    return render_error(request, error, title="This form has expired")

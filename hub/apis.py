@@ -135,6 +135,8 @@ class RoleInputSerializer(serializers.Serializer):
 class OrganizationMembersApi(APIView):
     """List the members of an organization, or add one (admins)."""
 
+    pagination_class = PageNumberPagination
+
     class InputSerializer(RoleInputSerializer):
         username = serializers.CharField(max_length=39)
 
@@ -192,6 +194,7 @@ class TokenListCreateApi(APIView):
     """The caller's active tokens; creating one returns its secret once, in ``token``."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)

@@ -6,3 +6,6 @@ class HubConfig(AppConfig):
 
     name = "hub"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hub import openapi  # noqa: F401  (registers the bearer scheme with drf-spectacular)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from common.errors import NotFound
 from hub.choices import OrgRole
@@ -54,3 +55,14 @@ def user_memberships_list(*, user: User) -> QuerySet[Membership]:
 def token_list(*, user: User) -> QuerySet[ApiToken]:
     """The user's tokens that are still valid, newest first."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-pk")
+
+
+def namespace_search(*, query: str) -> QuerySet[Namespace]:
+    """Active users and organizations whose name or full name contains every word of ``query``
+    (any case), by name; each row carries its user or organization."""
+    queryset = Namespace.objects.select_related("user", "organization").exclude(user__is_active=False)
+    for word in query.split()[:16]:
+        queryset = queryset.filter(
+            Q(name__icontains=word) | Q(user__fullname__icontains=word) | Q(organization__fullname__icontains=word)
+        )
+    return queryset.order_by(Lower("name"))

@@ -1,7 +1,8 @@
 """Routes of the hub app, in three groups mounted by ``config.urls``."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from hub import apis, hf, views
 
@@ -9,6 +10,38 @@ page_urlpatterns = [
     path("join", views.signup, name="signup"),
     path("login", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's password reset: a one-time link sent through the configured email backend.
+    path(
+        "password-reset",
+        auth_views.PasswordResetView.as_view(
+            template_name="hub/password_reset.html",
+            email_template_name="hub/password_reset_email.txt",
+            subject_template_name="hub/password_reset_subject.txt",
+            extra_email_context={"site_name": settings.HUB_SITE_NAME},
+            success_url=reverse_lazy("password-reset-sent"),
+        ),
+        name="password-reset",
+    ),
+    path(
+        "password-reset/sent",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="hub/password_reset_sent.html",
+            extra_context={"timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+        ),
+        name="password-reset-sent",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="hub/password_reset_confirm.html", success_url=reverse_lazy("password-reset-done")
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done",
+        auth_views.PasswordResetCompleteView.as_view(template_name="hub/password_reset_done.html"),
+        name="password-reset-done",
+    ),
     path("settings/profile", views.settings_profile, name="settings-profile"),
     path("settings/password", views.settings_password, name="settings-password"),
     path("settings/tokens", views.settings_tokens, name="settings-tokens"),

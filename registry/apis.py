@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ValidationError
+from common.openapi import HubAutoSchema
 from common.pagination import PageNumberPagination
 from common.timefmt import iso_z
 from hub.selectors import namespace_get
@@ -19,7 +20,7 @@ from registry.choices import RepoType
 from registry.hf.common import API_TYPES
 from registry.models import Ref
 from registry.selectors.commits import commit_history
-from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list
 from registry.selectors.revisions import branch_ref, revision_resolve
 from registry.services import counters, refs, repos
 from registry.services.commits import AddFile, DeleteFile, DeleteFolder, commit_create
@@ -34,6 +35,23 @@ def _repo(request, types: str, namespace: str, name: str, need: Permission = Per
         user=request.user, repo_type=API_TYPES[types], namespace=namespace, name=name, need=need,
         token=request.auth if hasattr(request.auth, "can_write") else None,
     )  # fmt: skip
+
+
+class RepoApiSchema(HubAutoSchema):
+    """Paths with ``{types}`` take one of the repository kinds' plurals."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if "{types}" in self.path:
+            kinds = OpenApiParameter("types", str, OpenApiParameter.PATH, enum=list(API_TYPES))
+            parameters = [kinds, *parameters]
+        return parameters
+
+
+class RepoApiView(APIView):
+    """A view of one repository's REST API."""
+
+    schema = RepoApiSchema()
 
 
 class RepoOutputSerializer(serializers.Serializer):
@@ -62,6 +80,8 @@ class RepoOutputSerializer(serializers.Serializer):
 class RepoListCreateApi(APIView):
     """List and search repositories, or create one."""
 
+    pagination_class = PageNumberPagination
+
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=RepoType.choices, default=RepoType.MODEL)
         namespace = serializers.CharField(required=False, help_text="A user or organization; yours by default.")
@@ -81,7 +101,7 @@ class RepoListCreateApi(APIView):
             OpenApiParameter("library", str),
             OpenApiParameter("license", str),
             OpenApiParameter("language", str),
-            OpenApiParameter("sort", str),
+            OpenApiParameter("sort", str, enum=sorted(SORT_ALIASES)),
         ],
         responses=RepoOutputSerializer(many=True),
     )
@@ -118,7 +138,7 @@ class RepoListCreateApi(APIView):
         return Response(RepoOutputSerializer(repo).data, status=status.HTTP_201_CREATED)
 
 
-class RepoDetailApi(APIView):
+class RepoDetailApi(RepoApiView):
     """One repository: read, change its settings, or delete it."""
 
     class SettingsSerializer(serializers.Serializer):
@@ -143,7 +163,7 @@ class RepoDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RepoMoveApi(APIView):
+class RepoMoveApi(RepoApiView):
     class InputSerializer(serializers.Serializer):
         namespace = serializers.CharField()
         name = serializers.CharField(max_length=96)
@@ -165,7 +185,7 @@ class RefOutputSerializer(serializers.Serializer):
     target = serializers.CharField(source="target_oid")
 
 
-class RepoRefsApi(APIView):
+class RepoRefsApi(RepoApiView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses=RefOutputSerializer(many=True))
@@ -174,7 +194,7 @@ class RepoRefsApi(APIView):
         return Response(RefOutputSerializer(Ref.objects.filter(repo=repo).order_by("name"), many=True).data)
 
 
-class BranchApi(APIView):
+class BranchApi(RepoApiView):
     """Create (POST, optional ``start``) or delete (DELETE) a branch."""
 
     class InputSerializer(serializers.Serializer):
@@ -194,7 +214,7 @@ class BranchApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TagApi(APIView):
+class TagApi(RepoApiView):
     """Create (POST, ``revision``) or delete (DELETE) a tag."""
 
     class InputSerializer(serializers.Serializer):
@@ -227,7 +247,15 @@ class CommitOutputSerializer(serializers.Serializer):
         return iso_z(commit.authored_at)
 
 
-class CommitListCreateApi(APIView):
+class CommitPageSerializer(serializers.Serializer):
+    """A page of history, newest first; ``has_more`` says whether a next page exists."""
+
+    results = CommitOutputSerializer(many=True)
+    page = serializers.IntegerField(min_value=1)
+    has_more = serializers.BooleanField()
+
+
+class CommitListCreateApi(RepoApiView):
     """History of a revision (GET), or a new commit on a branch (POST, multipart form).
 
     POST fields: ``summary``, ``description``, ``parent_commit``, any number of files (the form
@@ -239,7 +267,12 @@ class CommitListCreateApi(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses=CommitOutputSerializer(many=True))
+    extra_error_statuses = ("412",)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses=CommitPageSerializer,
+    )
     def get(self, request, types: str, namespace: str, name: str, revision: str):
         repo = _repo(request, types, namespace, name)
         head = revision_resolve(repo=repo, revision=revision).commit
@@ -305,12 +338,22 @@ class TreeEntrySerializer(serializers.Serializer):
         return info.sha256 if isinstance(info, FileInfo) else None
 
 
-class TreeApi(APIView):
+class TreeOutputSerializer(serializers.Serializer):
+    commit = serializers.CharField(help_text="The commit the revision resolved to.")
+    entries = TreeEntrySerializer(many=True)
+
+
+class LikeOutputSerializer(serializers.Serializer):
+    likes = serializers.IntegerField()
+    liked = serializers.BooleanField()
+
+
+class TreeApi(RepoApiView):
     permission_classes = [AllowAny]
 
     @extend_schema(
         parameters=[OpenApiParameter("path", str), OpenApiParameter("recursive", bool)],
-        responses=TreeEntrySerializer(many=True),
+        responses=TreeOutputSerializer,
     )
     def get(self, request, types: str, namespace: str, name: str, revision: str):
         repo = _repo(request, types, namespace, name)
@@ -320,17 +363,17 @@ class TreeApi(APIView):
         return Response({"commit": commit.oid, "entries": TreeEntrySerializer(entries, many=True).data})
 
 
-class LikeApi(APIView):
+class LikeApi(RepoApiView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"likes": {"type": "integer"}}}})
+    @extend_schema(request=None, responses=LikeOutputSerializer)
     def post(self, request, types: str, namespace: str, name: str):
         repo = _repo(request, types, namespace, name)
         counters.like_add(user=request.user, repo=repo)
         repo.refresh_from_db(fields=["likes"])
         return Response({"likes": repo.likes, "liked": True})
 
-    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"likes": {"type": "integer"}}}})
+    @extend_schema(request=None, responses=LikeOutputSerializer)
     def delete(self, request, types: str, namespace: str, name: str):
         repo = _repo(request, types, namespace, name)
         counters.like_remove(user=request.user, repo=repo)

@@ -1,12 +1,25 @@
-"""Suite-wide set-up: the huggingface_hub client never phones home and caches under a temp dir."""
+"""Suite-wide set-up: everything a run writes stays under the data folder of the tests
+(``HUB_DATA_DIR``, ``var/test`` for ``make test``) and is pruned when the next run starts —
+pytest's temporary folders in ``pytest/``, the huggingface_hub client's cache in ``hf-home/``;
+the client never phones home."""
 
 import os
-import tempfile
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+TEST_DATA = Path(settings.DATA_DIR)
+HF_HOME = TEST_DATA / "hf-home"
 
 # huggingface_hub reads these at import time (HF_PROTOCOL.md §1), so they are set before any test
 # module imports it.
-_hf_home = tempfile.mkdtemp(prefix="hub-tests-hf-home-")
-os.environ.setdefault("HF_HOME", _hf_home)
+shutil.rmtree(HF_HOME, ignore_errors=True)
+HF_HOME.mkdir(parents=True)
+# Blobs of earlier runs belong to test databases that no longer exist.
+shutil.rmtree(Path(settings.BLOB_ROOT), ignore_errors=True)
+os.environ["HF_HOME"] = str(HF_HOME)
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
 os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
@@ -14,8 +27,15 @@ os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_ENDPOINT", None)
 os.environ.pop("HUGGINGFACE_CO_STAGING", None)
 
-import pytest  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """pytest's temporary folders live in ``pytest/`` of the test data folder, which pytest empties
+    at the start of every run (``--basetemp``), so runs never pile up."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(TEST_DATA / "pytest")
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.HubAutoSchema",
     "EXCEPTION_HANDLER": "common.drf_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "common.throttling.UserRateThrottle",
@@ -32,9 +32,16 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "LLM Hub API",
-    "DESCRIPTION": "REST API of the hub: accounts, organizations, tokens, repositories, training and evaluation.",
+    "DESCRIPTION": "REST API of the hub: accounts, organizations, tokens and repositories. Errors answer "
+    "in one shape, the Error component. Lists are paginated with page and page_size.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI comes from the drf-spectacular-sidecar package as static files of the hub, so the
+    # docs work offline and under the pages' Content-Security-Policy (scripts from the hub only).
+    "ENUM_NAME_OVERRIDES": {"OrgRoleEnum": "hub.choices.OrgRole", "TokenRoleEnum": "hub.choices.TokenRole"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

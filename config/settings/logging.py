@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line on stderr (``LOG_FORMAT=text`` for humans)."""
+"""Structured logs: one JSON object per line on stderr (``LOG_FORMAT=text`` for humans), for the
+web process and the Celery processes alike (``config.celery`` hands Celery this configuration)."""
 
 from config.env import env
 
@@ -8,7 +9,10 @@ LOG_FORMAT = env.choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "common.logging.RequestIdFilter"},
+        "missing_file_probes": {"()": "common.logging.MissingFileProbeFilter"},
+    },
     "formatters": {
         "json": {"()": "common.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -20,5 +24,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
+        "django.request": {"filters": ["missing_file_probes"]},
     },
 }

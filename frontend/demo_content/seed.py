@@ -10,7 +10,13 @@ from django.conf import settings
 
 from hub.choices import DiscussionStatus
 from hub.models import Discussion, Namespace
-from hub.services.discussions import comment_add, discussion_change_status, discussion_create, pull_request_merge
+from hub.services.discussions import (
+    comment_add,
+    discussion_change_status,
+    discussion_create,
+    pull_request_commit,
+    pull_request_merge,
+)
 from registry.choices import RepoType
 from registry.models import Repo
 from registry.selectors.pages import file_read
@@ -161,8 +167,8 @@ def seed_review(users, *, log) -> None:
         "\n## Usage\n\n```python\nfrom huggingface_hub import snapshot_download\n\n"
         'path = snapshot_download("eval-guild/wiki-mini", repo_type="dataset")\n```\n'
     )
-    commit_create(
-        repo=repo, user=carol, ref=pr.git_reference, summary="Add a usage section",
+    pull_request_commit(
+        discussion=pr, user=carol, summary="Add a usage section",
         operations=[AddFile(path="README.md", staged=stage_bytes((readme + usage).encode()))],
     )  # fmt: skip
     discussion_change_status(discussion=pr, user=carol, status=DiscussionStatus.OPEN)

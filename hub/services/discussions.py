@@ -225,7 +225,12 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
         discussion.status = DiscussionStatus.MERGED
         discussion.merge_commit_oid = merged.oid
         discussion.save(update_fields=["status", "merge_commit_oid"])
-        _event(discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE, data={"status": "merged"})
+        # The target's head before the merge: what the pull request changed is measured from it
+        # once its ref and the target have moved on (registry.selectors.community).
+        _event(
+            discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE,
+            data={"status": "merged", "target_before": target_oid},
+        )  # fmt: skip
         if discussion.target_ref == f"refs/heads/{repo.default_branch}":
             repo_on_default_branch_commit(repo=repo, commit=merged, card=card_of_tree(repo=repo, tree=merged.tree_oid),
                                           card_changed=True)  # fmt: skip

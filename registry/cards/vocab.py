@@ -1,257 +1,27 @@
 """The closed vocabularies a card's metadata is checked against.
 
-Each list is the one the Hugging Face Hub documents, so that a card this registry accepts is one the Hub
-would accept too. Sources, for whoever updates them:
-
-- ``LICENSE_IDS``: the table "License identifier (to use in repo card)" of the Hub's documentation page
-  on repository licenses (hub-docs ``docs/hub/repositories-licenses.md``), plus the ids that hub-docs pull
-  requests #1274 (llama3), #1311 (apple-ascl), #1618 (apple-amlr), #1619 (llama3.1, llama3.2, llama3.3)
-  and #1692 (llama4) added to that table.
-- ``PIPELINE_TAGS`` and ``SUBTASK_IDS``: the keys and subtask types of ``PIPELINE_DATA`` in
-  huggingface.js ``packages/tasks/src/pipelines.ts``, the Hub's task taxonomy.
-- ``SIZE_CATEGORIES``: the values listed by ``DatasetCardData`` in huggingface_hub.
-- ``SPACE_SDKS`` and ``SPACE_COLORS``: huggingface_hub's ``SpaceCardData`` and the Hub's own
-  validation message for ``colorFrom``/``colorTo``.
+The Hugging Face Hub's own lists (license ids, task ids and subtasks, dataset size categories,
+Space SDKs and colors) live in ``hub_vocabularies.yaml`` beside this module, each with its source
+and the date it was taken; the lists below are the hub's own.
 """
 
-LICENSE_IDS = frozenset(
-    {
-        "apache-2.0",
-        "mit",
-        "openrail",
-        "bigscience-openrail-m",
-        "creativeml-openrail-m",
-        "bigscience-bloom-rail-1.0",
-        "bigcode-openrail-m",
-        "afl-3.0",
-        "artistic-2.0",
-        "bsl-1.0",
-        "bsd",
-        "bsd-2-clause",
-        "bsd-3-clause",
-        "bsd-3-clause-clear",
-        "c-uda",
-        "cc",
-        "cc0-1.0",
-        "cc-by-2.0",
-        "cc-by-2.5",
-        "cc-by-3.0",
-        "cc-by-4.0",
-        "cc-by-sa-3.0",
-        "cc-by-sa-4.0",
-        "cc-by-nc-2.0",
-        "cc-by-nc-3.0",
-        "cc-by-nc-4.0",
-        "cc-by-nd-4.0",
-        "cc-by-nc-nd-3.0",
-        "cc-by-nc-nd-4.0",
-        "cc-by-nc-sa-2.0",
-        "cc-by-nc-sa-3.0",
-        "cc-by-nc-sa-4.0",
-        "cdla-sharing-1.0",
-        "cdla-permissive-1.0",
-        "cdla-permissive-2.0",
-        "wtfpl",
-        "ecl-2.0",
-        "epl-1.0",
-        "epl-2.0",
-        "etalab-2.0",
-        "eupl-1.1",
-        "agpl-3.0",
-        "gfdl",
-        "gpl",
-        "gpl-2.0",
-        "gpl-3.0",
-        "lgpl",
-        "lgpl-2.1",
-        "lgpl-3.0",
-        "isc",
-        "lppl-1.3c",
-        "ms-pl",
-        "apple-ascl",
-        "apple-amlr",
-        "mpl-2.0",
-        "odc-by",
-        "odbl",
-        "openrail++",
-        "osl-3.0",
-        "postgresql",
-        "ofl-1.1",
-        "ncsa",
-        "unlicense",
-        "zlib",
-        "pddl",
-        "lgpl-lr",
-        "deepfloyd-if-license",
-        "llama2",
-        "llama3",
-        "llama3.1",
-        "llama3.2",
-        "llama3.3",
-        "llama4",
-        "gemma",
-        "unknown",
-        "other",
-    }
-)
+from pathlib import Path
 
+import yaml
+
+_HUB = yaml.safe_load((Path(__file__).with_name("hub_vocabularies.yaml")).read_text(encoding="utf-8"))
+
+LICENSE_IDS = frozenset(_HUB["license_ids"]["values"])
 # Task ids, in the order of the Hub's taxonomy (more specific first within a modality).
-PIPELINE_TAGS = (
-    "biology",
-    "text-classification",
-    "token-classification",
-    "table-question-answering",
-    "question-answering",
-    "zero-shot-classification",
-    "translation",
-    "summarization",
-    "feature-extraction",
-    "text-generation",
-    "text2text-generation",
-    "fill-mask",
-    "sentence-similarity",
-    "text-to-speech",
-    "text-to-audio",
-    "automatic-speech-recognition",
-    "audio-to-audio",
-    "audio-classification",
-    "audio-text-to-text",
-    "voice-activity-detection",
-    "depth-estimation",
-    "image-classification",
-    "object-detection",
-    "image-segmentation",
-    "text-to-image",
-    "image-to-text",
-    "image-to-image",
-    "image-to-video",
-    "unconditional-image-generation",
-    "video-classification",
-    "reinforcement-learning",
-    "robotics",
-    "tabular-classification",
-    "tabular-regression",
-    "tabular-to-text",
-    "table-to-text",
-    "multiple-choice",
-    "text-ranking",
-    "text-retrieval",
-    "time-series-forecasting",
-    "text-to-video",
-    "image-text-to-text",
-    "visual-question-answering",
-    "document-question-answering",
-    "zero-shot-image-classification",
-    "graph-ml",
-    "mask-generation",
-    "zero-shot-object-detection",
-    "text-to-3d",
-    "image-to-3d",
-    "image-feature-extraction",
-    "video-text-to-text",
-    "keypoint-detection",
-    "visual-document-retrieval",
-    "any-to-any",
-    "other",
-)
+PIPELINE_TAGS = tuple(_HUB["pipeline_tags"]["values"])
 PIPELINE_TAG_SET = frozenset(PIPELINE_TAGS)
-
-# Task ids the Hub has retired, with the one to use instead. A card carrying one is accepted with a warning:
-# many published cards still do.
-RETIRED_PIPELINE_TAGS = {"conversational": "text-generation"}
-
-SUBTASK_IDS = frozenset(
-    {
-        "acceptability-classification",
-        "entity-linking-classification",
-        "fact-checking",
-        "intent-classification",
-        "language-identification",
-        "multi-class-classification",
-        "multi-label-classification",
-        "multi-input-text-classification",
-        "natural-language-inference",
-        "semantic-similarity-classification",
-        "sentiment-classification",
-        "topic-classification",
-        "semantic-similarity-scoring",
-        "sentiment-scoring",
-        "sentiment-analysis",
-        "hate-speech-detection",
-        "text-scoring",
-        "named-entity-recognition",
-        "part-of-speech",
-        "parsing",
-        "lemmatization",
-        "word-sense-disambiguation",
-        "coreference-resolution",
-        "extractive-qa",
-        "open-domain-qa",
-        "closed-domain-qa",
-        "news-articles-summarization",
-        "news-articles-headline-generation",
-        "dialogue-modeling",
-        "dialogue-generation",
-        "conversational",
-        "language-modeling",
-        "text-simplification",
-        "explanation-generation",
-        "abstractive-qa",
-        "open-domain-abstractive-qa",
-        "open-book-qa",
-        "closed-book-qa",
-        "slot-filling",
-        "masked-language-modeling",
-        "keyword-spotting",
-        "speaker-identification",
-        "audio-intent-classification",
-        "audio-emotion-recognition",
-        "audio-language-identification",
-        "multi-label-image-classification",
-        "multi-class-image-classification",
-        "face-detection",
-        "vehicle-detection",
-        "instance-segmentation",
-        "semantic-segmentation",
-        "panoptic-segmentation",
-        "image-captioning",
-        "image-inpainting",
-        "image-colorization",
-        "super-resolution",
-        "grasping",
-        "task-planning",
-        "tabular-multi-class-classification",
-        "tabular-multi-label-classification",
-        "tabular-single-column-regression",
-        "rdf-to-text",
-        "multiple-choice-qa",
-        "multiple-choice-coreference-resolution",
-        "document-retrieval",
-        "utterance-retrieval",
-        "entity-linking-retrieval",
-        "fact-checking-retrieval",
-        "univariate-time-series-forecasting",
-        "multivariate-time-series-forecasting",
-        "visual-question-answering",
-        "document-question-answering",
-        "pose-estimation",
-    }
-)
-
-SIZE_CATEGORIES = (
-    "n<1K",
-    "1K<n<10K",
-    "10K<n<100K",
-    "100K<n<1M",
-    "1M<n<10M",
-    "10M<n<100M",
-    "100M<n<1B",
-    "1B<n<10B",
-    "10B<n<100B",
-    "100B<n<1T",
-    "n>1T",
-    "other",
-)
+# Task ids the Hub has retired, with the one to use instead. A card carrying one is accepted with a
+# warning: many published cards still do.
+RETIRED_PIPELINE_TAGS = dict(_HUB["retired_pipeline_tags"]["values"])
+SUBTASK_IDS = frozenset(_HUB["subtask_ids"]["values"])
+SIZE_CATEGORIES = tuple(_HUB["size_categories"]["values"])
+SPACE_SDKS = tuple(_HUB["space_sdks"]["values"])
+SPACE_COLORS = tuple(_HUB["space_colors"]["values"])
 
 # How a model derives from its base_model (the Hub's model tree).
 BASE_MODEL_RELATIONS = ("adapter", "merge", "quantized", "finetune")
@@ -261,8 +31,6 @@ SPECIAL_LANGUAGES = frozenset({"code", "multilingual"})
 
 TUTORIAL_DIFFICULTIES = ("beginner", "intermediate", "advanced")
 
-SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
-SPACE_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
 
 # Keys that are easy to get wrong; a card using one gets a warning naming the key the registry reads.
 MISSPELLED_KEYS = {

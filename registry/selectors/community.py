@@ -39,18 +39,19 @@ class KindFilter(StrEnum):
 
 
 class StatusFilter(StrEnum):
+    ALL = "all"
     OPEN = "open"
     CLOSED = "closed"
-    ALL = "all"
 
 
 @dataclass(frozen=True)
 class CommunityFilters:
-    """What the Community tab shows: a kind, a status (open counts drafts; closed counts merged
-    pull requests) and an author (a username, any case)."""
+    """What the Community tab shows: a kind, a status (every status by default, so merged pull
+    requests stay in sight; open counts drafts; closed counts merged pull requests) and an author
+    (a username, any case)."""
 
     kind: KindFilter = KindFilter.ALL
-    status: StatusFilter = StatusFilter.OPEN
+    status: StatusFilter = StatusFilter.ALL
     author: str = ""
 
 
@@ -58,7 +59,7 @@ def community_filters_parse(params) -> CommunityFilters:
     """Filters from a query string (``type``, ``status``, ``author``); unknown values are a 400."""
     try:
         kind = KindFilter(params.get("type") or KindFilter.ALL)
-        status = StatusFilter(params.get("status") or StatusFilter.OPEN)
+        status = StatusFilter(params.get("status") or StatusFilter.ALL)
     except ValueError:
         raise ValidationError(
             "Filter by type all, discussion or pull_request, and by status open, closed or all."
@@ -99,13 +100,17 @@ class CommunityCounts:
     closed: int
     open_total: int
 
+    @property
+    def any_status(self) -> int:
+        return self.open + self.closed
+
     def of(self, filters: CommunityFilters) -> int:
         """The number of items the filters themselves select."""
         if filters.status == StatusFilter.OPEN:
             return self.open
         if filters.status == StatusFilter.CLOSED:
             return self.closed
-        return self.open + self.closed
+        return self.any_status
 
 
 def community_counts(*, repo: Repo, filters: CommunityFilters) -> CommunityCounts:
@@ -288,34 +293,44 @@ class PullRequestChanges:
         return self.target is None
 
 
-def _merged_base(*, discussion: Discussion, head: GitCommit, commit_oids: Sequence[str]) -> GitCommit | None:
-    """The target as it was before a merge: the first parent of a merge commit, else (a
-    fast-forward) the parent of the pull request's first recorded commit."""
+def _merged_base(*, discussion: Discussion, head: GitCommit, events: Sequence[DiscussionEvent]) -> GitCommit | None:
+    """The target as it was before the merge, met by the pull request: the merge records the
+    target's head it moved (``target_before``); merges recorded before that are measured from the
+    first parent of their merge commit, or (a fast-forward) from the parent of the first commit the
+    timeline recorded."""
     repo = discussion.repo
+    merges = [e for e in events if e.type == DiscussionEventType.STATUS_CHANGE and e.data.get("status") == "merged"]
+    merged_event = merges[-1] if merges else None
+    target_before = merged_event.data.get("target_before") if merged_event is not None else None
+    if target_before:
+        return merge_base(repo=repo, left=head, right=commit_get(repo=repo, oid=target_before))
     merged = commit_get(repo=repo, oid=discussion.merge_commit_oid) if discussion.merge_commit_oid else head
     if merged.oid != head.oid and len(merged.parents) > 1:
         before = commit_get(repo=repo, oid=merged.parents[0])
         return merge_base(repo=repo, left=head, right=before)
+    commit_oids = [e.data["oid"] for e in events if e.type == DiscussionEventType.COMMIT]
     if not commit_oids:
         return head
     first = commit_get(repo=repo, oid=commit_oids[0])
     return commit_get(repo=repo, oid=first.parents[0]) if first.parents else None
 
 
-def pull_request_changes(*, discussion: Discussion, commit_oids: Sequence[str] | None = None) -> PullRequestChanges:
-    """What ``discussion`` (a pull request) changes. ``commit_oids`` are the commits its timeline
-    recorded, oldest first; read from the database when not given and needed."""
+def pull_request_changes(
+    *, discussion: Discussion, events: Sequence[DiscussionEvent] | None = None
+) -> PullRequestChanges:
+    """What ``discussion`` (a pull request) changes. ``events`` is its timeline, when the caller
+    has read it already (a merged pull request needs it; it is read when not given)."""
     repo = discussion.repo
     head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
     target_oid = ref_target(repo=repo, ref=discussion.target_ref)
     target = commit_get(repo=repo, oid=target_oid) if target_oid else None
     conflicts: list[str] = []
     if discussion.status == DiscussionStatus.MERGED:
-        if commit_oids is None:
-            commit_oids = list(
-                discussion.events.filter(type=DiscussionEventType.COMMIT).values_list("data__oid", flat=True)
+        if events is None:
+            events = list(
+                discussion.events.filter(type__in=[DiscussionEventType.COMMIT, DiscussionEventType.STATUS_CHANGE])
             )
-        base = _merged_base(discussion=discussion, head=head, commit_oids=commit_oids)
+        base = _merged_base(discussion=discussion, head=head, events=events)
     elif target is None:
         return PullRequestChanges(head=head, target=None, base=None)
     else:

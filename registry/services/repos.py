@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.db import IntegrityError, transaction
 
 from common.errors import PermissionDenied, ValidationError
@@ -18,18 +16,24 @@ from registry.services.commits import initial_commit_create
 from registry.services.metadata import repo_index_name
 from registry.storage import stage_bytes
 
-# The huggingface_hub client's repo-id rules (HF_PROTOCOL.md §4): 1–96 characters of
-# [A-Za-z0-9_.-], starting and ending with a word character, no "--" or "..", no ".git" suffix.
-REPO_NAME = re.compile(r"^(?=.{1,96}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
-
 
 def repo_name_validate(name: str) -> str:
-    if not isinstance(name, str) or not REPO_NAME.match(name) or "--" in name or ".." in name or name.endswith(".git"):
+    """A repository name by the huggingface_hub client's own repo-id rules (HF_PROTOCOL.md §4):
+    1–96 ASCII characters of [A-Za-z0-9_.-], starting and ending with a word character, no "--"
+    or "..", no ".git" suffix — checked by the client's validator, so the hub accepts exactly the
+    names the client sends."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        if not isinstance(name, str) or "/" in name or not name.isascii():
+            raise HFValidationError(name)
+        validate_repo_id(name)
+    except HFValidationError:
         raise ValidationError(
             f"Invalid repository name '{name}': use 1 to 96 letters, digits, '-', '_' or '.', starting and ending "
             "with a letter, digit or '_', without '--' or '..'.",
             fields={"name": ["Invalid repository name."]},
-        )
+        ) from None
     return name
 
 

@@ -19,6 +19,10 @@ COMMITS_PAGE_SIZE = 30
 # Files larger than this are not shown inline on the file page (download them instead).
 MAX_TEXT_VIEW_BYTES = 1024 * 1024
 MAX_IMAGE_VIEW_BYTES = 20 * 1000 * 1000
+# Text files show their first lines highlighted, then a link to the raw file: a page stays small
+# and fast however long the file (a tokenizer.json runs to tens of thousands of lines).
+MAX_VIEW_LINES = 500
+MAX_VIEW_CHARS = 100_000
 MAX_EDIT_BYTES = 1024 * 1024
 # Commit pages show line diffs for this many files; the rest are listed.
 MAX_DIFFED_FILES = 40

@@ -187,16 +187,16 @@ def _discussion_page(
         "items": items,
         "has_math": any(item.has_math for item in items),
         "has_mermaid": any(item.has_mermaid for item in items),
-        "participants": len({event.author_id for event in events if event.author_id is not None}),
+        # Everyone who took part, in order of their first event (deleted accounts are left out).
+        "participants": list({event.author_id: event.author for event in events if event.author}.values()),
         "moderator": moderator,
         "can_manage": is_author or moderator,  # rename, close and reopen
         "is_open": is_open,
         "error": error,
     }
     if discussion.is_pull_request:
-        commits = [event.data["oid"] for event in events if event.type == DiscussionEventType.COMMIT]
         files_readable = _files_readable(user, repo)
-        changes = pull_request_changes(discussion=discussion, commit_oids=commits) if files_readable else None
+        changes = pull_request_changes(discussion=discussion, events=events) if files_readable else None
         context |= {
             "files_readable": files_readable,
             "changes": changes,

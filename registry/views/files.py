@@ -28,6 +28,8 @@ from registry.views.common import (
     MAX_EDIT_BYTES,
     MAX_IMAGE_VIEW_BYTES,
     MAX_TEXT_VIEW_BYTES,
+    MAX_VIEW_CHARS,
+    MAX_VIEW_LINES,
     _context,
     _crumbs,
     _is_branch,
@@ -99,7 +101,31 @@ def _file_view(request: HttpRequest, repo: Repo, rev: str, file: FileInfo) -> di
         if "\n" not in text.strip():
             with contextlib.suppress(ValueError):  # invalid JSON is shown as it is
                 text = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-    return {"kind": "text", "lines": highlight_lines(text, filename=filename, language=language)}
+    shown, total_lines = _text_head(text)
+    return {
+        "kind": "text",
+        "lines": highlight_lines(shown, filename=filename, language=language),
+        "total_lines": total_lines,
+        "truncated": len(shown) < len(text),
+    }
+
+
+def _text_head(text: str) -> tuple[str, int]:
+    """The start of ``text`` the page highlights (at most ``MAX_VIEW_LINES`` lines and
+    ``MAX_VIEW_CHARS`` characters, cut at a line end unless the first line alone is longer), and
+    the number of lines of the whole text."""
+    total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    end = 0
+    for _ in range(MAX_VIEW_LINES):
+        if end >= len(text):
+            break
+        newline = text.find("\n", end)
+        line_end = len(text) if newline == -1 else newline + 1
+        if line_end > MAX_VIEW_CHARS:
+            end = end or MAX_VIEW_CHARS
+            break
+        end = line_end
+    return text[:end], total_lines
 
 
 @require_GET

@@ -166,6 +166,9 @@ def test_sign_up_publish_browse_find_like_and_privacy(browser_page, model_files,
     # Search, then a filter, find the model.
     page.fill("#nav-q", "tiny")
     page.press("#nav-q", "Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=tiny$"))
+    expect(page.locator("#search-models")).to_contain_text("ada/tiny-gpt")
+    page.click("#search-models a.search-more")
     expect(page.locator("#results")).to_contain_text("ada/tiny-gpt")
     page.click(".facet a:text('text-generation')")
     expect(page).to_have_url(re.compile(r"/models\?search=tiny&pipeline_tag=text-generation$"))

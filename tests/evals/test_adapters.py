@@ -114,16 +114,7 @@ def test_generate_until_is_greedy_batch_invariant_and_exact_matched(llama_dir, s
         assert run.results["tasks"]["continue_text"]["metrics"]["exact_match"]["value"] == 0.25
 
 
-def _core_available() -> bool:
-    try:
-        from training_runner.core import model
-    except ImportError:
-        return False
-    return hasattr(model, "load_pretrained")
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _core_available(), reason="training_runner.core.model.load_pretrained is not there yet")
 def test_core_adapter_matches_the_transformers_adapter(llama_dir, shared_data):
     ours = _scored(llama_dir, shared_data, batch_size=4, adapter="transformers")
     core = _scored(llama_dir, shared_data, batch_size=4, adapter="core")
@@ -144,6 +135,5 @@ def test_an_encoder_checkpoint_is_refused_by_both_adapters():
     model_dir = Path(minilm.__file__).parent / "model"
     with pytest.raises(ModelLoadError, match=r"is not a complete BertLMHeadModel: missing or mismatched weights cls\."):
         load_adapter("transformers", model_dir)
-    if _core_available():
-        with pytest.raises(ModelLoadError, match="the training core loads it as Encoder, not as a Decoder"):
-            load_adapter("core", model_dir)
+    with pytest.raises(ModelLoadError, match="the training core loads it as Encoder, not as a Decoder"):
+        load_adapter("core", model_dir)

@@ -44,6 +44,16 @@ def test_listing_shows_public_models_by_trending(catalogue):
     assert "secret-llama" not in html
 
 
+def test_repository_cards_pluralise_their_counts(catalogue):
+    Repo.objects.filter(name="tiny-llama").update(downloads=1, likes=1)
+    Repo.objects.filter(name="mini-bert").update(downloads=0, likes=2)
+    html = Client().get("/models").content.decode()
+    assert '1<span class="visually-hidden"> download</span>' in html
+    assert '1<span class="visually-hidden"> like</span>' in html
+    assert '0<span class="visually-hidden"> downloads</span>' in html
+    assert '2<span class="visually-hidden"> likes</span>' in html
+
+
 def test_owner_sees_private_models_in_listings(catalogue):
     alice, _bob = catalogue
     client = Client()

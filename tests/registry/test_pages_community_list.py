@@ -45,13 +45,13 @@ def listed(response) -> list[int]:
     return [row.discussion.num for row in response.context["listing"].page.object_list]
 
 
-def test_community_lists_open_items_newest_first_with_counts_and_review_states(busy):
+def test_community_lists_every_status_by_default_newest_first_with_counts_per_status(busy):
     response = Client().get("/alice/tiny/discussions")
     assert response.status_code == 200
-    assert listed(response) == [4, 3, 1]
+    assert listed(response) == [5, 4, 3, 2, 1]  # the merged pull request #5 is in sight
     counts = response.context["listing"].counts
     assert (counts.all, counts.discussions, counts.pull_requests, counts.open, counts.closed, counts.open_total) == (
-        3, 1, 2, 3, 2, 3,
+        5, 2, 3, 3, 2, 3,
     )  # fmt: skip
     rows = {row.discussion.num: row for row in response.context["listing"].page.object_list}
     assert rows[3].review.state == "changes_requested"
@@ -60,8 +60,13 @@ def test_community_lists_open_items_newest_first_with_counts_and_review_states(b
     assert rows[1].discussion.comment_count == 2
     html = response.content.decode()
     assert '<span class="badge review-changes_requested">Changes requested</span>' in html
-    assert '<span class="muted" id="count-closed">2</span>' in html
+    assert (
+        '<a href="?status=open">Open <span class="muted" id="count-open">3</span></a>\n'
+        '    <a href="?status=closed">Closed or merged <span class="muted" id="count-closed">2</span></a>'
+    ) in html
+    assert '<a href="" aria-current="page">Any status <span class="muted" id="count-any-status">5</span></a>' in html
     assert '<span class="badge state-draft">Draft</span>' in html
+    assert '<span class="badge state-merged">Merged</span>' in html
     assert (
         'Community <span class="tab-count"><span class="visually-hidden">(</span>3'
         '<span class="visually-hidden"> open)</span></span>'
@@ -74,7 +79,9 @@ def test_community_lists_open_items_newest_first_with_counts_and_review_states(b
         ("?status=closed", [5, 2]),
         ("?status=all", [5, 4, 3, 2, 1]),
         ("?type=discussion&status=all", [2, 1]),
-        ("?type=pull_request", [4, 3]),
+        ("?status=open", [4, 3, 1]),
+        ("?type=pull_request", [5, 4, 3]),
+        ("?type=pull_request&status=open", [4, 3]),
         ("?type=pull_request&status=closed", [5]),
         ("?status=all&author=BOB", [5, 3, 1]),
         ("?type=pull_request&status=all&author=alice", [4]),
@@ -114,7 +121,7 @@ def test_community_paginates(repo, alice):
 
 def test_empty_community_says_so_and_offers_to_start(repo, bob):
     anonymous = Client().get("/alice/tiny/discussions").content.decode()
-    assert '<p class="empty" id="discussions">No open discussions or pull requests yet.</p>' in anonymous
+    assert '<p class="empty" id="discussions">No discussions or pull requests yet.</p>' in anonymous
     assert 'href="/login?next=/alice/tiny/discussions">Log in</a> to start a discussion' in anonymous
     html = client_for(bob).get("/alice/tiny/discussions").content.decode()
     assert '<a class="button button-small" href="/alice/tiny/discussions/new">New discussion</a>' in html

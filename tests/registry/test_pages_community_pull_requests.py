@@ -18,7 +18,7 @@ from registry.hf.discussions import event_json
 from registry.models import GitCommit
 from registry.selectors.diffs import DiffLine, DiffLineKind
 from registry.selectors.pages import file_read
-from registry.services.commits import AddFile
+from registry.services.commits import AddFile, commit_create
 from registry.services.repos import repo_update_settings
 from registry.storage import stage_bytes
 from registry.trees import tree_lookup
@@ -82,6 +82,54 @@ def test_merge_fast_forward_from_the_page(repo, alice, bob):
     # Files changed still shows what was merged.
     files = client_for(alice).get(url(pr, "/files")).context
     assert [change.path for change in files["changes"].changes] == ["new.txt"]
+
+
+def test_merged_pull_request_keeps_its_diff_when_its_commits_were_not_recorded(repo, alice, bob):
+    """A commit written straight onto ``refs/pr/N`` (as the demo content once did) leaves no commit
+    event; after a fast-forward merge the page still shows what was merged, from the target's head
+    the merge recorded."""
+    pr = discussion_create(repo=repo, user=bob, title="Grow base", description="", pull_request=True)
+    before = head(repo)
+    commit_create(
+        repo=repo, user=bob, ref="refs/pr/1", summary="Grow",
+        operations=[AddFile(path="base.txt", staged=stage_bytes(b"one\ntwo\nthree\nfour\n"))],
+    )  # fmt: skip
+    discussion_change_status(discussion=pr, user=bob, status="open")
+    client_for(alice).post(url(pr, "/merge"))
+    merged = DiscussionEvent.objects.filter(discussion=pr, type="status-change").last()
+    assert merged.data == {"status": "merged", "target_before": before.oid}
+    page = client_for(alice).get(url(pr)).content.decode()
+    assert 'id="tab-files">Files changed <span class="tab-count">1</span></a>' in page
+    assert "merged <code>refs/pr/1</code> into <code>main</code>" in page
+    assert "wants to merge" not in page
+    files = client_for(alice).get(url(pr, "/files"))
+    assert [change.path for change in files.context["changes"].changes] == ["base.txt"]
+    assert (files.context["additions"], files.context["deletions"]) == (1, 0)
+
+
+def test_participants_are_listed_by_name_in_order_of_arrival(repo, alice, bob):
+    carol = make_user("carol")
+    carol.fullname = "Carol Okafor"
+    carol.save(update_fields=["fullname"])
+    pr = propose(repo, bob, {"new.txt": b"new\n"}, summary="Add new", description="Please look")
+    comment_add(discussion=pr, user=carol, content="Fine by me.")
+    comment_add(discussion=pr, user=bob, content="Thanks.")
+    comment_add(discussion=pr, user=alice, content="Merging.")
+    html = Client().get(url(pr)).content.decode()
+    assert (
+        '<h3 id="participants-title" class="sidebar-title">Participants <span class="muted count">3</span></h3>\n'
+        '    <ul class="plain participants" id="participants"><li><a href="/bob">bob</a></li>'
+        '<li><a href="/carol">carol</a> <span class="muted">Carol Okafor</span></li>'
+        '<li><a href="/alice">alice</a></li></ul>'
+    ) in html
+
+
+def test_closed_pull_request_no_longer_wants_to_merge(repo, bob):
+    pr = propose(repo, bob, {"new.txt": b"new\n"}, summary="Add new")
+    discussion_change_status(discussion=pr, user=bob, status="closed")
+    html = Client().get(url(pr)).content.decode()
+    assert "proposed to merge <code>refs/pr/1</code> into <code>main</code>" in html
+    assert "wants to merge" not in html
 
 
 def test_merge_with_a_merge_commit_when_main_moved(repo, alice, bob):

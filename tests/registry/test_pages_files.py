@@ -127,6 +127,43 @@ def test_minified_json_is_pretty_printed(repo):
     )
 
 
+def test_long_text_files_show_their_first_lines_and_link_to_the_raw_file(alice):
+    import json
+
+    from registry.views.common import MAX_VIEW_LINES
+
+    vocab = {f"token{number}": number for number in range(7_000)}
+    tokenizer = json.dumps({"model": {"type": "BPE", "vocab": vocab}}, separators=(",", ":")).encode()
+    assert len(tokenizer) > 100_000
+    repo = make_repo(alice, "tok")
+    commit_files(repo, alice, {"tokenizer.json": tokenizer, "short.txt": b"one\ntwo\n"})
+    response = Client().get("/alice/tok/blob/main/tokenizer.json")
+    view = response.context["view"]
+    assert (len(view["lines"]), view["total_lines"], view["truncated"]) == (MAX_VIEW_LINES, 7_007, True)
+    html = response.content.decode()
+    assert len(html) < 150_000  # 110 kB of JSON no longer makes megabytes of HTML
+    assert f'<tr id="L{MAX_VIEW_LINES}">' in html
+    assert f'<tr id="L{MAX_VIEW_LINES + 1}">' not in html
+    assert '<span id="line-count">7,007 lines</span>' in html
+    assert (
+        '<p class="file-truncated" id="file-truncated">Showing the first 500 of 7,007 lines. '
+        '<a href="/alice/tok/raw/main/tokenizer.json">View raw</a> or '
+        '<a href="/alice/tok/resolve/main/tokenizer.json?download=true" download>download</a> the whole file.</p>'
+    ) in html
+    short = Client().get("/alice/tok/blob/main/short.txt")
+    assert (short.context["view"]["total_lines"], short.context["view"]["truncated"]) == (2, False)
+    assert 'id="file-truncated"' not in short.content.decode()
+
+
+def test_one_enormous_line_is_cut_too(alice):
+    from registry.views.common import MAX_VIEW_CHARS
+
+    repo = make_repo(alice, "wide")
+    commit_files(repo, alice, {"data.csv": b"x," * 200_000})
+    view = Client().get("/alice/wide/blob/main/data.csv").context["view"]
+    assert (len(view["lines"]), len(view["lines"][0]), view["truncated"]) == (1, MAX_VIEW_CHARS, True)
+
+
 def test_markdown_file_renders_and_shows_source_on_request(repo):
     rendered = Client().get("/alice/tiny/blob/main/README.md")
     assert rendered.context["view"]["kind"] == "markdown"

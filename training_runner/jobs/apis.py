@@ -13,7 +13,7 @@ from common.errors import ValidationError
 from common.pagination import PageNumberPagination
 from registry.access import access_repo
 from registry.hf.common import API_TYPES
-from training_runner.jobs.choices import RunKind, RunState
+from training_runner.jobs.choices import LogLevel, RunKind, RunState
 from training_runner.jobs.selectors import (
     RunFilters,
     run_get,
@@ -117,7 +117,9 @@ class RunDetailSerializer(RunOutputSerializer):
 class RunListCreateApi(APIView):
     """List runs (newest first) or submit one."""
 
-    class RunCreateSerializer(serializers.Serializer):
+    pagination_class = PageNumberPagination
+
+    class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=RunKind.choices)
         # training
         recipe = serializers.CharField(required=False, help_text="pretrain_clm, pretrain_mlm, sft, classify or lora.")
@@ -173,9 +175,9 @@ class RunListCreateApi(APIView):
         page = paginator.paginate_queryset(run_list(user=request.user, filters=filters), request, view=self)
         return paginator.get_paginated_response(RunOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=RunCreateSerializer, responses={201: RunDetailSerializer})
+    @extend_schema(request=InputSerializer, responses={201: RunDetailSerializer})
     def post(self, request):
-        data = self.RunCreateSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         kind = values.pop("kind")
@@ -220,7 +222,8 @@ class RunDetailApi(APIView):
 
 
 class RunCancelApi(APIView):
-    """Cancel a run: a queued one at once, a running one at its next step (its checkpoint is kept)."""
+    """Cancel a run: a queued one at once, a running one at its next step (its checkpoint is kept);
+    409 when it has already finished."""
 
     permission_classes = [IsAuthenticated]
 
@@ -243,11 +246,27 @@ class RunMetricsApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("after", int, description="Only rows after this id.")])
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Rows in order: id, event (train | eval), step, and the core's values (loss, lr, grad_norm, "
+            "tokens_per_s, tokens_seen, elapsed_s; val_loss, val_bpb, val_accuracy).",
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", int, description="Only rows after this id.")], responses=OutputSerializer
+    )
     def get(self, request, run_id: int):
         run = run_get(user=request.user, run_id=run_id)
         rows = run_metrics(run=run, after=_after(request))
         return Response({"results": [{"id": r.pk, "event": r.event, "step": r.step, **r.values} for r in rows]})
+
+
+class LogLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    level = serializers.ChoiceField(choices=LogLevel.choices)
+    message = serializers.CharField()
 
 
 class RunLogsApi(APIView):
@@ -255,7 +274,12 @@ class RunLogsApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("after", int, description="Only lines after this id.")])
+    class OutputSerializer(serializers.Serializer):
+        results = LogLineSerializer(many=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", int, description="Only lines after this id.")], responses=OutputSerializer
+    )
     def get(self, request, run_id: int):
         run = run_get(user=request.user, run_id=run_id)
         lines = run_log_lines(run=run, after=_after(request))
@@ -286,16 +310,31 @@ def sample_view(sample) -> dict:
     }
 
 
+class SampleSerializer(serializers.Serializer):
+    task = serializers.CharField()
+    id = serializers.JSONField(help_text="The item's id within its task.")
+    prompt = serializers.CharField(allow_null=True)
+    choices = serializers.ListField(child=serializers.CharField(), help_text="Scored continuations, in order.")
+    loglikelihoods = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    prediction = serializers.IntegerField(allow_null=True, help_text="Index of the choice the model scored highest.")
+    gold = serializers.JSONField(allow_null=True, help_text="Index (or text) of the right answer.")
+    correct = serializers.BooleanField(allow_null=True)
+    metrics = serializers.DictField()
+    doc = serializers.DictField(allow_null=True)
+
+
 class RunSamplesApi(APIView):
     """Per-item records of an evaluation run, in suite order (paginated)."""
 
     permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         parameters=[
             OpenApiParameter("task", str, description="Only this task's items."),
             OpenApiParameter("wrong", bool, description="Only items the model got wrong."),
-        ]
+        ],
+        responses=SampleSerializer(many=True),
     )
     def get(self, request, run_id: int):
         run = run_get(user=request.user, run_id=run_id)

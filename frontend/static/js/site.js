@@ -1,7 +1,9 @@
 // Behaviour every page shares: copy buttons, like buttons that keep the page, filter forms that
-// apply on change, a confirmation before irreversible forms, and one polite live region for
-// announcements. Each works without this file too (plain forms and links); the script only saves
-// round trips.
+// apply on change, a confirmation before irreversible forms, the header's search suggestions and
+// its menu on narrow screens, and one polite live region for announcements. Each works without
+// this file too (plain forms and links); the script only saves round trips.
+
+import { setupSearchSuggestions } from "./search.js";
 
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
@@ -111,7 +113,31 @@ function setupConfirmations() {
   });
 }
 
+/** On narrow screens the header's links fold behind a Menu button (CSS shows the button and
+ * hides the links only once this script has marked the header, so without it they stay visible). */
+function setupNavMenu() {
+  const nav = document.querySelector("nav.nav");
+  const button = nav?.querySelector(".nav-toggle");
+  const links = document.getElementById("nav-links");
+  if (!button || !links) return;
+  nav.classList.add("nav-collapsible");
+  button.hidden = false;
+  const set = (open) => {
+    button.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("nav-open", open);
+  };
+  button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+  nav.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      set(false);
+      button.focus();
+    }
+  });
+}
+
 setupCopyButtons();
+setupNavMenu();
+setupSearchSuggestions();
 setupLikeForms();
 setupAutosubmit();
 setupConfirmations();

@@ -158,3 +158,27 @@ def test_lora_linear_keeps_the_base_parameters() -> None:
     assert layer.weight is base.weight
     assert layer.bias is base.bias
     assert layer.scaling == 2.0
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_peft_loads_our_adapter_and_gives_the_same_logits(tmp_path: Path, arch: str) -> None:
+    """The PEFT layout is real: ``peft`` reads the adapter onto the transformers base model and
+    computes what the training core computes with the adapter applied."""
+    from peft import PeftModel
+
+    model = base_model(arch)
+    save_pretrained(model, tmp_path / "base")  # the base, before the adapter wraps its layers
+    targets = TARGETS if arch == "llama" else ["o_proj", "up_proj"]
+    apply_lora(model, target_modules=targets, rank=4, alpha=8.0, dropout=0.0)
+    train_adapters(model)
+    save_adapter(model, tmp_path / "adapter", base_model=str(tmp_path / "base"))
+    base = AutoModelForCausalLM.from_pretrained(tmp_path / "base").eval()
+    with torch.no_grad():
+        plain = base(ids(5)).logits
+    peft_model = PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
+    wrapped = [name for name, _ in peft_model.named_modules() if name.endswith(".lora_A")]
+    assert len(wrapped) == len(lora_layers(model)) == (6 if arch == "llama" else 4)
+    with torch.no_grad():
+        ours, theirs = model(ids(5)), peft_model(ids(5)).logits
+    assert (theirs - plain).abs().max().item() > 1e-3  # the adapter changes the output…
+    assert (theirs - ours).abs().max().item() <= 1e-5  # …exactly as ours does
