@@ -22,7 +22,9 @@ from registry.selectors.pages import home_sections, listing_facets, namespace_re
 from registry.selectors.repos import RepoFilters
 from registry.selectors.search import site_search
 from registry.services.repos import repo_create
+from training_runner.jobs.selectors import RunFilters, run_list
 
+HOME_RUNS = 6
 LISTING_TYPES = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "tutorials": RepoType.TUTORIAL}
 SORTS = {
     "trending": "Trending",
@@ -45,7 +47,9 @@ FILTER_LABELS = {
 @require_GET
 @page_view
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/home.html", {"sections": home_sections(user=request.user)})
+    runs = run_list(user=request.user, filters=RunFilters())[:HOME_RUNS]
+    context = {"sections": home_sections(user=request.user), "runs": runs}
+    return render(request, "frontend/home.html", context)
 
 
 @require_GET

@@ -101,6 +101,7 @@ def test_a_queued_run_s_page_shows_its_pinned_inputs_and_queue(alice, corpus):
     assert listing.status_code == 404  # no such model
     runs = Client().get("/runs?dataset=alice/greek").content.decode()
     assert f'<tr data-run="{run.pk}">' in runs
+    assert f'<tr data-run="{run.pk}">' in Client().get("/").content.decode()  # the home page's latest runs
 
     cancelled = _login(alice).post(f"/runs/{run.pk}/cancel")
     assert cancelled["Location"] == f"/runs/{run.pk}"
