@@ -21,7 +21,6 @@ from typing import Any
 
 from dulwich.object_format import DEFAULT_OBJECT_FORMAT
 from dulwich.objects import Commit, ShaFile
-from dulwich.pack import PackChunkGenerator, UnpackedObject
 from dulwich.protocol import (
     CAPABILITY_FILTER,
     CAPABILITY_NO_DONE,
@@ -35,6 +34,7 @@ from dulwich.protocol import (
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler, _ProtocolGraphWalker
 
 from common.errors import HubError
+from registry.git.packs import pack_write
 from registry.models import Repo
 from registry.selectors.packs import CommitNode, PackPlan, commits_raw, pack_objects, pack_plan
 from registry.services.pushes import PushStream, RefUpdate, push_receive
@@ -185,22 +185,13 @@ class HubUploadPack(UploadPackHandler):
         )
 
     def pack_chunks(self, plan: PackPlan) -> Iterator[bytes]:
-        """The pack of ``plan`` in side-band packets, then the closing flush, in response-sized pieces."""
-        progress = not self.has_capability(CAPABILITY_NO_PROGRESS)
-        buffer = bytearray()
-        if progress:
-            buffer += _side_band(SIDE_BAND_CHANNEL_PROGRESS, f"Counting objects: {len(plan)}, done.\n".encode())
-        records = (
-            UnpackedObject(type_num, sha=bytes.fromhex(oid), decomp_chunks=[body])
-            for type_num, oid, body in pack_objects(repo=self.repo.repo, plan=plan)
-        )
-        for chunk in PackChunkGenerator(num_records=len(plan), records=records, object_format=DEFAULT_OBJECT_FORMAT):
-            buffer += _side_band(SIDE_BAND_CHANNEL_DATA, chunk)
-            if len(buffer) >= RESPONSE_CHUNK:
-                yield bytes(buffer)
-                buffer.clear()
-        buffer += b"0000"
-        yield bytes(buffer)
+        """The pack of ``plan`` in side-band packets, then the closing flush."""
+        if not self.has_capability(CAPABILITY_NO_PROGRESS):
+            yield _side_band(SIDE_BAND_CHANNEL_PROGRESS, f"Counting objects: {len(plan)}, done.\n".encode())
+        objects = ((type_num, body) for type_num, _oid, body in pack_objects(repo=self.repo.repo, plan=plan))
+        for chunk in pack_write(objects, count=len(plan), chunk_size=RESPONSE_CHUNK):
+            yield _side_band(SIDE_BAND_CHANNEL_DATA, chunk)
+        yield b"0000"
 
     def handle(self) -> None:
         raise NotImplementedError("use negotiate() and pack_chunks(): the pack streams with the response")

@@ -12,15 +12,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from registry.git.objects import MODE_TREE, Signature, TreeEntry, commit_body, lfs_pointer, tree_body
-from registry.models import GitCommit, Ref, Repo, blob_storage_key
+from registry.git.objects import MODE_TREE, Signature, commit_body, lfs_pointer
+from registry.models import GitCommit, GitTree, Ref, Repo, blob_storage_key
 from registry.storage import blob_storage
-from registry.trees import trees_load
 
 # Git's pack type numbers.
 COMMIT, TREE, BLOB = 1, 2, 3
 # Rows (commits) or trees read per query when writing a pack.
 READ_BATCH = 500
+# Tree bodies a plan keeps for the pack it describes (bytes): memory stays bounded on huge trees.
+TREE_BODY_BUDGET = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,9 @@ class PackPlan:
     commits: list[str] = field(default_factory=list)
     trees: list[str] = field(default_factory=list)
     blobs: dict[str, BlobRef] = field(default_factory=dict)
+    # Bodies of sent trees encoded while planning, up to ``TREE_BODY_BUDGET`` bytes; the rest are
+    # read again while the pack is written.
+    tree_bodies: dict[str, bytes] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.commits) + len(self.trees) + len(self.blobs)
@@ -74,11 +78,17 @@ def commit_raw(commit: GitCommit) -> bytes:
 
 
 def commits_raw(*, repo: Repo, oids: Iterable[str]) -> dict[str, bytes]:
-    """Bodies of the commits ``oids`` (one query)."""
-    rows = GitCommit.objects.filter(repo=repo, oid__in=list(oids)).only(
-        "oid", "tree_oid", "parents", "message", "author_name", "author_email", "authored_at", "raw"
-    )
-    return {row.oid: commit_raw(row) for row in rows}
+    """Bodies of the commits ``oids`` (one query; the hub's own commits are rebuilt from two more
+    columns' worth of fields)."""
+    rows = GitCommit.objects.filter(repo=repo, oid__in=list(oids)).values_list("oid", "raw")
+    bodies = {oid: bytes(raw) for oid, raw in rows if raw is not None}
+    rebuilt = [oid for oid in oids if oid not in bodies]
+    if rebuilt:
+        own = GitCommit.objects.filter(repo=repo, oid__in=rebuilt).only(
+            "oid", "tree_oid", "parents", "message", "author_name", "author_email", "authored_at", "raw"
+        )
+        bodies.update({row.oid: commit_raw(row) for row in own})
+    return bodies
 
 
 def ancestors(graph: dict[str, CommitNode], heads: Iterable[str], *, cut: set[str] = frozenset()) -> set[str]:
@@ -100,11 +110,17 @@ def _entry_map(entries: list) -> dict[str, list]:
     return {entry[1]: entry for entry in entries}
 
 
-def _load_trees(oids: set[str]) -> dict[str, list]:
-    loaded: dict[str, list] = {}
+def _load_trees(oids: Iterable[str]) -> dict[str, list]:
+    """Entries of many trees, ``READ_BATCH`` per query, straight from the database: a fetch reads
+    each tree once, so filling the shared tree cache with them would only cost time."""
     pending = list(oids)
+    loaded: dict[str, list] = {}
     for start in range(0, len(pending), READ_BATCH):
-        loaded.update(trees_load(pending[start : start + READ_BATCH]))
+        batch = pending[start : start + READ_BATCH]
+        loaded.update(GitTree.objects.filter(oid__in=batch).values_list("oid", "entries"))
+    absent = set(pending) - loaded.keys()
+    if absent:
+        raise LookupError(f"git trees missing from the database: {sorted(absent)[:5]}")
     return loaded
 
 
@@ -147,11 +163,14 @@ def pack_plan(
     sent.sort(key=lambda oid: -graph[oid].generation)
     plan.commits = sent
 
+    # A client that has nothing (a clone) needs every object: no parent trees to compare with.
+    compare = bool(have_closure)
     frontier: list[tuple[str, list[str]]] = []
     for oid in sent:
-        parents = [] if oid in boundary else [graph[p].tree for p in graph[oid].parents if p in graph]
+        parents = [graph[p].tree for p in graph[oid].parents if p in graph] if compare and oid not in boundary else []
         frontier.append((graph[oid].tree, parents))
     sent_trees: set[str] = set()
+    kept = 0
     while frontier:
         level = []
         for new, olds in frontier:
@@ -161,23 +180,33 @@ def pack_plan(
             plan.trees.append(new)
             level.append((new, olds))
         trees = _load_trees({new for new, _ in level} | {old for _, olds in level for old in olds})
+        old_maps = {old: _entry_map(trees[old]) for _, olds in level for old in olds}
         frontier = []
         for new, olds in level:
-            old_maps = [_entry_map(trees[old]) for old in olds]
+            if kept < TREE_BODY_BUDGET:
+                body = tree_object(trees[new])
+                plan.tree_bodies[new] = body
+                kept += len(body)
             for entry in trees[new]:
-                name, oid = entry[1], entry[2]
-                previous = [old[name] for old in old_maps if name in old]
-                if any(item[2] == oid for item in previous):
-                    continue
+                oid = entry[2]
+                if olds:
+                    previous = [old_maps[old][entry[1]] for old in olds if entry[1] in old_maps[old]]
+                    if any(item[2] == oid for item in previous):
+                        continue
+                    children = [item[2] for item in previous if item[0] == MODE_TREE]
+                else:
+                    children = []
                 if entry[0] == MODE_TREE:
-                    frontier.append((oid, [item[2] for item in previous if item[0] == MODE_TREE]))
+                    if oid not in sent_trees:
+                        frontier.append((oid, children))
                 elif oid not in plan.blobs:
                     plan.blobs[oid] = BlobRef(sha256=entry[4], size=entry[3], lfs=entry[5])
     return plan
 
 
-def _tree_object(entries: list) -> bytes:
-    return tree_body(TreeEntry(mode=entry[0], name=entry[1], oid=entry[2]) for entry in entries)
+def tree_object(entries: list) -> bytes:
+    """The body of a stored tree (its entries are kept in git's order)."""
+    return b"".join(f"{entry[0]} {entry[1]}".encode() + b"\0" + bytes.fromhex(entry[2]) for entry in entries)
 
 
 def blob_content(blob: BlobRef) -> bytes:
@@ -199,8 +228,9 @@ def pack_objects(*, repo: Repo, plan: PackPlan) -> Iterator[tuple[int, str, byte
             yield COMMIT, oid, bodies[oid]
     for start in range(0, len(plan.trees), READ_BATCH):
         batch = plan.trees[start : start + READ_BATCH]
-        trees = trees_load(batch)
+        trees = _load_trees(oid for oid in batch if oid not in plan.tree_bodies)
         for oid in batch:
-            yield TREE, oid, _tree_object(trees[oid])
+            body = plan.tree_bodies.pop(oid, None)
+            yield TREE, oid, body if body is not None else tree_object(trees[oid])
     for oid, blob in plan.blobs.items():
         yield BLOB, oid, blob_content(blob)
