@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 
@@ -42,15 +43,27 @@ def staging_dir() -> Path:
 
 @dataclass
 class StagedBlob:
-    """Verified content in a staging file, not yet visible to anyone."""
+    """Verified content in a staging file (or, when small, in ``data``), not yet visible to anyone."""
 
-    path: Path
+    path: Path | None
     size: int
     sha256: str
     git_sha1: str
+    data: bytes | None = None
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+
+def stage_in_memory(data: bytes) -> StagedBlob:
+    """Stage small content without a file (many small files of a push: a file each costs more
+    than the content)."""
+    return StagedBlob(path=None, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                      git_sha1=blob_oid(data), data=data)  # fmt: skip
 
 
 class _StagedFile(File):
@@ -139,7 +152,9 @@ def _store(staged: StagedBlob) -> None:
     """Move staged content to its content address, unless it is already there."""
     storage = blob_storage()
     key = blob_storage_key(staged.sha256)
-    if not storage.exists(key):
+    if not storage.exists(key) and staged.data is not None:
+        storage.save(key, ContentFile(staged.data))
+    elif not storage.exists(key):
         staged_file = _StagedFile(staged)
         try:
             storage.save(key, staged_file)

@@ -1,8 +1,8 @@
 """Pushed packs: receiving one to a file, reading its objects, parsing commits and trees strictly.
 
-Pure functions over ``dulwich``'s pack code (no database). A pushed object is accepted only in
-git's canonical form — re-encoding a tree must give back its exact bytes — because the hub stores
-trees as entries and commits as rows and must serve them again under the same ids.
+Pure functions over ``dulwich``'s pack code (no database). A pushed tree is accepted only in git's
+canonical form — its entries must encode back to its exact bytes — because the hub stores trees
+as entries and must serve them again under the same ids; commits are kept byte for byte.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from dulwich.errors import ChecksumMismatch, ObjectFormatException
 from dulwich.object_format import DEFAULT_OBJECT_FORMAT
-from dulwich.objects import Commit, Tree
+from dulwich.objects import Commit
 from dulwich.pack import (
     PackData,
     PackStreamCopier,
@@ -28,7 +28,7 @@ from dulwich.pack import (
     pack_object_header,
 )
 
-from registry.git.objects import MODE_EXECUTABLE, MODE_FILE, TreeEntry, tree_body
+from registry.git.objects import MODE_EXECUTABLE, MODE_FILE, TreeEntry
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
 MODE_SYMLINK, MODE_SUBMODULE = "120000", "160000"
@@ -168,23 +168,37 @@ def commit_parse(oid: str, raw: bytes) -> PushedCommit:
     )
 
 
+_TREE_MODES = frozenset({b"100644", b"100755", b"40000", b"120000", b"160000"})
+
+
 def tree_parse(oid: str, raw: bytes) -> list[TreeEntry]:
-    """A pushed tree's entries in git order. Names must be UTF-8; the tree must be canonical (its
-    entries re-encoded give back its bytes: no zero-padded modes, no duplicates, git's order)."""
-    tree = Tree.from_raw_string(Tree.type_num, raw, sha=oid.encode())
-    try:
-        tree.check()
-    except ObjectFormatException as error:
-        raise PackError(f"Tree {oid} is malformed: {error}") from None
+    """A pushed tree's entries, checked as ``git fsck`` checks trees: known modes written without
+    leading zeros, names that are UTF-8, non-empty and slash-free, no duplicates, git's order —
+    so the entries encode back to exactly ``raw`` (the hub stores trees as entries)."""
     entries = []
-    for item in tree.iteritems():
+    previous, names = b"", set()
+    position, end = 0, len(raw)
+    while position < end:
+        space = raw.find(b" ", position)
+        nul = raw.find(b"\0", space + 1)
+        if space < 0 or nul < 0 or nul + 21 > end:
+            raise PackError(f"Tree {oid} is malformed: a truncated entry.")
+        mode, name = raw[position:space], raw[space + 1 : nul]
+        if mode not in _TREE_MODES:
+            raise PackError(f"Tree {oid} has an entry with mode {mode.decode('ascii', 'replace')}.")
+        if not name or b"/" in name or name in {b".", b".."}:
+            raise PackError(f"Tree {oid} has an invalid entry name {name!r}.")
+        key = name + b"/" if mode == b"40000" else name
+        if key <= previous or name in names:
+            raise PackError(f"Tree {oid} is not in git's canonical order or names {name!r} twice.")
+        previous = key
+        names.add(name)
         try:
-            name = item.path.decode("utf-8")
+            text = name.decode("utf-8")
         except UnicodeDecodeError:
-            raise PackError(f"Tree {oid} has a file name that is not UTF-8: {item.path!r}") from None
-        entries.append(TreeEntry(mode=f"{item.mode:o}", name=name, oid=item.sha.decode()))
-    if tree_body(entries) != raw:
-        raise PackError(f"Tree {oid} is not in git's canonical form.")
+            raise PackError(f"Tree {oid} has a file name that is not UTF-8: {name!r}") from None
+        entries.append(TreeEntry(mode=mode.decode(), name=text, oid=raw[nul + 1 : nul + 21].hex()))
+        position = nul + 21
     return entries
 
 

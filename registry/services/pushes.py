@@ -59,11 +59,14 @@ from registry.selectors.packs import CommitNode, commit_graph_load
 from registry.services.commits import GITATTRIBUTES, README, card_check, commit_objects_record, lfs_required
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap, ref_name_validate
-from registry.storage import BlobWriter, StagedBlob, blob_storage, blobs_promote, staging_dir
+from registry.storage import BlobWriter, StagedBlob, blob_storage, blobs_promote, stage_in_memory, staging_dir
 from registry.trees import CACHE_PREFIX, CACHE_SECONDS, trees_load
 
 # Files named in one refusal message, at most.
 LISTED = 20
+# Pushed files up to this size wait in memory rather than in a staging file, up to the budget.
+IN_MEMORY_BLOB = 256 * 1024
+IN_MEMORY_BUDGET = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class _Received:
     trees: dict[str, list] = field(default_factory=dict)
     staged: dict[str, StagedBlob] = field(default_factory=dict)
     pointers: dict[str, _Meta] = field(default_factory=dict)
+    in_memory: int = 0  # bytes of ``staged`` held in memory
 
     def discard(self) -> None:
         for staged in self.staged.values():
@@ -212,6 +216,18 @@ def _blob_receive(received: _Received, oid: str, chunks: list[bytes]) -> None:
     if pointer is not None:
         received.pointers[oid] = _Meta(size=pointer[1], sha256=pointer[0], lfs=True)
         return
+    if size <= IN_MEMORY_BLOB and received.in_memory + size <= IN_MEMORY_BUDGET:
+        staged = stage_in_memory(b"".join(chunks))
+        received.in_memory += size
+    else:
+        staged = _stage_file(chunks, size)
+    if staged.git_sha1 != oid:
+        staged.discard()
+        raise PackError(f"Blob {oid} does not hash to its id.")
+    received.staged[oid] = staged
+
+
+def _stage_file(chunks: list[bytes], size: int) -> StagedBlob:
     writer = BlobWriter(expected_size=size)
     try:
         for chunk in chunks:
@@ -219,11 +235,7 @@ def _blob_receive(received: _Received, oid: str, chunks: list[bytes]) -> None:
     except BaseException:
         writer.abort()
         raise
-    staged = writer.finish()
-    if staged.git_sha1 != oid:
-        staged.discard()
-        raise PackError(f"Blob {oid} does not hash to its id.")
-    received.staged[oid] = staged
+    return writer.finish()
 
 
 def _drain(stream: PushStream) -> None:
@@ -290,7 +302,7 @@ class _Checker:
         if staged is not None:
             if staged.size > limit:
                 return b""
-            return staged.path.read_bytes()
+            return staged.read()
         meta = self.meta.get(oid) or self._lookup({oid: ""}).get(oid)
         if meta is None or meta.lfs or meta.size > limit:
             return b""
