@@ -53,12 +53,19 @@ class _CgiHandler(BaseHTTPRequestHandler):
     def _run(self, body: bytes) -> None:
         url = urlsplit(self.path)
         env = {
-            "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(self.project_root), "GIT_HTTP_EXPORT_ALL": "1",
-            "REQUEST_METHOD": self.command, "PATH_INFO": url.path, "QUERY_STRING": url.query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-            "REMOTE_USER": "bench", "REMOTE_ADDR": "127.0.0.1", "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(self.project_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": url.path,
+            "QUERY_STRING": url.query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_USER": "bench",
+            "REMOTE_ADDR": "127.0.0.1",
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
             "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-        }  # fmt: skip
+        }
         process = subprocess.Popen([GIT, "http-backend"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         writer = threading.Thread(target=lambda: (process.stdin.write(body), process.stdin.close()))
         writer.start()
@@ -142,8 +149,14 @@ def run(commits: int, files: int, workdir: Path) -> list[tuple[str, str, str, st
         source = workdir / "source"
         git("clone", "-q", hub_remote, str(source), env=env)
         parent = git("rev-parse", "HEAD", cwd=source, env=env)
-        git("fast-import", "--quiet", "--force", cwd=source, env=env,
-            stdin=fast_import_stream(parent=parent, commits=commits, files=files))  # fmt: skip
+        git(
+            "fast-import",
+            "--quiet",
+            "--force",
+            cwd=source,
+            env=env,
+            stdin=fast_import_stream(parent=parent, commits=commits, files=files),
+        )
         git("reset", "-q", "--hard", "main", cwd=source, env=env)
         git("gc", "-q", cwd=source, env=env)
         size = sum(p.stat().st_size for p in (source / ".git" / "objects" / "pack").glob("*.pack"))
@@ -179,10 +192,22 @@ def run(commits: int, files: int, workdir: Path) -> list[tuple[str, str, str, st
         finally:
             server.shutdown()
         git("fsck", "--no-progress", cwd=workdir / "clone-hub", env=env)
-    rows.append((f"push of {commits} commits ({size / MB:.1f} MB packed)", f"{push_hub:.2f}", f"{push_git:.2f}",
-                 f"{push_hub / push_git:.2f}×"))  # fmt: skip
-    rows.append((f"clone of {commits + 1} commits (best of 3)", f"{clone_hub:.2f}", f"{clone_git:.2f}",
-                 f"{clone_hub / clone_git:.2f}× (target ≤ 3)"))  # fmt: skip
+    rows.append(
+        (
+            f"push of {commits} commits ({size / MB:.1f} MB packed)",
+            f"{push_hub:.2f}",
+            f"{push_git:.2f}",
+            f"{push_hub / push_git:.2f}×",
+        )
+    )
+    rows.append(
+        (
+            f"clone of {commits + 1} commits (best of 3)",
+            f"{clone_hub:.2f}",
+            f"{clone_git:.2f}",
+            f"{clone_hub / clone_git:.2f}× (target ≤ 3)",
+        )
+    )
     rows.append(("hub RSS while cloning: idle → peak (MB)", f"{idle / MB:.0f} → {peak / MB:.0f}", "–", "–"))
     return rows
 

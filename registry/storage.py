@@ -62,8 +62,9 @@ class StagedBlob:
 def stage_in_memory(data: bytes) -> StagedBlob:
     """Stage small content without a file (many small files of a push: a file each costs more
     than the content)."""
-    return StagedBlob(path=None, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                      git_sha1=blob_oid(data), data=data)  # fmt: skip
+    return StagedBlob(
+        path=None, size=len(data), sha256=hashlib.sha256(data).hexdigest(), git_sha1=blob_oid(data), data=data
+    )
 
 
 class _StagedFile(File):

@@ -57,8 +57,9 @@ class PushedCommit:
         return self.message.split("\n", 1)[0]
 
 
-def pack_receive(*, read: Callable[[int], bytes], read_some: Callable[[int], bytes] | None, out: BinaryIO,
-                 max_bytes: int) -> None:  # fmt: skip
+def pack_receive(
+    *, read: Callable[[int], bytes], read_some: Callable[[int], bytes] | None, out: BinaryIO, max_bytes: int
+) -> None:
     """Copy a pack from the wire to ``out``, checking its trailing checksum; at most ``max_bytes``."""
     received = 0
 

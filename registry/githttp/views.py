@@ -81,8 +81,9 @@ def _repo(request: HttpRequest, type_prefix: str | None, namespace: str, name: s
         raise PermissionDenied("This token is read-only; create a token with the 'write' role to push.")
     repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
     try:
-        repo = access_repo(user=user, repo_type=repo_type, namespace=namespace, name=name,
-                           need=Permission.READ, token=token)  # fmt: skip
+        repo = access_repo(
+            user=user, repo_type=repo_type, namespace=namespace, name=name, need=Permission.READ, token=token
+        )
         check_can_read_files(user=user, repo=repo)
     except (RepoNotFound, GatedRepo):
         if not user.is_authenticated:

@@ -187,8 +187,9 @@ def _pack_read(stream: PushStream, progress: Callable[[str], None]) -> _Received
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            pack_receive(read=stream.read, read_some=stream.read_some, out=out,
-                         max_bytes=settings.HUB_GIT_MAX_PUSH_BYTES)  # fmt: skip
+            pack_receive(
+                read=stream.read, read_some=stream.read_some, out=out, max_bytes=settings.HUB_GIT_MAX_PUSH_BYTES
+            )
         for type_num, oid, chunks in pack_objects(path):
             if type_num == COMMIT:
                 received.commits[oid] = commit_parse(oid, b"".join(chunks))
@@ -267,7 +268,8 @@ class _Checker:
         self.foreign_trees: dict[str, str] = {}  # tree id not in the pack nor a parent's -> path
         self.lfs_needed: dict[str, tuple[str, int]] = {}  # sha256 -> (path, size)
         self.errors: list[str] = []
-        self.attributes: dict[str | None, GitAttributes] = {}
+        self.attributes: dict[str | None, GitAttributes] = {}  # by .gitattributes blob id
+        self.root_attributes: dict[str, GitAttributes] = {}  # by root tree id
 
     def tree_of(self, commit: str) -> str:
         if commit in self.received.commits:
@@ -277,8 +279,11 @@ class _Checker:
     def _entries(self, oids: set[str]) -> dict[str, dict[str, tuple[str, str]]]:
         """name -> (mode, oid) of each tree, from the pack or (one query) the database; file
         metadata the database records is remembered on the way."""
-        result = {oid: {e.name: (e.mode, e.oid) for e in self.received.trees[oid]}
-                  for oid in oids if oid in self.received.trees}  # fmt: skip
+        result = {
+            oid: {e.name: (e.mode, e.oid) for e in self.received.trees[oid]}
+            for oid in oids
+            if oid in self.received.trees
+        }
         stored = trees_load(oids - result.keys()) if oids - result.keys() else {}
         for oid, entries in stored.items():
             result[oid] = {entry[1]: (entry[0], entry[2]) for entry in entries}
@@ -289,6 +294,12 @@ class _Checker:
 
     def _attributes_of(self, tree: str) -> GitAttributes:
         """The LFS rules of ``tree``'s root ``.gitattributes``."""
+        if tree in self.root_attributes:
+            return self.root_attributes[tree]
+        self.root_attributes[tree] = self._attributes_read(tree)
+        return self.root_attributes[tree]
+
+    def _attributes_read(self, tree: str) -> GitAttributes:
         root = self._entries({tree})[tree]
         entry = root.get(GITATTRIBUTES)
         blob = entry[1] if entry and entry[0] in FILE_MODES else None
@@ -409,8 +420,9 @@ class _Checker:
                     "sha256", "size"
                 )
             )
-            absent = [f"{path} ({sha256})" for sha256, (path, _) in sorted(self.lfs_needed.items())
-                      if sha256 not in held]  # fmt: skip
+            absent = [
+                f"{path} ({sha256})" for sha256, (path, _) in sorted(self.lfs_needed.items()) if sha256 not in held
+            ]
             if absent:
                 self.errors.append(
                     f"LFS objects missing ({len(absent)}): {', '.join(absent[:LISTED])}. Push them with git-lfs "
@@ -500,8 +512,9 @@ def push_receive(
     ref). A pack that cannot be accepted at all raises ``PushRefused``/``PackError`` after the
     stream was read to its end, with nothing written.
     """
-    results = [RefResult(name=update.name, error=_permission_error(repo=repo, user=user, update=update))
-               for update in updates]  # fmt: skip
+    results = [
+        RefResult(name=update.name, error=_permission_error(repo=repo, user=user, update=update)) for update in updates
+    ]
     received = _Received()
     try:
         if stream is not None:
@@ -539,8 +552,9 @@ def push_receive(
 
         cards = {}
         for update, result in live:
-            result.error = ref_update_check(repo=repo, user=user, update=update, current=refs.get(update.name),
-                                            is_ancestor=is_ancestor)  # fmt: skip
+            result.error = ref_update_check(
+                repo=repo, user=user, update=update, current=refs.get(update.name), is_ancestor=is_ancestor
+            )
             if result.error is None and update.new is not None:
                 result.error = _tip_check(checker, update, cards)
         refused = [result for result in results if result.error]
@@ -549,8 +563,14 @@ def push_receive(
                 result.error = result.error or f"atomic push failed: {refused[0].name} was refused"
         else:
             _write_objects(repo=repo, checked=checked)
-            _move_refs(repo=repo, user=user, live=[(u, r) for u, r in live if r.error is None], checked=checked,
-                       cards=cards, atomic=atomic)  # fmt: skip
+            _move_refs(
+                repo=repo,
+                user=user,
+                live=[(u, r) for u, r in live if r.error is None],
+                checked=checked,
+                cards=cards,
+                atomic=atomic,
+            )
         for result in results:
             if result.error:
                 progress(f"error: {result.name}: {result.error}")
@@ -600,8 +620,9 @@ def _write_objects(*, repo: Repo, checked: _Checked) -> None:
     """Files and trees, before any ref moves: content-addressed, so writing them twice is harmless."""
     if checked.promote:
         blobs = blobs_promote(list(checked.promote.values()))
-        RepoBlob.objects.bulk_create([RepoBlob(repo=repo, blob=blob) for blob in blobs.values()],
-                                     ignore_conflicts=True, batch_size=500)  # fmt: skip
+        RepoBlob.objects.bulk_create(
+            [RepoBlob(repo=repo, blob=blob) for blob in blobs.values()], ignore_conflicts=True, batch_size=500
+        )
     if checked.tree_rows:
         GitTree.objects.bulk_create(
             [GitTree(oid=oid, entries=entries) for oid, entries in checked.tree_rows.items()],

@@ -77,8 +77,10 @@ def test_clone_gives_the_api_files_byte_for_byte_and_the_same_commit_ids(hub, ti
     anonymous = git_user(tmp_path / "anonymous")
     clone = tmp_path / "clone"
     anonymous.run("clone", "-q", remote(hub, tiny), str(clone))
-    expected = {path: hub.api.hf_hub_download(tiny, path, cache_dir=tmp_path / "cache") for path in
-                hub.api.list_repo_files(tiny)}  # fmt: skip
+    expected = {
+        path: hub.api.hf_hub_download(tiny, path, cache_dir=tmp_path / "cache")
+        for path in hub.api.list_repo_files(tiny)
+    }
     expected = {path: open(local, "rb").read() for path, local in expected.items()}  # noqa: SIM115
     assert without_git(read_tree(clone)) == expected
     assert sorted(expected) == [".gitattributes", "README.md", "src/model.py", "weights.bin"]
@@ -96,8 +98,9 @@ def test_clone_gives_the_api_files_byte_for_byte_and_the_same_commit_ids(hub, ti
 def test_clone_a_dataset_and_a_tutorial(hub, tmp_path):
     anonymous = git_user(tmp_path / "anonymous")
     hub.api.create_repo("alice/dataset-one", repo_type="dataset")
-    hub.api.upload_file(path_or_fileobj=b"a,b\n1,2\n", path_in_repo="data.csv", repo_id="alice/dataset-one",
-                        repo_type="dataset")  # fmt: skip
+    hub.api.upload_file(
+        path_or_fileobj=b"a,b\n1,2\n", path_in_repo="data.csv", repo_id="alice/dataset-one", repo_type="dataset"
+    )
     clone = tmp_path / "dataset"
     anonymous.run("clone", "-q", remote(hub, "alice/dataset-one", "datasets/"), str(clone))
     assert (clone / "data.csv").read_bytes() == b"a,b\n1,2\n"
@@ -148,8 +151,11 @@ def test_push_with_lfs_files_shows_through_the_api_and_the_pages(hub, tiny, alic
 
     commit = GitCommit.objects.get(oid=head)
     assert (commit.title, commit.author_name, commit.author_email, commit.author.username) == (
-        "Add a checkpoint", "Alice Example", "alice@example.org", "alice"
-    )  # fmt: skip
+        "Add a checkpoint",
+        "Alice Example",
+        "alice@example.org",
+        "alice",
+    )
     history = client.get("/alice/tiny/commits/main")
     assert history.status_code == 200
     assert history.content.decode().count("Add a checkpoint") == 1
@@ -213,8 +219,9 @@ def test_push_a_new_branch_and_a_tag(hub, tiny, alice_git, tmp_path):
     alice_git.run("push", "-q", "origin", "v1.0", cwd=clone)
     refs = hub.api.list_repo_refs(tiny)
     assert {(b.name, b.target_commit) for b in refs.branches} == {
-        ("main", api_commit_ids(hub, tiny)[0]), ("feature/x", head)
-    }  # fmt: skip
+        ("main", api_commit_ids(hub, tiny)[0]),
+        ("feature/x", head),
+    }
     assert [(t.name, t.target_commit) for t in refs.tags] == [("v1.0", head)]
     assert api_commit_ids(hub, tiny, revision="v1.0")[0] == head
 
@@ -257,8 +264,9 @@ def test_wrong_token_is_401_with_a_basic_challenge(hub, tiny, tmp_path):
     assert pushed.returncode == 128
     assert f"fatal: Authentication failed for '{remote(hub, tiny)}/'" in pushed.stderr
     for service in ("git-upload-pack", "git-receive-pack"):
-        answer = httpx.get(f"{remote(hub, tiny)}.git/info/refs", params={"service": service},
-                           auth=("alice", "hub_not-a-token"))  # fmt: skip
+        answer = httpx.get(
+            f"{remote(hub, tiny)}.git/info/refs", params={"service": service}, auth=("alice", "hub_not-a-token")
+        )
         assert answer.status_code == 401
         assert answer.headers["WWW-Authenticate"] == 'Basic realm="LLM Hub", charset="UTF-8"'
         assert answer.text == "Invalid user token.\n"
@@ -396,8 +404,9 @@ def test_pushes_to_a_pull_request_ref_update_the_open_pull_request(hub, tiny, tm
 
 
 def test_lfs_locking_is_answered_as_not_supported(hub, tiny):
-    answer = httpx.post(f"{remote(hub, tiny)}.git/info/lfs/locks/verify", json={},
-                        headers={"Accept": "application/vnd.git-lfs+json"})  # fmt: skip
+    answer = httpx.post(
+        f"{remote(hub, tiny)}.git/info/lfs/locks/verify", json={}, headers={"Accept": "application/vnd.git-lfs+json"}
+    )
     assert (answer.status_code, answer.json()) == (501, {"message": "File locking is not supported by this hub."})
 
 
@@ -405,10 +414,14 @@ def test_basic_auth_is_accepted_by_the_lfs_batch_api(hub, tiny):
     credentials = base64.b64encode(f"alice:{hub.token}".encode()).decode()
     answer = httpx.post(
         f"{remote(hub, tiny)}.git/info/lfs/objects/batch",
-        json={"operation": "upload", "transfers": ["basic"], "objects": [{"oid": "a" * 64, "size": 3}],
-              "ref": {"name": "refs/heads/main"}},
+        json={
+            "operation": "upload",
+            "transfers": ["basic"],
+            "objects": [{"oid": "a" * 64, "size": 3}],
+            "ref": {"name": "refs/heads/main"},
+        },
         headers={"Authorization": f"Basic {credentials}", "Accept": "application/vnd.git-lfs+json"},
-    )  # fmt: skip
+    )
     assert answer.status_code == 200
     assert answer.json()["transfer"] == "basic"
     assert list(answer.json()["objects"][0]["actions"]) == ["upload", "verify"]

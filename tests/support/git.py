@@ -38,22 +38,38 @@ class GitUser:
         return self.run(*args, cwd=cwd).stdout.strip()
 
 
-def git_user(root: Path, *, name: str = "Alice Example", email: str = "alice@example.org",
-             username: str | None = None, token: str | None = None) -> GitUser:  # fmt: skip
+def git_user(
+    root: Path,
+    *,
+    name: str = "Alice Example",
+    email: str = "alice@example.org",
+    username: str | None = None,
+    token: str | None = None,
+) -> GitUser:
     """A git user whose credential helper answers ``username``/``token`` (none: anonymous)."""
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), GIT_CONFIG_NOSYSTEM="1",
-               GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_LFS_SKIP_PUSH_LOCKS="1")  # fmt: skip
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        LC_ALL="C",
+    )
     lines = [
-        "[user]", f"\tname = {name}", f"\temail = {email}",
-        "[init]", "\tdefaultBranch = main",
+        "[user]",
+        f"\tname = {name}",
+        f"\temail = {email}",
+        "[init]",
+        "\tdefaultBranch = main",
         # Django's test server (wsgiref) cannot read chunked request bodies; uvicorn, which serves
         # the hub in production and in benchmarks/git.py, can. A large buffer keeps bodies sized.
-        "[http]", "\tpostBuffer = 524288000",
-        "[advice]", "\tdetachedHead = false",
-    ]  # fmt: skip
+        "[http]",
+        "\tpostBuffer = 524288000",
+        "[advice]",
+        "\tdetachedHead = false",
+    ]
     if token is not None:
         helper = f"!f() {{ echo username={username or 'user'}; echo password={token}; }}; f"
         lines += ["[credential]", f'\thelper = "{helper}"']
