@@ -235,7 +235,11 @@ def test_push_a_new_branch_and_a_tag(hub, tiny, alice_git, tmp_path):
     annotated = alice_git.run("push", "origin", "v2.0", cwd=clone, check=False)
     assert annotated.returncode == 1
     assert "Annotated tags are not supported: push lightweight tags (git tag NAME)." in annotated.stderr
-    alice_git.run("push", "-q", "origin", "--delete", "feature/x", cwd=clone)
+    # A branch at a commit the hub already has: the pack is empty.
+    alice_git.run("push", "-q", "origin", "origin/main:refs/heads/copy", cwd=clone)
+    branches = {b.name: b.target_commit for b in hub.api.list_repo_refs(tiny).branches}
+    assert branches["copy"] == branches["main"]
+    alice_git.run("push", "-q", "origin", "--delete", "feature/x", "copy", cwd=clone)
     assert [b.name for b in hub.api.list_repo_refs(tiny).branches] == ["main"]
     deleted = alice_git.run("push", "origin", "--delete", "main", cwd=clone, check=False)
     assert "(cannot delete refs/heads/main: it is the default branch)" in deleted.stderr
