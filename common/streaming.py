@@ -8,7 +8,7 @@ thread per chunk under ASGI.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from asgiref.sync import sync_to_async
@@ -58,3 +58,25 @@ class RangeFileResponse(StreamingHttpResponse):
                 yield chunk
         finally:
             await sync_to_async(handle.close, thread_sensitive=False)()
+
+
+class IteratorResponse(StreamingHttpResponse):
+    """Stream what a synchronous iterator produces, one item at a time under WSGI and ASGI alike.
+
+    Under ASGI each item is produced in the request's own worker thread (``thread_sensitive``), so
+    an iterator that reads the database uses the request's connection, and nothing is gathered in
+    memory first.
+    """
+
+    def __init__(self, iterator: Iterator[bytes], **kwargs):
+        self._iterator = iterator
+        super().__init__(streaming_content=iterator, **kwargs)
+
+    async def __aiter__(self):
+        step = sync_to_async(_next_or_none, thread_sensitive=True)
+        while (chunk := await step(self._iterator)) is not None:
+            yield chunk
+
+
+def _next_or_none(iterator: Iterator[bytes]) -> bytes | None:
+    return next(iterator, None)

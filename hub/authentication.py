@@ -1,6 +1,10 @@
-"""Bearer-token authentication for the REST API and the HF-compatible API."""
+"""Token authentication: bearer tokens for the REST API and the HF-compatible API, and HTTP Basic
+with the token as password for git and git-lfs, which get credentials from git's helpers."""
 
 from __future__ import annotations
+
+import base64
+import binascii
 
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions, permissions
@@ -27,6 +31,34 @@ def bearer_token_from_request(request: HttpRequest) -> ApiToken | None:
     if not secret:
         return None
     return token_authenticate(secret=secret)
+
+
+def basic_token_from_request(request: HttpRequest) -> ApiToken | None:
+    """The token sent as the password of ``Authorization: Basic`` (any user name, as git's
+    credential helpers send one); None without such a header.
+
+    A password that is not an active token raises ``InvalidToken`` (401), so git asks again
+    instead of carrying on anonymously.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidToken("Malformed Basic credentials; send a user name and a hub token as the password.") from None
+    _username, _, secret = decoded.partition(":")
+    if not secret:
+        raise InvalidToken("Send a hub token as the password (Settings → Access tokens).")
+    return token_authenticate(secret=secret)
+
+
+def token_from_request(request: HttpRequest) -> ApiToken | None:
+    """The token of ``Authorization: Bearer …`` or ``Authorization: Basic …`` (see above)."""
+    if request.META.get("HTTP_AUTHORIZATION", "").strip().lower().startswith("basic "):
+        return basic_token_from_request(request)
+    return bearer_token_from_request(request)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -17,7 +17,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from common.errors import HubError, PermissionDenied, Unauthenticated, ValidationError, error_response
-from hub.authentication import bearer_token_from_request
+from hub.authentication import token_from_request
 from hub.selectors import user_memberships_list
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,8 +30,9 @@ def _csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def hf_endpoint(*, methods: tuple[str, ...]) -> Callable:
     """Decorate an HF-API view: authenticate, allow ``methods``, map ``HubError`` to JSON errors.
 
-    Callers authenticate with a bearer token (``request.hub_token`` is then set); browsers with
-    their session, in which case unsafe methods must pass Django's CSRF check.
+    Callers authenticate with a token — bearer, or Basic with the token as password, as git-lfs
+    sends it (``request.hub_token`` is then set); browsers with their session, in which case unsafe
+    methods must pass Django's CSRF check.
     """
     allowed = frozenset(method.upper() for method in methods)
     if "GET" in allowed:
@@ -47,7 +48,7 @@ def hf_endpoint(*, methods: tuple[str, ...]) -> Callable:
                     response.status_code = 405
                     response["Allow"] = ", ".join(sorted(allowed))
                     return response
-                token = bearer_token_from_request(request)
+                token = token_from_request(request)
                 request.hub_token = token
                 if token is not None:
                     request.user = token.user

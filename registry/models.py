@@ -127,6 +127,9 @@ class Blob(models.Model):
 
     sha256 = models.CharField(max_length=64, unique=True)
     git_sha1 = models.CharField(max_length=40, db_index=True)
+    # The git id of this content's LFS pointer file, so a pushed tree that names a pointer the
+    # push did not carry (a moved LFS file) finds its content with one indexed lookup.
+    pointer_oid = models.CharField(max_length=40, db_index=True)
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -187,6 +190,11 @@ class GitCommit(models.Model):
     author_name = models.CharField(max_length=150)
     author_email = models.CharField(max_length=254)
     authored_at = models.DateTimeField()
+    # The commit object's body exactly as git hashed it, kept for commits the hub did not sign
+    # itself (pushed over git: their committer, time zones and signatures are not in the fields
+    # above). Empty for the hub's own commits, whose body ``registry.git.objects.commit_body``
+    # rebuilds from the fields (``registry.selectors.packs.commit_raw``).
+    raw = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["repo", "oid"], name="commit_oid_unique")]

@@ -20,11 +20,12 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 
 from common.errors import ValidationError
-from registry.git.objects import blob_hasher
+from registry.git.objects import blob_hasher, blob_oid, lfs_pointer
 from registry.models import Blob, blob_storage_key
 
 COPY_BUFFER = 1024 * 1024
@@ -42,15 +43,28 @@ def staging_dir() -> Path:
 
 @dataclass
 class StagedBlob:
-    """Verified content in a staging file, not yet visible to anyone."""
+    """Verified content in a staging file (or, when small, in ``data``), not yet visible to anyone."""
 
-    path: Path
+    path: Path | None
     size: int
     sha256: str
     git_sha1: str
+    data: bytes | None = None
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+
+def stage_in_memory(data: bytes) -> StagedBlob:
+    """Stage small content without a file (many small files of a push: a file each costs more
+    than the content)."""
+    return StagedBlob(
+        path=None, size=len(data), sha256=hashlib.sha256(data).hexdigest(), git_sha1=blob_oid(data), data=data
+    )
 
 
 class _StagedFile(File):
@@ -135,6 +149,25 @@ def stage_bytes(data: bytes) -> StagedBlob:
     return writer.finish()
 
 
+def _store(staged: StagedBlob) -> None:
+    """Move staged content to its content address, unless it is already there."""
+    storage = blob_storage()
+    key = blob_storage_key(staged.sha256)
+    if not storage.exists(key) and staged.data is not None:
+        storage.save(key, ContentFile(staged.data))
+    elif not storage.exists(key):
+        staged_file = _StagedFile(staged)
+        try:
+            storage.save(key, staged_file)
+        finally:
+            staged_file.close()
+
+
+def _blob_fields(staged: StagedBlob) -> dict:
+    pointer_oid = blob_oid(lfs_pointer(sha256=staged.sha256, size=staged.size))
+    return {"sha256": staged.sha256, "git_sha1": staged.git_sha1, "size": staged.size, "pointer_oid": pointer_oid}
+
+
 def blob_promote(staged: StagedBlob) -> Blob:
     """Make staged content permanent under its sha256 and record it; idempotent and race-safe.
 
@@ -144,20 +177,30 @@ def blob_promote(staged: StagedBlob) -> Blob:
     if existing is not None:
         staged.discard()
         return existing
-    storage = blob_storage()
-    key = blob_storage_key(staged.sha256)
-    if not storage.exists(key):
-        staged_file = _StagedFile(staged)
-        try:
-            storage.save(key, staged_file)
-        finally:
-            staged_file.close()
+    _store(staged)
     staged.discard()
     try:
         with transaction.atomic():
-            return Blob.objects.create(sha256=staged.sha256, git_sha1=staged.git_sha1, size=staged.size)
+            return Blob.objects.create(**_blob_fields(staged))
     except IntegrityError:
         return Blob.objects.get(sha256=staged.sha256)
+
+
+def blobs_promote(staged: list[StagedBlob]) -> dict[str, Blob]:
+    """:func:`blob_promote` for many blobs with a fixed number of queries; sha256 -> row."""
+    by_sha = {item.sha256: item for item in staged}
+    existing = {blob.sha256: blob for blob in Blob.objects.filter(sha256__in=list(by_sha))}
+    new_rows = []
+    for sha256, item in by_sha.items():
+        if sha256 not in existing:
+            _store(item)
+            new_rows.append(Blob(**_blob_fields(item)))
+    for item in staged:
+        item.discard()
+    Blob.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=500)
+    if new_rows:
+        existing.update({blob.sha256: blob for blob in Blob.objects.filter(sha256__in=[r.sha256 for r in new_rows])})
+    return existing
 
 
 def blob_open(blob: Blob) -> BinaryIO:

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from registry import apis
+from registry.githttp import views as git
 from registry.hf import commit, discussions, files, lfs, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
@@ -42,6 +43,8 @@ hf_api_urlpatterns = [
 ]
 
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
+# Git remotes: ``/ns/name.git`` or, as people type them, ``/ns/name`` (names never end in ``.git``).
+_GIT_REPO = _PREFIX + r"(?P<namespace>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
 
 # Mounted at the root, before the HTML catch-alls.
 file_urlpatterns = [
@@ -49,6 +52,10 @@ file_urlpatterns = [
     re_path(
         rf"^{_PREFIX}(?P<namespace>[^/]+)/(?P<name>[^/]+?)\.git/info/lfs/objects/batch$", lfs.batch, name="lfs-batch"
     ),
+    re_path(rf"^{_PREFIX}(?P<namespace>[^/]+)/(?P<name>[^/]+?)\.git/info/lfs/locks(?:/.*)?$", git.lfs_locks),
+    re_path(rf"^{_GIT_REPO}/info/refs$", git.info_refs, name="git-info-refs"),
+    re_path(rf"^{_GIT_REPO}/git-upload-pack$", git.upload_pack, name="git-upload-pack"),
+    re_path(rf"^{_GIT_REPO}/git-receive-pack$", git.receive_pack, name="git-receive-pack"),
 ]
 
 _API_REPO = "repos/<str:types>/<str:namespace>/<str:name>"

@@ -24,6 +24,8 @@ HUB_MULTIPART_THRESHOLD_BYTES = env.int("HUB_MULTIPART_THRESHOLD_BYTES", 64 * 10
 HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
 # Staging files older than this are removed by the janitor.
 HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
+# A pack pushed over git may be at most this large (LFS files travel beside it, not in it).
+HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=1024 * 1024)
 # Page size of HF-style listings (Link pagination).
 HUB_LIST_PAGE_SIZE = env.int("HUB_LIST_PAGE_SIZE", 1000, minimum=1)
 

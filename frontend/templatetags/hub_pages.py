@@ -22,6 +22,12 @@ def repo_url(repo, action: str = "", rev: str = "", path: str = "") -> str:
     return url
 
 
+@register.simple_tag(takes_context=True)
+def clone_url(context, repo) -> str:
+    """The git remote of ``repo`` on this hub, as the browser reached it (``http://host/ns/name``)."""
+    return context["request"].build_absolute_uri(repo.web_path)
+
+
 @register.filter
 def size(value) -> str:
     """Bytes in decimal units, as the Hub writes them: ``999 B``, ``30.0 MB``, ``1.2 GB``."""

@@ -116,3 +116,24 @@ def commit_message(summary: str, description: str = "") -> str:
 def lfs_pointer(*, sha256: str, size: int) -> bytes:
     """The git-lfs pointer file stored in the tree in place of an LFS file's content."""
     return f"version {LFS_POINTER_VERSION}\noid sha256:{sha256}\nsize {size}\n".encode()
+
+
+LFS_POINTER_MAX_BYTES = 200
+
+
+def lfs_pointer_parse(data: bytes) -> tuple[str, int] | None:
+    """``(sha256, size)`` when ``data`` is an LFS pointer exactly as :func:`lfs_pointer` writes it
+    (the form git-lfs writes too), else None: the tree then holds that content as a regular file."""
+    if len(data) > LFS_POINTER_MAX_BYTES or not data.startswith(b"version "):
+        return None
+    lines = data.split(b"\n")
+    if len(lines) != 4 or lines[3] != b"":
+        return None
+    if not lines[1].startswith(b"oid sha256:") or not lines[2].startswith(b"size "):
+        return None
+    sha256 = lines[1][len(b"oid sha256:") :].decode("ascii", "replace")
+    size_text = lines[2][len(b"size ") :]
+    if len(sha256) != 64 or sha256.strip("0123456789abcdef") or not size_text.isdigit():
+        return None
+    size = int(size_text)
+    return (sha256, size) if lfs_pointer(sha256=sha256, size=size) == data else None

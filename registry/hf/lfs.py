@@ -14,8 +14,9 @@ from django.urls import reverse
 from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
-from registry.access import Permission, access_repo
+from registry.access import Permission, access_repo, check_can_read_files
 from registry.choices import RepoType
+from registry.errors import GatedRepo, RepoNotFound
 from registry.hf.common import base_url
 from registry.models import Blob, Repo
 from registry.services import uploads
@@ -42,10 +43,10 @@ def _lfs_json(body: dict, status: int = 200) -> JsonResponse:
     return JsonResponse(body, status=status, content_type=LFS_CONTENT_TYPE)
 
 
-def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int) -> dict:
+def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, multipart: bool) -> dict:
     base = base_url(request)
     verify = {"href": base + reverse("lfs-verify", kwargs={"token": _sign(r=repo.pk, o=oid, s=size)})}
-    if size >= settings.HUB_MULTIPART_THRESHOLD_BYTES:
+    if multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES:
         session = uploads.upload_session_start(repo=repo, user=request.user, sha256=oid, size=size)
         header = {"chunk_size": str(session.chunk_size)}
         for number in range(1, session.part_count + 1):
@@ -59,7 +60,13 @@ def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int) -> di
 
 @hf_endpoint(methods=("POST",))
 def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = "") -> JsonResponse:
-    """``POST /[type/]{ns}/{name}.git/info/lfs/objects/batch``."""
+    """``POST /[type/]{ns}/{name}.git/info/lfs/objects/batch``, for the HF client and git-lfs alike.
+
+    The HF client asks for ``transfers: ["basic", "multipart"]`` and gets resumable multipart
+    uploads for large objects; git-lfs asks for ``basic`` and gets single PUTs. An anonymous caller
+    who may not see the repository gets 401 (as for a missing one) so git-lfs asks git for
+    credentials, as it must for private repositories.
+    """
     body = read_json(request)
     if not isinstance(body.get("objects"), list):
         raise ValidationError("The batch request needs an 'objects' list.")
@@ -74,10 +81,22 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
     need = Permission.WRITE if operation == "upload" and ref and not ref.startswith("refs/pr/") else Permission.READ
     if operation == "upload" and not request.user.is_authenticated:
         raise Unauthenticated("Log in or pass a token to upload.")
+    transfers = body.get("transfers") or ["basic"]
+    multipart = isinstance(transfers, list) and "multipart" in transfers
     repo_type = RepoType(type_prefix.rstrip("s")) if type_prefix else RepoType.MODEL
-    repo = access_repo(
-        user=request.user, repo_type=repo_type, namespace=namespace, name=name, need=need, token=request.hub_token
-    )
+    try:
+        repo = access_repo(
+            user=request.user, repo_type=repo_type, namespace=namespace, name=name, need=need, token=request.hub_token
+        )
+        if operation == "download":
+            check_can_read_files(user=request.user, repo=repo)
+    except (RepoNotFound, GatedRepo):
+        if request.user.is_authenticated:
+            raise
+        return error_response(
+            Unauthenticated("Authentication required: a user name and a hub token as the password."),
+            headers={"LFS-Authenticate": 'Basic realm="LLM Hub"'},
+        )
     answers = []
     for item in body["objects"]:
         if not isinstance(item, dict):
@@ -93,7 +112,7 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
         if operation == "upload":
             entry = {"oid": oid, "size": size, "authenticated": True}
             if not present:
-                entry["actions"] = _object_actions(request, repo, oid, size)
+                entry["actions"] = _object_actions(request, repo, oid, size, multipart=multipart)
         elif present:
             token = _sign(r=repo.pk, o=oid, s=size)
             href = base_url(request) + reverse("lfs-object", kwargs={"token": token})

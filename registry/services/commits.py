@@ -19,6 +19,7 @@ from common.errors import PreconditionFailed, ValidationError
 from registry.errors import RevisionNotFound
 from registry.git.attributes import GitAttributes
 from registry.git.objects import Signature, blob_oid, commit_message, commit_oid, lfs_pointer
+from registry.git.packs import PushedCommit
 from registry.git.paths import folder_validate, path_validate
 from registry.models import Blob, GitCommit, Repo, RepoBlob
 from registry.selectors.revisions import ref_target
@@ -81,8 +82,13 @@ def _blob_for_lfs(*, repo: Repo, op: AddLfsFile) -> Blob:
     return blob
 
 
+def lfs_required(*, path: str, size: int, attributes: GitAttributes) -> bool:
+    """The Hub's rule: files this large, or matching an LFS pattern of ``.gitattributes``, are LFS."""
+    return size >= settings.HUB_LFS_THRESHOLD_BYTES or attributes.is_lfs(path)
+
+
 def _is_lfs(*, path: str, size: int, attributes: GitAttributes, forced: bool) -> bool:
-    return forced or size >= settings.HUB_LFS_THRESHOLD_BYTES or attributes.is_lfs(path)
+    return forced or lfs_required(path=path, size=size, attributes=attributes)
 
 
 def _read_small_blob(blob: Blob, *, limit: int) -> bytes:
@@ -90,6 +96,11 @@ def _read_small_blob(blob: Blob, *, limit: int) -> bytes:
         raise ValidationError(f"The file is larger than {limit} bytes.")
     with blob_open(blob) as handle:
         return handle.read()
+
+
+def card_check(*, repo: Repo, readme: bytes):
+    """The card of ``readme``; invalid metadata is refused (``ValidationError`` naming the fields)."""
+    return _check_card(repo=repo, readme=readme)
 
 
 def _check_card(*, repo: Repo, readme: bytes):
@@ -241,6 +252,45 @@ def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit
         },
     )
     return commit
+
+
+def commit_objects_record(*, repo: Repo, user, commits: list[PushedCommit]) -> list[GitCommit]:
+    """Record commit objects built elsewhere (pushed over git) under their own ids and bodies.
+
+    ``commits`` come parents first; a parent not among them must already be a commit of ``repo``.
+    The author row is ``user`` (the pusher) when the commit's author email is theirs, else none: a
+    pushed commit names its author by text only. Recording a commit twice is a no-op. Runs inside
+    the caller's transaction and moves no ref.
+    """
+    known = {c.oid for c in commits}
+    outside = {parent for c in commits for parent in c.parents if parent not in known}
+    generations = dict(GitCommit.objects.filter(repo=repo, oid__in=outside).values_list("oid", "generation"))
+    missing = outside - generations.keys()
+    if missing:
+        raise ValidationError(f"Parent commits are not in {repo.repo_id}: {', '.join(sorted(missing)[:10])}")
+    email = (getattr(user, "email", "") or "").lower()
+    rows = []
+    for commit in commits:
+        generation = max((generations[parent] for parent in commit.parents), default=-1) + 1
+        generations[commit.oid] = generation
+        rows.append(
+            GitCommit(
+                repo=repo,
+                oid=commit.oid,
+                tree_oid=commit.tree,
+                parents=list(commit.parents),
+                generation=generation,
+                title=commit.title[:500],
+                message=commit.message,
+                author=user if email and commit.author_email.lower() == email else None,
+                author_name=commit.author_name,
+                author_email=commit.author_email,
+                authored_at=commit.authored_at,
+                raw=commit.raw,
+            )
+        )
+    GitCommit.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return list(GitCommit.objects.filter(repo=repo, oid__in=known))
 
 
 def initial_commit_create(*, repo: Repo, user, files: dict[str, StagedBlob]) -> GitCommit:

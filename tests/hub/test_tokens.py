@@ -1,5 +1,6 @@
 """API tokens: creation, listing, revocation, hashing, last use, scopes, and the CLI command."""
 
+import base64
 import hashlib
 from datetime import timedelta
 
@@ -120,3 +121,20 @@ def test_hub_token_command_unknown_user():
 
     with pytest.raises(CommandError, match="No user is called 'ghost'"):
         call_command("hub_token", "create", "ghost")
+
+
+def test_a_token_as_the_password_of_http_basic(client):
+    """git and git-lfs send ``user:token`` (any user name) as HTTP Basic; the HF API accepts it."""
+    secret = make_token(make_user("tina"))
+    basic = "Basic " + base64.b64encode(f"whoever:{secret}".encode()).decode()
+    assert client.get("/api/whoami-v2", HTTP_AUTHORIZATION=basic).json()["name"] == "tina"
+    wrong = "Basic " + base64.b64encode(b"tina:hub_wrong").decode()
+    refused = client.get("/api/whoami-v2", HTTP_AUTHORIZATION=wrong)
+    assert (refused.status_code, refused.json()["error"]) == (401, "Invalid user token.")
+    garbled = client.get("/api/whoami-v2", HTTP_AUTHORIZATION="Basic !!!")
+    assert garbled.status_code == 401
+    assert garbled.json()["error"] == "Malformed Basic credentials; send a user name and a hub token as the password."
+    no_password = "Basic " + base64.b64encode(b"tina").decode()
+    assert client.get("/api/whoami-v2", HTTP_AUTHORIZATION=no_password).json()["error"] == (
+        "Send a hub token as the password (Settings → Access tokens)."
+    )

@@ -45,7 +45,6 @@ SURFACES = [
     ("POST", "/api/models/owner/secret/commit/main", None),
     ("HEAD", "/owner/secret/resolve/main/w.txt", None),
     ("GET", "/owner/secret/resolve/main/w.txt", None),
-    ("POST", "/owner/secret.git/info/lfs/objects/batch", {"operation": "download", "objects": []}),
     ("GET", "/api/v1/repos/models/owner/secret", None),
     ("GET", "/api/v1/repos/models/owner/secret/tree/main", None),
     ("GET", "/api/v1/repos/models/owner/secret/commits/main", None),
@@ -62,6 +61,27 @@ def test_private_repo_is_404_to_outsiders(private_repo, who, method, path, body)
         assert response.headers["X-Error-Code"] == "RepoNotFound"
     if method != "HEAD":
         assert b"private weights" not in response.content
+
+
+# Surfaces of git and git-lfs: they ask anonymous callers to log in (so the credential helper runs),
+# for a private repository exactly as for a missing one.
+GIT_SURFACES = [
+    ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "download", "objects": []}),
+    ("GET", "/{repo}.git/info/refs?service=git-upload-pack", None),
+    ("GET", "/{repo}/info/refs?service=git-receive-pack", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), GIT_SURFACES)
+def test_git_surfaces_hide_private_repos(private_repo, method, path, body):
+    stranger = {"Authorization": f"Bearer {private_repo['stranger']}"}
+    for repo in ("owner/secret", "owner/missing"):
+        url = private_repo["url"] + path.format(repo=repo)
+        anonymous = httpx.request(method, url, json=body)
+        assert anonymous.status_code == 401, anonymous.text
+        assert "Basic" in (anonymous.headers.get("WWW-Authenticate") or anonymous.headers["LFS-Authenticate"])
+        assert httpx.request(method, url, json=body, headers=stranger).status_code == 404
+        assert b"private weights" not in anonymous.content
 
 
 @pytest.mark.parametrize(

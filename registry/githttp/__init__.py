@@ -1,0 +1,1 @@
+"""Git's smart HTTP face of the registry: ``protocol`` (dulwich over the hub's store), ``views``."""
