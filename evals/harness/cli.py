@@ -3,9 +3,11 @@
     python -m evals run --model DIR --suite NAME_OR_FILE --output DIR [--limit N]
     python -m evals list
     python -m evals compare RUN_A RUN_B [--iters N]
+    python -m evals verify RESULTS.json --key PUBLIC.pem [--samples DIR] [--rerun N --model DIR]
 
-Exit status: 0 on success, 2 on a user error (bad task file, data pin mismatch, unloadable model),
-with the reason on stderr.
+Exit status: 0 on success, 1 when ``verify`` finds results that are not what was signed (or that
+do not reproduce), 2 on a user error (bad task file, data pin mismatch, unloadable model), with the
+reason on stderr.
 """
 
 import argparse
@@ -55,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--iters", type=int, default=10000)
     compare.add_argument("--seed", type=int, default=1234)
     compare.set_defaults(handler=_compare)
+
+    check = commands.add_parser("verify", help="check signed results, their per-item files, and re-score items")
+    check.add_argument("results", help="a signed results bundle (JSON), as a hub serves it")
+    check.add_argument("--key", required=True, help="the signer's public key (PEM), e.g. from the hub's well-known URL")
+    check.add_argument("--samples", help="directory with the samples_<task>.jsonl files the results name")
+    check.add_argument("--rerun", type=int, default=0, help="score this many random items again")
+    check.add_argument("--model", help="the model directory the results name (for --rerun)")
+    check.add_argument("--seed", type=int, default=0, help="which items --rerun draws")
+    check.add_argument("--device", default="cpu")
+    check.add_argument("--tolerance", type=float, default=1e-4, help="largest log-likelihood difference that agrees")
+    check.set_defaults(handler=_verify)
     return parser
 
 
@@ -126,3 +139,46 @@ def _compare(args: argparse.Namespace) -> int:
             f"[{low:+.4f}, {high:+.4f}] p={row.comparison.p_value:.4f} n={row.comparison.n}"
         )
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evals.harness.signing import SignatureMismatch
+    from evals.harness.verify import verify_results
+
+    try:
+        key = Path(args.key).read_bytes()
+    except OSError as exc:
+        raise EvalError(f"cannot read the key {args.key}: {exc.strerror}") from None
+    try:
+        report = verify_results(
+            Path(args.results),
+            public_key=key,
+            samples_dir=Path(args.samples) if args.samples else None,
+            rerun=args.rerun,
+            model_dir=Path(args.model) if args.model else None,
+            seed=args.seed,
+            device=args.device,
+            tolerance=args.tolerance,
+        )
+    except SignatureMismatch as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    source = report.payload.get("source", {})
+    print(
+        f"signature: valid ({report.payload['suite']['name']}, fingerprint {report.payload['fingerprint'][:16]}, "
+        f"{source.get('model', {}).get('repo', 'model')}@{str(source.get('model', {}).get('commit', ''))[:12]})"
+    )
+    if report.files_checked:
+        changed = ", ".join(report.files_changed) or "none"
+        print(f"per-item files: {len(report.files_checked)} checked, changed: {changed}")
+    if report.rerun:
+        print(
+            f"re-scored {report.rerun} items: {report.agreeing} agree ({report.identical} bitwise), "
+            f"max |difference| {report.max_abs_diff:.3g}"
+        )
+        for item in report.disagreeing:
+            print(f"  disagrees: {item}")
+    print("OK" if report.ok else "FAILED: the results do not hold")
+    return 0 if report.ok else 1
