@@ -23,3 +23,7 @@ HUB_EVAL_BATCH_SIZE = env.int("HUB_EVAL_BATCH_SIZE", 8, minimum=1)
 # Working folders of runs on the worker, and the local cache of repository snapshots they read.
 HUB_RUN_WORK_DIR = env.path("HUB_RUN_WORK_DIR", DATA_DIR / "runs")
 HUB_SNAPSHOT_DIR = env.path("HUB_SNAPSHOT_DIR", DATA_DIR / "snapshots")
+# The Ed25519 key that signs evaluation results (PEM). Set HUB_SIGNING_KEY on every worker of a
+# multi-machine hub; otherwise the key lives in HUB_SIGNING_KEY_FILE, created on first use.
+HUB_SIGNING_KEY = env.optional_str("HUB_SIGNING_KEY")
+HUB_SIGNING_KEY_FILE = env.path("HUB_SIGNING_KEY_FILE", DATA_DIR / "keys" / "results-signing-key.pem")

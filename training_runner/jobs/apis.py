@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import ValidationError
+from common.errors import NotFound, ValidationError
 from common.pagination import PageNumberPagination
 from registry.access import access_repo
 from registry.hf.common import API_TYPES
@@ -346,3 +346,24 @@ class RunSamplesApi(APIView):
             run_samples(run=run, task=request.GET.get("task", ""), wrong_only=wrong), request, view=self
         )
         return paginator.get_paginated_response([sample_view(s) for s in page])
+
+
+class SignedResultsSerializer(serializers.Serializer):
+    algorithm = serializers.CharField(help_text="Ed25519")
+    key_id = serializers.CharField(help_text="sha256 of the raw public key, first 16 hex digits")
+    payload = serializers.DictField(help_text="What is signed: source, fingerprint, suite, model files, tasks.")
+    signature = serializers.CharField(help_text="base64 Ed25519 signature of the payload's canonical JSON")
+
+
+class RunResultsApi(APIView):
+    """An evaluation run's results, signed with the hub's key (check them with
+    ``python -m evals verify``; the public key is at ``/.well-known/llm-hub/results-signing-key.pem``)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=SignedResultsSerializer)
+    def get(self, request, run_id: int):
+        run = run_get(user=request.user, run_id=run_id)
+        if not run.signed_results:
+            raise NotFound(f"Run {run.pk} has no signed results (only finished evaluation runs do).")
+        return Response(run.signed_results)

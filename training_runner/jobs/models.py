@@ -76,6 +76,7 @@ class Run(models.Model):
     checkpoint_key = models.CharField(max_length=500, blank=True)  # storage prefix of the newest checkpoint
     results = models.JSONField(null=True, blank=True)  # training: final metrics; evaluation: results JSON
     fingerprint = models.CharField(max_length=64, blank=True)
+    signed_results = models.JSONField(null=True, blank=True)  # evaluation: results signed by the hub's key
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,6 +11,7 @@ api_urlpatterns = [
     path("runs/<int:run_id>/metrics", apis.RunMetricsApi.as_view(), name="api-run-metrics"),
     path("runs/<int:run_id>/logs", apis.RunLogsApi.as_view(), name="api-run-logs"),
     path("runs/<int:run_id>/samples", apis.RunSamplesApi.as_view(), name="api-run-samples"),
+    path("runs/<int:run_id>/results", apis.RunResultsApi.as_view(), name="api-run-results"),
 ]
 
 page_urlpatterns = [
@@ -20,4 +21,6 @@ page_urlpatterns = [
     path("runs/<int:run_id>", views.run_page, name="run"),
     path("runs/<int:run_id>/cancel", views.run_cancel_page, name="run-cancel"),
     path("runs/<int:run_id>/samples", views.run_samples_page, name="run-samples"),
+    path("runs/<int:run_id>/samples/<str:task>.jsonl", views.run_samples_file, name="run-samples-file"),
+    path(".well-known/llm-hub/results-signing-key.pem", views.signing_key, name="results-signing-key"),
 ]

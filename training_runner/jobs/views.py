@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +28,9 @@ from training_runner.jobs.selectors import (
     run_samples,
     run_tasks,
 )
+from training_runner.jobs.services.artifacts import evaluation_file_open
 from training_runner.jobs.services.lifecycle import run_cancel
+from training_runner.jobs.services.signing import signing_public_key
 from training_runner.jobs.services.submit import evaluation_run_submit, parse_param_lines, training_run_submit
 
 RUNS_PAGE_SIZE = 30
@@ -119,6 +121,22 @@ def run_cancel_page(request: HttpRequest, run_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Run {run.pk} stops at its next step and keeps its last checkpoint.")
     return redirect(run.web_path)
+
+
+@require_GET
+@page_view
+def run_samples_file(request: HttpRequest, run_id: int, task: str) -> HttpResponse:
+    """The per-item log of one task, byte for byte as the worker wrote and signed it."""
+    run = run_get(user=request.user, run_id=run_id)
+    response = FileResponse(evaluation_file_open(run=run, task=task), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="samples_{task}.jsonl"'
+    return response
+
+
+@require_GET
+def signing_key(request: HttpRequest) -> HttpResponse:
+    """The public half of the key that signs evaluation results (PEM)."""
+    return HttpResponse(signing_public_key(), content_type="application/x-pem-file")
 
 
 @require_GET

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from evals.harness.signing import verify
 from registry.selectors.revisions import revision_resolve
 from registry.services.repos import repo_update_settings
 from tests.support.factories import make_token, make_user
@@ -166,3 +171,27 @@ def test_a_finished_evaluation_run_serves_its_samples_metrics_and_logs(alice, ba
     assert _client().get(f"/api/v1/runs/{run_id}/metrics").json() == {"results": []}  # evaluations stream no steps
     bad = _client().get(f"/api/v1/runs/{run_id}/logs?after=x")
     assert (bad.status_code, bad.json()["fields"]) == (400, {"after": ["Invalid."]})
+
+    # The results are signed; the per-item log is served byte for byte as signed.
+    bundle = _client().get(f"/api/v1/runs/{run_id}/results").json()
+    key = Client().get("/.well-known/llm-hub/results-signing-key.pem")
+    assert key["Content-Type"] == "application/x-pem-file"
+    payload = verify(bundle, public_pem=key.content)
+    assert payload["source"] == {
+        "hub": "http://testserver/",
+        "run": run_id,
+        "limit": None,
+        "model": {"repo": "alice/tiny-base", "commit": run["inputs"]["model"]["commit"]},
+        "suite": {
+            "name": "datasets/alice/letters-bench",
+            "hash": run["inputs"]["suite"]["hash"],
+            "repo": "alice/letters-bench",
+            "commit": run["inputs"]["suite"]["commit"],
+            "file": "suite.yaml",
+        },
+    }
+    log = Client().get(f"/runs/{run_id}/samples/letters.jsonl")
+    body = b"".join(log.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == payload["tasks"]["letters"]["samples_sha256"]
+    assert [json.loads(line)["item_id"] for line in body.decode().splitlines()] == [0, 1, 2, 3]
+    assert Client().get(f"/runs/{run_id}/samples/other.jsonl").status_code == 404

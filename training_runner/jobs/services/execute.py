@@ -29,10 +29,12 @@ from registry.snapshots import snapshot_materialize
 from training_runner.jobs.choices import LogLevel, RunKind, RunState
 from training_runner.jobs.errors import InputGone
 from training_runner.jobs.models import EvalSample, Run
+from training_runner.jobs.services.artifacts import evaluation_files_store
 from training_runner.jobs.services.checkpoints import checkpoint_fetch, checkpoint_store, checkpoints_delete
 from training_runner.jobs.services.lifecycle import run_claim, run_finish
 from training_runner.jobs.services.publish import training_run_publish
 from training_runner.jobs.services.recorder import RunRecorder
+from training_runner.jobs.services.signing import evaluation_results_sign
 from training_runner.jobs.services.submit import (
     DATASET_PLACEHOLDER,
     MODEL_PLACEHOLDER,
@@ -308,14 +310,16 @@ def _evaluate(run: Run, recorder: RunRecorder, attempt_dir: Path) -> Outcome:
             return Outcome(None)
         return Outcome(RunState.CANCELLED, f"Cancelled after {len(scores)} of {len(suite.tasks)} tasks.")
     results = outcome.results
+    evaluation_files_store(run_id=run.pk, directory=attempt_dir / "eval")
     if not evaluation_results_store(run=run, results=results, samples=outcome.samples):
         return Outcome(None)
+    signed = evaluation_results_sign(run=run, results=results)
     aggregate = results["suite"].get("aggregate")
     headline = f"; {aggregate['metric']} = {aggregate['value']:.4g}" if aggregate else ""
     return Outcome(
         RunState.SUCCEEDED,
         f"Scored {sum(len(s) for s in outcome.samples.values())} items{headline}.",
-        {"results": results, "fingerprint": results["fingerprint"]},
+        {"results": results, "fingerprint": results["fingerprint"], "signed_results": signed},
     )
 
 
