@@ -58,3 +58,28 @@ class RangeFileResponse(StreamingHttpResponse):
                 yield chunk
         finally:
             await sync_to_async(handle.close, thread_sensitive=False)()
+
+
+class IteratorStreamingResponse(StreamingHttpResponse):
+    """Stream a synchronous iterator item by item under WSGI and under ASGI.
+
+    Under ASGI each item is produced in the request's own worker thread (``thread_sensitive``:
+    database work inside the iterator uses the request's connection), and the iterator is closed
+    when the client goes away, so the work behind it (a generation) stops with it.
+    """
+
+    def __init__(self, iterator, **kwargs):
+        self._source = iterator
+        super().__init__(streaming_content=iterator, **kwargs)
+
+    async def __aiter__(self):
+        source = iter(self._source)
+        step = sync_to_async(next, thread_sensitive=True)
+        done = object()
+        try:
+            while (item := await step(source, done)) is not done:
+                yield self.make_bytes(item)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                await sync_to_async(close, thread_sensitive=True)()

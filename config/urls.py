@@ -1,5 +1,7 @@
-"""URL routing: operations, the REST API, the HF-compatible API, file routes, then the HTML site:
-listings and repository pages, the hub's pages, and last the profile catch-all.
+"""URL routing: operations, the REST API, the OpenAI-compatible API, the HF-compatible API, file
+routes, then the HTML site: listings, the arena and repository pages, the hub's pages, and last
+the profile catch-all. (The Gradio playgrounds under /playground/ are routed before Django, in
+``training_runner.inference.asgi``.)
 
 Order matters: ``/{name}`` and ``/{namespace}/{repo}`` are catch-alls, so they come last, and the
 names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``).
@@ -14,12 +16,14 @@ from frontend import views as frontend_views
 from hub import urls as hub_urls
 from registry import page_urls
 from registry import urls as registry_urls
+from training_runner.inference import urls as inference_urls
 
 api_v1_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
+    *inference_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -27,6 +31,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1_urlpatterns)),
+    path("v1/", include(inference_urls.openai_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
@@ -34,6 +39,7 @@ urlpatterns = [
     path("", frontend_views.home, name="home"),
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
     path("new", frontend_views.repo_new, name="repo-new"),
+    *inference_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.

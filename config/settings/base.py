@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "common",
     "hub",
     "registry",
+    "training_runner.inference",
     "frontend",
 ]
 

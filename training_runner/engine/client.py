@@ -17,6 +17,7 @@ ERRORS_BY_CODE = {
     cls.code: cls
     for cls in (
         errors.InvalidRequest,
+        errors.NoChatTemplate,
         errors.UnsupportedModel,
         errors.ModelUnavailable,
         errors.RequestTooLarge,

@@ -26,6 +26,12 @@ class InvalidRequest(EngineError):
     code = "invalid"
 
 
+class NoChatTemplate(InvalidRequest):
+    """Chat messages for a model whose tokenizer has no chat template."""
+
+    code = "no_chat_template"
+
+
 class UnsupportedModel(EngineError):
     """The model cannot be loaded or cannot do what was asked (architecture, head, no chat template)."""
 

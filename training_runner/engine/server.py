@@ -239,12 +239,13 @@ def serve(
     capacity_bytes: int,
     token: str,
     max_concurrent: int = 2,
+    queue_timeout: float = 30.0,
     device: str = "cpu",
 ) -> None:
     """Run the engine until interrupted."""
     server = EngineServer(
         (host, port), resolve=resolve, capacity_bytes=capacity_bytes, token=token, max_concurrent=max_concurrent,
-        device=device,
+        queue_timeout=queue_timeout, device=device,
     )  # fmt: skip
     logger.info("inference engine listening on http://%s:%d", host, server.server_address[1])
     try:

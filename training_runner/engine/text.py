@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from training_runner.core.beam_search import beam_search
 from training_runner.core.generate import generate
 
-from .errors import InvalidRequest, UnsupportedModel
+from .errors import InvalidRequest, NoChatTemplate, UnsupportedModel
 from .loaded import FEATURE_EXTRACTION, FILL_MASK, TEXT_CLASSIFICATION, TEXT_GENERATION, LoadedModel
 from .params import GenerateParams, Sampling
 
@@ -31,7 +31,10 @@ def prompt_ids(loaded: LoadedModel, params: GenerateParams) -> list[int]:
     tokenizer = loaded.tokenizer
     if params.messages is not None:
         if tokenizer.chat_template is None:
-            raise UnsupportedModel("this model has no chat template (tokenizer_config.json has no chat_template)")
+            raise NoChatTemplate(
+                "this model has no chat template (its tokenizer_config.json has no chat_template): use a plain prompt",
+                field="messages",
+            )
         try:
             text = tokenizer.apply_chat_template(params.messages, add_generation_prompt=True)
         except Exception as exc:  # a template may raise anything (jinja errors, raise_exception)

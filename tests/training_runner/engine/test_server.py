@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from training_runner.engine.client import EngineClient, EngineUnavailable
-from training_runner.engine.errors import EngineBusy, InvalidRequest, ModelUnavailable, UnsupportedModel
+from training_runner.engine.errors import EngineBusy, InvalidRequest, ModelUnavailable, NoChatTemplate, UnsupportedModel
 from training_runner.engine.server import EngineServer
 
 TOKEN = "engine-test-token"
@@ -67,7 +67,7 @@ def test_bad_requests_get_their_error_and_the_server_stays_up(engine):
         client.call("/generate", {**generate_body(), "model": "nope"})
     with pytest.raises(UnsupportedModel, match="this model does fill-mask, not text-generation"):
         list(client.stream("/generate", {**generate_body(), "model": "mlm"}))
-    with pytest.raises(UnsupportedModel, match="no chat template"):
+    with pytest.raises(NoChatTemplate, match="this model has no chat template"):
         list(client.stream("/generate", {"model": "nochat", "messages": [{"role": "user", "content": "hi"}]}))
 
     port = server.server_address[1]

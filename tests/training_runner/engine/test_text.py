@@ -16,7 +16,7 @@ from transformers import (
 
 from training_runner.engine import text
 from training_runner.engine.cache import ModelCache
-from training_runner.engine.errors import InvalidRequest, RequestTooLarge, UnsupportedModel
+from training_runner.engine.errors import InvalidRequest, NoChatTemplate, RequestTooLarge, UnsupportedModel
 from training_runner.engine.loaded import load_model_dir
 from training_runner.engine.params import GenerateParams, Sampling
 
@@ -97,7 +97,7 @@ def test_chat_messages_use_the_template_and_models_without_one_refuse(model_dirs
     rendered = "<|im_start|>user\nalpha beta<|im_end|>\n<|im_start|>assistant\n"
     assert text.prompt_ids(loaded, chat) == loaded.tokenizer.encode(rendered)
     bare = load_model_dir(model_dirs["nochat"], key="nochat")
-    with pytest.raises(UnsupportedModel, match="no chat template"):
+    with pytest.raises(NoChatTemplate, match="this model has no chat template"):
         text.generate_text(bare, chat)
 
 
