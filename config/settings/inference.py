@@ -22,4 +22,4 @@ HUB_INFERENCE_THROTTLE_IP = env.str("HUB_INFERENCE_THROTTLE_IP", "300/hour")
 # Votes of one user on one pair of models that move the ratings; later ones are logged only.
 HUB_ARENA_PAIR_VOTE_CAP = env.int("HUB_ARENA_PAIR_VOTE_CAP", 3, minimum=1)
 # Bootstrap rounds of the arena ratings' intervals.
-HUB_ARENA_BOOTSTRAP_ROUNDS = env.int("HUB_ARENA_BOOTSTRAP_ROUNDS", 200, minimum=20)
+HUB_ARENA_BOOTSTRAP_ROUNDS = env.int("HUB_ARENA_BOOTSTRAP_ROUNDS", 500, minimum=20)

@@ -61,7 +61,7 @@ def to_elo(strengths: torch.Tensor) -> torch.Tensor:
 
 
 def bradley_terry(
-    battles: list[tuple[int, int, float]], *, models: int, rounds: int = 200, seed: int = 0
+    battles: list[tuple[int, int, float]], *, models: int, rounds: int = 500, seed: int = 0
 ) -> list[Rating]:
     """Ratings of ``models`` models (indices 0..M-1) from ``(first, second, score)`` battles."""
     if not battles:

@@ -65,6 +65,8 @@ def battle_create(*, user, prompt: str, rng: random.Random | None = None) -> Bat
 
 def battle_answer_stream(*, user, battle_id, side: BattleSide) -> Iterator[str]:
     """Text deltas of one side's answer; generated once, then replayed from the battle."""
+    if side not in BattleSide.values:
+        raise ValidationError("side must be a or b.", fields={"side": ["a or b"]})
     battle = battle_get(user=user, battle_id=battle_id)
     side = BattleSide(side)
     done, answer = (battle.done_a, battle.answer_a) if side == BattleSide.A else (battle.done_b, battle.answer_b)
