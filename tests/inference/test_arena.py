@@ -85,7 +85,8 @@ def test_a_battle_from_prompt_to_rating(client, contestants):
     assert rows[0] == ["battle", "day", "voter", "model_a", "model_b", "outcome", "counted"]
     assert rows[1][0] == battle_id
     assert rows[1][3:] == [battle.model_a.repo_id, battle.model_b.repo_id, "a", "True"]
-    assert len(rows[1][2]) == 16 and "carol" not in rows[1][2]
+    assert len(rows[1][2]) == 16
+    assert "carol" not in rows[1][2]
     assert "alpha" not in b"".join(client.get("/arena/votes.csv").streaming_content).decode()
 
 

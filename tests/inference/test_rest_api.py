@@ -75,21 +75,57 @@ def test_encoder_operations(client, models):
 
 BAD = [
     ("tiny-llama/generate", {"prompt": ""}, 400, "invalid", "prompt must not be empty"),
-    ("tiny-llama/generate", {"prompt": "a", "max_new_tokens": 0}, 400, "invalid", "max_new_tokens must be in [1, 1024]; got 0"),
-    ("tiny-llama/generate", {"prompt": "a", "max_new_tokens": 100000}, 400, "invalid", "max_new_tokens must be in [1, 1024]; got 100000"),
+    (
+        "tiny-llama/generate",
+        {"prompt": "a", "max_new_tokens": 0},
+        400,
+        "invalid",
+        "max_new_tokens must be in [1, 1024]; got 0",
+    ),
+    (
+        "tiny-llama/generate",
+        {"prompt": "a", "max_new_tokens": 100000},
+        400,
+        "invalid",
+        "max_new_tokens must be in [1, 1024]; got 100000",
+    ),
     ("tiny-llama/generate", {"prompt": "a", "temperature": "hot"}, 400, "invalid", "temperature must be a number"),
     ("tiny-llama/generate", {"prompt": "a", "colour": "red"}, 400, "invalid", "unknown sampling parameters: colour"),
-    ("tiny-llama/generate", {"prompt": "x" * 40_000}, 413, "too_large", "prompt is 40000 characters; the limit is 32000"),
-    ("tiny-llama/generate", {"prompt": "alpha " * 200}, 400, "invalid", "the prompt is 201 tokens; this model reads at most 127 before it must generate"),
+    (
+        "tiny-llama/generate",
+        {"prompt": "x" * 40_000},
+        413,
+        "too_large",
+        "prompt is 40000 characters; the limit is 32000",
+    ),
+    (
+        "tiny-llama/generate",
+        {"prompt": "alpha " * 200},
+        400,
+        "invalid",
+        "the prompt is 201 tokens; this model reads at most 127 before it must generate",
+    ),
     ("nope/generate", {"prompt": "a"}, 404, "repo_not_found", "Repository alice/nope not found."),
     ("secret/generate", {"prompt": "a"}, 404, "repo_not_found", "Repository alice/secret not found."),
-    ("switched-off/generate", {"prompt": "a"}, 403, "inference_disabled", "Inference is off for alice/switched-off; its admins can turn it on in the Playground tab."),
-    ("tiny-bert/generate", {"prompt": "a"}, 400, "unsupported_pipeline", "alice/tiny-bert is a fill-mask model: use its 'fill-mask' operation."),
+    (
+        "switched-off/generate",
+        {"prompt": "a"},
+        403,
+        "inference_disabled",
+        "Inference is off for alice/switched-off; its admins can turn it on in the Playground tab.",
+    ),
+    (
+        "tiny-bert/generate",
+        {"prompt": "a"},
+        400,
+        "unsupported_pipeline",
+        "alice/tiny-bert is a fill-mask model: use its 'fill-mask' operation.",
+    ),
     ("tiny-bert/fill-mask", {"inputs": "no mask here"}, 400, "invalid", "the text must contain the mask token <mask>"),
     ("tiny-bert/fill-mask", {"inputs": "a <mask>", "top_k": 0}, 400, "invalid", "top_k must be in [1, 50]; got 0"),
     ("tiny-sentiment/classify", {"inputs": []}, 400, "invalid", "inputs must be a non-empty list of strings"),
     ("tiny-embed/embed", {"inputs": ["a"] * 33}, 413, "too_large", "inputs holds 33 texts; the limit is 32"),
-]  # fmt: skip
+]
 
 
 def test_bad_input_gets_a_4xx_in_the_error_shape_and_the_engine_stays_up(client, models, live_inference):

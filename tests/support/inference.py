@@ -56,6 +56,7 @@ def engine_process(*, cache_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]
         yield url, process
     finally:
         stop_process(process)
+        process.stdout.close()
 
 
 @contextlib.contextmanager

@@ -49,6 +49,7 @@ class EngineClient:
         self.timeout = timeout
 
     def _open(self, method: str, path: str, body: dict | None) -> http.client.HTTPResponse:
+        """The 200 response (whose ``close`` also closes its connection), or the engine's error."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
@@ -64,6 +65,13 @@ class EngineClient:
             finally:
                 connection.close()
             raise _error(response.status, payload if isinstance(payload, dict) else {})
+        close_response = response.close
+
+        def close() -> None:
+            close_response()
+            connection.close()
+
+        response.close = close
         return response
 
     def call(self, path: str, body: dict) -> dict:

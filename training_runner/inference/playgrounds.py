@@ -8,6 +8,7 @@ No ``js=`` handler anywhere: the playground documents' policy allows no ``'unsaf
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 
@@ -35,8 +36,12 @@ def _target(request: gr.Request) -> InferenceTarget:
 
 
 def _guarded(function: Callable) -> Callable:
-    """Run a callback with fresh database connections; hub errors become Gradio errors shown in the UI."""
+    """Run a callback with fresh database connections; hub errors become Gradio errors shown in the UI.
 
+    ``functools.wraps`` keeps the callback's signature visible: Gradio passes ``gr.Request`` by it.
+    """
+
+    @functools.wraps(function)
     def run(*args, **kwargs):
         close_old_connections()
         try:
@@ -50,8 +55,6 @@ def _guarded(function: Callable) -> Callable:
         finally:
             close_old_connections()
 
-    run.__name__ = function.__name__
-    run.__doc__ = function.__doc__
     return run
 
 
