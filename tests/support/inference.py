@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from registry.choices import RepoType
 from registry.models import Repo
@@ -19,6 +20,7 @@ from registry.services.commits import AddFile, commit_create
 from registry.services.repos import repo_create
 from registry.storage import stage_bytes
 from tests.support.processes import REPO_ROOT, stop_process, subprocess_env, wait_until
+from tests.support.tiny_models import write_decoder, write_encoder
 from training_runner.engine.client import EngineClient, EngineUnavailable
 from training_runner.inference.services.playgrounds import playground_set
 
@@ -99,9 +101,37 @@ def publish_model(user, name: str, model_dir: Path, *, private: bool = False, en
     return repo
 
 
-def wait_for(predicate, *, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
+# ----------------------------------------------------------------- fixtures (imported by conftests)
+
+
+@pytest.fixture(scope="session")
+def model_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inference-models")
+    return {
+        "llama": write_decoder(root / "llama"),
+        "nochat": write_decoder(root / "nochat", chat=False, seed=2),
+        "llama2": write_decoder(root / "llama2", seed=3),
+        "mlm": write_encoder(root / "mlm", head="mlm"),
+        "classify": write_encoder(root / "classify", head="classification"),
+        "embed": write_encoder(root / "embed", head="base"),
+    }
+
+
+@pytest.fixture(scope="session")
+def engine_url(django_db_setup, tmp_path_factory):
+    with engine_process(cache_dir=tmp_path_factory.mktemp("inference-cache")) as (url, process):
+        yield url
+        assert process.poll() is None, "the engine process died during the tests"
+
+
+@pytest.fixture(scope="session")
+def hub_url(django_db_setup):
+    with asgi_server() as url:
+        yield url
+
+
+@pytest.fixture
+def live_inference(settings, engine_url, transactional_db):
+    settings.HUB_INFERENCE_ENGINE_URL = engine_url
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return engine_url
