@@ -90,13 +90,16 @@ def asgi_server() -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def publish_model(user, name: str, model_dir: Path, *, private: bool = False, enable: bool = True) -> Repo:
+def publish_model(
+    user, name: str, model_dir: Path, *, private: bool = False, enable: bool = True, namespace=None
+) -> Repo:
     """A model repository holding ``model_dir``'s files, with inference switched on."""
-    repo = repo_create(user=user, namespace=user.namespace, name=name, repo_type=RepoType.MODEL, private=private)
+    namespace = namespace or user.namespace
+    repo = repo_create(user=user, namespace=namespace, name=name, repo_type=RepoType.MODEL, private=private)
     operations = [AddFile(path=p.name, staged=stage_bytes(p.read_bytes())) for p in sorted(model_dir.iterdir())]
     commit_create(repo=repo, user=user, ref="refs/heads/main", operations=operations, summary="Add the model")
     if enable:
-        playground_set(user=user, namespace=user.namespace.name, name=name, enabled=True)
+        playground_set(user=user, namespace=namespace.name, name=name, enabled=True)
     repo.refresh_from_db()
     return repo
 

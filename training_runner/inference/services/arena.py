@@ -80,8 +80,14 @@ def battle_answer_stream(*, user, battle_id, side: BattleSide) -> Iterator[str]:
         if event["type"] == "text":
             yield event["text"]
         elif event["type"] == "end":
-            fields = {f"answer_{side.value}": event["text"], f"done_{side.value}": True}
-            Battle.objects.filter(pk=battle.pk).update(**fields)
+            battle_answer_save(battle=battle, side=side, text=event["text"])
+
+
+def battle_answer_save(*, battle: Battle, side: BattleSide, text: str) -> None:
+    """Record one side's finished answer (an update of its two columns only: the other side's
+    stream may finish at the same moment)."""
+    side = BattleSide(side)
+    Battle.objects.filter(pk=battle.pk).update(**{f"answer_{side.value}": text, f"done_{side.value}": True})
 
 
 def vote_cast(*, user, battle_id, outcome: VoteOutcome | str) -> Vote:
