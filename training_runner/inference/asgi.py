@@ -16,6 +16,7 @@ Run one worker process: Gradio's queue and streams live in process memory.
 
 from __future__ import annotations
 
+import os
 import re
 from importlib import import_module
 from types import SimpleNamespace
@@ -98,6 +99,7 @@ def _host_allowed(scope) -> bool:
 
 def with_playgrounds(django_app):
     """The hub's ASGI application: Django plus the Gradio playgrounds."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported (GRADIO.md)
     import gradio as gr
     from fastapi import FastAPI
     from starlette.middleware.cors import CORSMiddleware
