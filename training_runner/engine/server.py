@@ -213,6 +213,8 @@ class EngineHandler(BaseHTTPRequestHandler):
             try:
                 for event in events:
                     self._chunk(event)
+            except ConnectionError:
+                raise
             except EngineError as error:
                 self._chunk({"type": "error", **error.as_dict()})
             except Exception:
@@ -220,7 +222,7 @@ class EngineHandler(BaseHTTPRequestHandler):
                 self._chunk({"type": "error", "error": "the engine failed during generation", "code": "engine_error"})
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             self.close_connection = True  # the client left: closing the generator stops generation
         finally:
             events.close()
