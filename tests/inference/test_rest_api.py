@@ -147,13 +147,19 @@ def test_bad_input_gets_a_4xx_in_the_error_shape_and_the_engine_stays_up(client,
 
 
 def test_private_models_answer_their_readers_only(client, models):
-    alice, _repos = models
+    alice, repos = models
     auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(alice)}"}
     assert post(client, "/api/v1/models/alice/secret/generate", {"prompt": "alpha"}, **auth).status_code == 200
     bob = {"HTTP_AUTHORIZATION": f"Bearer {make_token(make_user('bob'))}"}
     assert post(client, "/api/v1/models/alice/secret/generate", {"prompt": "alpha"}, **bob).status_code == 404
     bad = post(client, "/api/v1/models/alice/tiny-llama/generate", {"prompt": "a"}, HTTP_AUTHORIZATION="Bearer hub_x")
     assert (bad.status_code, bad.json()["code"]) == (401, "invalid_token")
+    gated = repos["llama"]
+    gated.gated = "manual"
+    gated.save(update_fields=["gated"])
+    refused = post(client, "/api/v1/models/alice/tiny-llama/generate", {"prompt": "alpha"}, **bob)
+    assert (refused.status_code, refused.json()["code"]) == (403, "gated_repo")
+    assert post(client, "/api/v1/models/alice/tiny-llama/generate", {"prompt": "alpha"}, **auth).status_code == 200
 
 
 def test_inference_requests_are_rate_limited(client, models, settings):
