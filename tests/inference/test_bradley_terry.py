@@ -36,6 +36,7 @@ def test_counts_that_match_a_model_exactly_recover_its_strengths():
     assert [r.rating for r in ratings] == pytest.approx(expected, abs=0.5)
 
 
+@pytest.mark.slow
 def test_simulated_tournaments_cover_the_true_strengths():
     """Over 100 seeded tournaments of 400 battles, the 95 % intervals (500 bootstrap rounds, the
     default) hold the true strengths ≥ 95 % of the time."""

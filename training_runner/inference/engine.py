@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import close_old_connections
 
+from common.errors import HubError
 from registry.models import Repo
 from registry.snapshots import snapshot_materialize
 from training_runner.engine.client import EngineClient
@@ -41,6 +42,8 @@ def engine_resolve(key: str) -> Path:
         return snapshot_materialize(repo=repo, commit_oid=oid, dest_root=Path(settings.HUB_INFERENCE_CACHE_DIR))
     except ValueError:
         raise ModelUnavailable(f"malformed model key {key!r}") from None
+    except HubError as error:  # the commit is gone from the repository
+        raise ModelUnavailable(error.message) from None
     finally:
         close_old_connections()
 
