@@ -13,6 +13,8 @@ import torch
 
 from tests.support.inference import engine_url, hub_url, live_inference, model_dirs  # noqa: F401
 
+# No Gradio version check or analytics. gradio_client's huggingface_hub telemetry and agent look-ups
+# are off through HF_HUB_DISABLE_TELEMETRY, which tests/conftest.py sets for the whole suite
+# (GRADIO.md also names HF_HUB_OFFLINE, which would stop the suite's own huggingface_hub clients).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # gradio_client's telemetry and agent look-ups (GRADIO.md)
 torch.set_num_threads(1)
