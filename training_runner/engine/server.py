@@ -233,22 +233,9 @@ class EngineHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def serve(
-    *,
-    host: str,
-    port: int,
-    resolve: Callable[[str], Path],
-    capacity_bytes: int,
-    token: str,
-    max_concurrent: int = 2,
-    queue_timeout: float = 30.0,
-    device: str = "cpu",
-) -> None:
-    """Run the engine until interrupted."""
-    server = EngineServer(
-        (host, port), resolve=resolve, capacity_bytes=capacity_bytes, token=token, max_concurrent=max_concurrent,
-        queue_timeout=queue_timeout, device=device,
-    )  # fmt: skip
+def serve(*, host: str, port: int, **options) -> None:
+    """Run the engine until interrupted; ``options`` are ``EngineServer``'s keyword arguments."""
+    server = EngineServer((host, port), **options)
     logger.info("inference engine listening on http://%s:%d", host, server.server_address[1])
     try:
         server.serve_forever(poll_interval=0.5)
