@@ -4,6 +4,8 @@ validation rules live in the services."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +20,14 @@ from training_runner.inference.streams import ndjson_response, started
 from training_runner.inference.throttling import INFERENCE_THROTTLES
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def documented(summary: str, *, status: int = 200):
+    """OpenAPI entry of a JSON-in, JSON-out operation whose fields the docstring describes (the
+    limits live in ``training_runner.engine.params``, not in a serializer that could drift)."""
+    return extend_schema(
+        summary=summary, request=OpenApiTypes.OBJECT, responses={status: OpenApiTypes.OBJECT}, tags=["inference"]
+    )
 
 
 def json_body(request: Request) -> dict:
@@ -49,6 +59,7 @@ class InferenceApi(APIView):
 
 
 class GenerateApi(InferenceApi):
+    @documented("Generate text (prompt or chat messages; stream=true for NDJSON events)")
     def post(self, request: Request, namespace: str, name: str):
         """Generate text: ``prompt`` or ``messages``, sampling parameters, ``stream`` (NDJSON)."""
         body = json_body(request)
@@ -63,6 +74,7 @@ class GenerateApi(InferenceApi):
 
 
 class FillMaskApi(InferenceApi):
+    @documented("Fill the mask token of a text")
     def post(self, request: Request, namespace: str, name: str):
         body = json_body(request)
         target = self.target(request, namespace, name, body)
@@ -71,6 +83,7 @@ class FillMaskApi(InferenceApi):
 
 
 class ClassifyApi(InferenceApi):
+    @documented("Label probabilities of texts")
     def post(self, request: Request, namespace: str, name: str):
         body = json_body(request)
         target = self.target(request, namespace, name, body)
@@ -78,6 +91,7 @@ class ClassifyApi(InferenceApi):
 
 
 class EmbedApi(InferenceApi):
+    @documented("Sentence embeddings, or similarities to a source sentence")
     def post(self, request: Request, namespace: str, name: str):
         """Sentence embeddings of ``inputs``; with ``source`` and ``sentences``, their similarities."""
         body = json_body(request)
@@ -97,6 +111,7 @@ class ArenaApi(APIView):
 
 
 class BattleCreateApi(ArenaApi):
+    @documented("Start an arena battle", status=201)
     def post(self, request: Request):
         """Start a battle: two anonymous models will answer ``prompt``."""
         battle = arena.battle_create(user=request.user, prompt=json_body(request).get("prompt"))
@@ -104,6 +119,7 @@ class BattleCreateApi(ArenaApi):
 
 
 class BattleAnswerApi(ArenaApi):
+    @documented("Stream one side's answer of a battle (plain text)")
     def post(self, request: Request, battle_id, side: str):
         """One side's answer as plain text, streamed as it is generated."""
         chunks = arena.battle_answer_stream(user=request.user, battle_id=battle_id, side=side)
@@ -128,6 +144,7 @@ def _first_pulled(chunks):
 
 
 class VoteApi(ArenaApi):
+    @documented("Vote on a battle and reveal its models", status=201)
     def post(self, request: Request, battle_id):
         """Vote once (a, b, tie or both_bad); the answer reveals the two models."""
         vote = arena.vote_cast(user=request.user, battle_id=battle_id, outcome=json_body(request).get("outcome"))
