@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run serve worker beat test test-fast lint format migrate demo clean
+.PHONY: install run serve worker beat inference test test-fast lint format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,13 +35,13 @@ migrate: install
 demo: migrate
 	HUB_SITE_URL=http://$(HOST):$(PORT)/ $(BIN)/python manage.py seed_demo
 
-## run: the whole hub (web, workers, beat) with demo content on the embedded default
+## run: the whole hub (web, workers, beat, inference engine) with demo content on the embedded default
 run: demo
 	@echo ""
 	@echo "  LLM Hub is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo login: alice / hub-demo-password  (also bob, carol; same password)"
 	@echo ""
-	HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 ## serve: the web process only (uvicorn on config.asgi)
 serve: migrate
@@ -53,6 +53,10 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel INFO
+
+## inference: the inference engine (playgrounds, inference APIs, arena)
+inference: migrate
+	$(BIN)/python manage.py inference_engine
 
 ## test: the whole suite (tests use their own data folder, var/test)
 test: install

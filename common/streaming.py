@@ -8,7 +8,7 @@ thread per chunk under ASGI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import BinaryIO
 
 from asgiref.sync import sync_to_async
@@ -60,23 +60,26 @@ class RangeFileResponse(StreamingHttpResponse):
             await sync_to_async(handle.close, thread_sensitive=False)()
 
 
-class IteratorResponse(StreamingHttpResponse):
-    """Stream what a synchronous iterator produces, one item at a time under WSGI and ASGI alike.
+class IteratorStreamingResponse(StreamingHttpResponse):
+    """Stream a synchronous iterator item by item under WSGI and under ASGI.
 
-    Under ASGI each item is produced in the request's own worker thread (``thread_sensitive``), so
-    an iterator that reads the database uses the request's connection, and nothing is gathered in
-    memory first.
+    Under ASGI each item is produced in the request's own worker thread (``thread_sensitive``:
+    database work inside the iterator uses the request's connection), and the iterator is closed
+    when the client goes away, so the work behind it (a generation) stops with it.
     """
 
-    def __init__(self, iterator: Iterator[bytes], **kwargs):
-        self._iterator = iterator
+    def __init__(self, iterator, **kwargs):
+        self._source = iterator
         super().__init__(streaming_content=iterator, **kwargs)
 
     async def __aiter__(self):
-        step = sync_to_async(_next_or_none, thread_sensitive=True)
-        while (chunk := await step(self._iterator)) is not None:
-            yield chunk
-
-
-def _next_or_none(iterator: Iterator[bytes]) -> bytes | None:
-    return next(iterator, None)
+        source = iter(self._source)
+        step = sync_to_async(next, thread_sensitive=True)
+        done = object()
+        try:
+            while (item := await step(source, done)) is not done:
+                yield self.make_bytes(item)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                await sync_to_async(close, thread_sensitive=True)()

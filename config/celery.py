@@ -8,6 +8,7 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -53,4 +54,6 @@ app.conf.beat_schedule = {
     "xet-collect": {"task": "registry.tasks.xet_collect_task", "schedule": 24 * 3600.0},
     "runs-watchdog": {"task": "training_runner.jobs.tasks.runs_watchdog_task", "schedule": 30.0},
 }
+if settings.HUB_DEMO:
+    app.conf.beat_schedule["demo-follow-up"] = {"task": "frontend.tasks.demo_follow_up_task", "schedule": 30.0}
 app.autodiscover_tasks()

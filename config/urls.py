@@ -1,5 +1,7 @@
-"""URL routing: operations, the REST API, the HF-compatible API, file routes, then the HTML site:
-listings and repository pages, the hub's pages, and last the profile catch-all.
+"""URL routing: operations, the REST API, the OpenAI-compatible API, the HF-compatible API, file
+routes, then the HTML site: listings, the arena and repository pages, the hub's pages, and last
+the profile catch-all. (The Gradio playgrounds under /playground/ are routed before Django, in
+``training_runner.inference.asgi``.)
 
 Order matters: ``/{name}`` and ``/{namespace}/{repo}`` are catch-alls, so they come last, and the
 names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``).
@@ -14,6 +16,7 @@ from frontend import views as frontend_views
 from hub import urls as hub_urls
 from registry import page_urls
 from registry import urls as registry_urls
+from training_runner.inference import urls as inference_urls
 from training_runner.jobs import urls as jobs_urls
 
 api_v1_urlpatterns = [
@@ -23,6 +26,7 @@ api_v1_urlpatterns = [
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
+    *inference_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -30,6 +34,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1_urlpatterns)),
+    path("v1/", include(inference_urls.openai_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
@@ -40,6 +45,7 @@ urlpatterns = [
     *jobs_urls.page_urlpatterns,
     path("search", frontend_views.search, name="search"),
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
+    *inference_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.

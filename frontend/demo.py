@@ -63,3 +63,15 @@ def demo_seed(*, log=logger.info, train: bool = True) -> None:
 
     users = demo_people(log=log)
     seed_content(users=users, log=log, train=train)
+    demo_follow_up(log=log)
+
+
+def demo_follow_up(*, log=logger.info) -> None:
+    """What the demo can only do once the workers have published its models: switch their
+    playgrounds on and seed arena battles. Idempotent and cheap when done; beat calls it under
+    ``make run`` (``HUB_DEMO``) until the models exist."""
+    from frontend.demo_content.arena import seed_arena
+
+    users = {user.username: user for user in User.objects.filter(username__in=[u[0] for u in DEMO_USERS])}
+    if len(users) == len(DEMO_USERS):
+        seed_arena(users, log=log)

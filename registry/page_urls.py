@@ -16,6 +16,8 @@ from registry import views
 _RESERVED = "|".join(re.escape(name) for name in sorted(RESERVED_NAMES))
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
 _REPO = _PREFIX + rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
+# Models only (no type prefix), for routes other apps add under a model: ``/{ns}/{name}/playground``.
+REPO_PATTERN = rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
 _DISCUSSION = r"discussions/(?P<num>[1-9][0-9]{0,8})"
 _COMMENT = r"comments/(?P<event_id>[1-9][0-9]{0,17})"
 

@@ -1,40 +1,49 @@
-"""Repository snapshots on local disk: the files of one commit, for processes that need a directory.
+"""Repository snapshots on local disk: the files of one commit, for processes that need a folder.
 
-Training and evaluation runs, the inference engine and conversions read models and datasets as
-plain directories. ``snapshot_materialize`` writes the files of a commit's tree from the blob
-storage (whatever backend holds it) into ``<root>/<repo pk>/<commit>[-<selection>]/`` and reuses a
+Training and evaluation runs and the inference engine read models and datasets as plain
+directories. ``snapshot_materialize`` copies the files of a commit's tree out of the blob storage
+(whatever backend holds it) into ``<root>/<repo pk>/<commit>[-<selection>]/`` and reuses a
 complete snapshot written earlier: a commit never changes, so neither does its snapshot.
 
-A snapshot is written into a temporary sibling folder and renamed into place once every file is
-there, so a reader never sees half of one, and two processes materialising the same commit at once
-both end up with the same complete folder. Memory use is one copy buffer whatever the file sizes.
+The files are written into a private temporary folder beside the target, each checked against its
+sha256 while it is copied, and the folder is renamed into place only when it is complete (its
+manifest written last): readers never see half a snapshot, and two processes materialising the
+same commit at once both end with the same complete folder. Memory use is one copy buffer,
+whatever the file sizes.
+
+Model weights come only as safetensors: pickle-based weight files (``*.bin``, ``*.pt``, ...) of
+model repositories are left out, so nothing downstream can be tempted to unpickle them.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import shutil
+import tempfile
 import time
-import uuid
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from registry.models import GitCommit, Repo, blob_storage_key
+from registry.choices import RepoType
+from registry.models import Repo, blob_storage_key
+from registry.selectors.revisions import commit_get
 from registry.storage import COPY_BUFFER, blob_storage
 from registry.trees import FileInfo, tree_files
 
-COMPLETE_MARKER = ".snapshot-complete"
+# Files of model repositories that only a pickle loader reads.
+PICKLE_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib")
+# Written last into a snapshot: its presence means the snapshot is complete (its mtime: last use).
+MANIFEST = ".hub-snapshot.json"
 
 
-def _selected(files: list[FileInfo], patterns: tuple[str, ...] | None) -> list[FileInfo]:
-    if patterns is None:
-        return files
-    return [f for f in files if any(fnmatch.fnmatchcase(f.path, pattern) for pattern in patterns)]
+class SnapshotCorrupt(RuntimeError):
+    """A stored blob does not hash to the sha256 its tree entry records."""
 
 
-def snapshot_dir(*, repo: Repo, commit_oid: str, root: Path, patterns: Iterable[str] | None = None) -> Path:
+def snapshot_path(*, repo: Repo, commit_oid: str, root: Path, patterns: Iterable[str] | None = None) -> Path:
     """Where the snapshot of ``repo`` at ``commit_oid`` (limited to ``patterns``) lives under ``root``."""
     name = commit_oid
     if patterns is not None:
@@ -43,43 +52,65 @@ def snapshot_dir(*, repo: Repo, commit_oid: str, root: Path, patterns: Iterable[
     return Path(root) / str(repo.pk) / name
 
 
+def snapshot_files(*, repo: Repo, tree_oid: str, patterns: tuple[str, ...] | None = None) -> list[FileInfo]:
+    """The files a snapshot holds: the tree's (those matching ``patterns``), less the pickle
+    weights of model repositories."""
+    files = tree_files(tree_oid)
+    if patterns is not None:
+        files = [f for f in files if any(fnmatch.fnmatchcase(f.path, pattern) for pattern in patterns)]
+    if repo.type == RepoType.MODEL:
+        files = [f for f in files if not PurePosixPath(f.path).name.lower().endswith(PICKLE_WEIGHT_SUFFIXES)]
+    return files
+
+
 def snapshot_materialize(*, repo: Repo, commit_oid: str, root: Path, patterns: Iterable[str] | None = None) -> Path:
-    """The directory holding the files of ``repo`` at commit ``commit_oid`` (a full 40-hex id).
+    """The folder holding ``repo``'s files at commit ``commit_oid`` (a full 40-hex id), written now
+    unless already complete. LFS files hold their content, not their pointer.
 
     ``patterns`` (shell-style, matched against whole repository paths, e.g. ``"*.yaml"``) limits
-    the snapshot to the files they match. LFS files hold their content, not their pointer.
+    the snapshot to the files they match. Raises ``RevisionNotFound`` when the commit is not in
+    ``repo`` and ``SnapshotCorrupt`` when a blob's bytes do not match its recorded sha256 (nothing
+    is left behind then).
     """
     wanted = tuple(patterns) if patterns is not None else None
-    target = snapshot_dir(repo=repo, commit_oid=commit_oid, root=root, patterns=wanted)
-    if (target / COMPLETE_MARKER).is_file():
-        os.utime(target / COMPLETE_MARKER)  # last use, for snapshot_prune
+    target = snapshot_path(repo=repo, commit_oid=commit_oid, root=root, patterns=wanted)
+    if (target / MANIFEST).is_file():
+        os.utime(target / MANIFEST)  # last use, for snapshot_prune
         return target
-    commit = GitCommit.objects.get(repo=repo, oid=commit_oid)
-    files = _selected(tree_files(commit.tree_oid), wanted)
+    commit = commit_get(repo=repo, oid=commit_oid)
+    files = snapshot_files(repo=repo, tree_oid=commit.tree_oid, patterns=wanted)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.parent / f".{target.name}.{uuid.uuid4().hex}.partial"
-    storage = blob_storage()
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", suffix=".partial", dir=target.parent))
     try:
-        for info in files:
-            destination = (partial / info.path).resolve()
-            if not destination.is_relative_to(partial.resolve()):
-                raise ValueError(f"path {info.path!r} leaves the snapshot folder")
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with storage.open(blob_storage_key(info.sha256), "rb") as source, open(destination, "wb") as sink:
-                shutil.copyfileobj(source, sink, COPY_BUFFER)
-        partial.mkdir(parents=True, exist_ok=True)
-        (partial / COMPLETE_MARKER).write_text(f"{repo.repo_id}@{commit_oid}\n")
+        for file in files:
+            destination = (scratch / file.path).resolve()
+            if not destination.is_relative_to(scratch.resolve()):
+                raise ValueError(f"path {file.path!r} leaves the snapshot folder")
+            _copy_blob(file, destination)
+        manifest = {"repo": repo.repo_id, "commit": commit_oid, "files": sorted(f.path for f in files)}
+        (scratch / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         try:
-            os.rename(partial, target)
+            os.rename(scratch, target)
         except OSError:
-            # Someone else finished the same snapshot first (or left a broken one behind).
-            if not (target / COMPLETE_MARKER).is_file():
+            # Another process finished the same snapshot first, or one was left half-done.
+            if not (target / MANIFEST).is_file():
                 shutil.rmtree(target, ignore_errors=True)
-                os.rename(partial, target)
+                os.rename(scratch, target)
     finally:
-        if partial.exists():
-            shutil.rmtree(partial, ignore_errors=True)
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def _copy_blob(file: FileInfo, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with blob_storage().open(blob_storage_key(file.sha256), "rb") as source, open(destination, "wb") as sink:
+        while chunk := source.read(COPY_BUFFER):
+            digest.update(chunk)
+            sink.write(chunk)
+    if digest.hexdigest() != file.sha256:
+        raise SnapshotCorrupt(f"{file.path}: stored bytes hash to {digest.hexdigest()}, the tree records {file.sha256}")
 
 
 def snapshot_prune(*, root: Path, unused_for_seconds: float) -> int:
@@ -93,7 +124,7 @@ def snapshot_prune(*, root: Path, unused_for_seconds: float) -> int:
         if not repo_dir.is_dir():
             continue
         for snapshot in repo_dir.iterdir():
-            marker = snapshot / COMPLETE_MARKER
+            marker = snapshot / MANIFEST
             try:
                 stale = marker.stat().st_mtime < cutoff if marker.exists() else snapshot.stat().st_mtime < cutoff
             except FileNotFoundError:

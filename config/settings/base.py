@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "hub",
     "registry",
     "training_runner.jobs",
+    "training_runner.inference",
     "frontend",
 ]
 

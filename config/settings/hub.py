@@ -7,6 +7,8 @@ HUB_SITE_NAME = env.str("HUB_SITE_NAME", "LLM Hub")
 # Where people reach the hub; links the hub writes outside a request (the run page named in a card
 # written by a demo run, for instance) start with it. Requests use the address they came in on.
 HUB_SITE_URL = env.str("HUB_SITE_URL", "http://127.0.0.1:8000/")
+# Set by `make run`: beat then finishes the demo once its models are trained (playgrounds, arena).
+HUB_DEMO = env.bool("HUB_DEMO", False)
 # Upper bound of API tokens a user may hold at once.
 HUB_MAX_TOKENS_PER_USER = env.int("HUB_MAX_TOKENS_PER_USER", 100, minimum=1)
 

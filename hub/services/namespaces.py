@@ -18,7 +18,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[-_](?=[A-Za-z0-9])){1,38
 # with one of these names would shadow a page.
 RESERVED_NAMES = frozenset(
     {
-        "about", "account", "accounts", "admin", "administrator", "api", "assets", "auth", "blog",
+        "about", "account", "accounts", "admin", "administrator", "api", "arena", "assets", "auth", "blog",
         "collections", "datasets", "docs", "explore", "favicon.ico", "healthz", "help", "hub", "jobs",
         "join", "kernels", "leaderboard", "leaderboards", "login", "logout", "me", "media", "models",
         "new", "notifications", "organizations", "orgs", "password-reset", "playground", "playgrounds",

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dulwich.errors import GitProtocolError, HangupException
 
 from common.errors import HubError, PermissionDenied, Unauthenticated
-from common.streaming import IteratorResponse
+from common.streaming import IteratorStreamingResponse
 from hub.authentication import token_from_request
 from registry.access import Permission, access_repo, check_can_read_files
 from registry.choices import RepoType
@@ -180,7 +180,7 @@ def upload_pack(request: HttpRequest, namespace: str, name: str, type_prefix: st
         yield out.getvalue()
         yield from handler.pack_chunks(plan)
 
-    return IteratorResponse(chunks(), content_type=content_type)
+    return IteratorStreamingResponse(chunks(), content_type=content_type)
 
 
 @_git_view

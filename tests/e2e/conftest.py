@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# The live ASGI hub and engine of the inference tests (tests/e2e/test_inference.py).
+from tests.support.inference import engine_url, hub_url, live_inference, model_dirs  # noqa: F401
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -189,6 +189,11 @@ class KVCache:
         self.values[layer][:, :, self.length : end] = v
         return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]  # (B, K, S, D)
 
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keep the rows ``rows`` (B,) in that order: beam search continues the beams it chose."""
+        self.keys = [k.index_select(0, rows) for k in self.keys]
+        self.values = [v.index_select(0, rows) for v in self.values]
+
 
 class Attention(nn.Module):
     def __init__(self, cfg: DecoderConfig, layer: int) -> None:

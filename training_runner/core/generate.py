@@ -1,4 +1,5 @@
-"""Text generation with the KV cache: greedy, temperature, top-k and top-p (nucleus) sampling.
+"""Text generation with the KV cache: greedy, temperature, top-k and top-p (nucleus) sampling, and
+a repetition penalty (``beam_search.py`` holds beam search).
 
 ``generate`` returns prompt plus continuation, (B, T + new); ``stream_generate`` yields the next
 token ids (a (B,) tensor) one step at a time, for the playground's streaming output. The prompt is
@@ -40,6 +41,19 @@ def sample_next(
     return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(-1)
 
 
+def apply_repetition_penalty(scores: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """Make every token already in ``seen`` (B, S) less likely in ``scores`` (B, V).
+
+    A positive score is divided by ``penalty``, a negative one multiplied by it (CTRL's rule, as
+    ``transformers`` applies it), so ``penalty > 1`` always lowers the token's probability.
+    """
+    if penalty == 1.0:
+        return scores
+    picked = scores.gather(-1, seen)  # (B, S)
+    picked = torch.where(picked < 0, picked * penalty, picked / penalty)
+    return scores.scatter(-1, seen, picked)
+
+
 def _as_batch(input_ids, device) -> torch.Tensor:
     ids = torch.as_tensor(input_ids, dtype=torch.long, device=device)
     return ids[None] if ids.ndim == 1 else ids  # (B, T)
@@ -53,6 +67,7 @@ def generate(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
+    repetition_penalty: float = 1.0,
     eos_token_id: int | Sequence[int] | None = None,
     generator: torch.Generator | None = None,
     attention_mask: torch.Tensor | None = None,
@@ -63,13 +78,16 @@ def generate(
     ``input_ids`` is (B, T) or a single prompt (T,); left-pad batched prompts and pass their
     ``attention_mask``. Generation ends when every row has produced one of ``eos_token_id`` (a
     finished row is filled with the first eos id) or at the model's context length.
+    ``repetition_penalty`` (> 1 discourages) applies to every token of the prompt and of the
+    continuation, before the temperature.
     ``generator`` (on the model's device) makes sampling reproducible. With ``stream=True`` the
     result is instead an iterator of (B,) next-token tensors, one per step (see ``stream_generate``).
     """
     ids = _as_batch(input_ids, model.embed_tokens.weight.device)
     eos = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id or [])
 
-    def choose(logits: torch.Tensor) -> torch.Tensor:
+    def choose(logits: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+        logits = apply_repetition_penalty(logits, seen, repetition_penalty)
         return sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
 
     steps = _decode(model, ids, attention_mask, max_new_tokens, choose, eos)
@@ -99,14 +117,16 @@ def _decode(model: Decoder, ids, mask, max_new_tokens: int, choose, eos: list[in
         cache = model.new_kv_cache(B, T + budget)
         logits = model(ids, mask, kv_cache=cache, last_only=True)[:, -1]  # (B, V)
         finished = torch.zeros(B, dtype=torch.bool, device=ids.device)
+        seen = ids  # (B, T + step): what the repetition penalty looks at
         for step in range(budget):
-            token = choose(logits)  # (B,)
+            token = choose(logits, seen)  # (B,)
             if eos:
                 token = torch.where(finished, eos_ids[0], token)
                 finished |= torch.isin(token, eos_ids)
             yield token
             if step == budget - 1 or bool(finished.all()):
                 return
+            seen = torch.cat([seen, token[:, None]], dim=1)
             if mask is not None:
                 mask = torch.cat([mask, mask.new_ones(B, 1)], dim=1)
             logits = model(token[:, None], mask, kv_cache=cache)[:, -1]

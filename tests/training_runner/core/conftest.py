@@ -9,37 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.support.tiny_models import GREEK
+
 # One intra-op thread: the models here are tiny, and on a busy 2-core machine two OpenMP threads
 # spend most of each small op waiting for each other (a run measured 10× slower).
 torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-GREEK = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "omicron",
-    "pi",
-    "rho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "chi",
-    "psi",
-    "omega",
-]
 
 
 def shared_data_dir() -> Path:
