@@ -17,6 +17,7 @@ from common.errors import Conflict, PermissionDenied, ValidationError
 from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
 from hub.locks import repo_lock
 from hub.models import Discussion, DiscussionEvent, User
+from hub.signals import pull_request_committed
 from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
 from registry.git.objects import commit_message
@@ -166,6 +167,12 @@ def check_can_push_to_pull_request(*, discussion: Discussion, user) -> None:
 
 
 def pull_request_record_commit(*, discussion: Discussion, user, commit: GitCommit) -> DiscussionEvent:
+    """Record a commit in the pull request's timeline (inside the commit's transaction); apps
+    above hear of it through ``hub.signals.pull_request_committed`` once it commits."""
+    discussion_id, oid = discussion.pk, commit.oid
+    transaction.on_commit(
+        lambda: pull_request_committed.send(sender=Discussion, discussion_id=discussion_id, commit_oid=oid)
+    )
     return _event(
         discussion=discussion,
         user=user,

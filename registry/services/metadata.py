@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
 from django.utils import timezone
 
 from registry.models import GitCommit, Repo, RepoTag
+from registry.signals import default_branch_moved
 
 MAX_TAGS = 200
 
@@ -77,6 +79,8 @@ def repo_on_default_branch_commit(*, repo: Repo, commit: GitCommit, card, card_c
     from registry.tasks import repo_stats_refresh
 
     repo_stats_refresh.delay_on_commit(repo.pk)
+    repo_id, oid = repo.pk, commit.oid
+    transaction.on_commit(lambda: default_branch_moved.send(sender=Repo, repo_id=repo_id, commit_oid=oid))
 
 
 def repo_stats_set(*, repo_id: int, used_storage: int) -> None:

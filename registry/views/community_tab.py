@@ -29,6 +29,7 @@ from hub.services import discussions as services
 from hub.views import form_errors_from
 from registry.access import check_can_read_files
 from registry.models import Repo
+from registry.panels import PULL_REQUEST_SIDEBAR, panels
 from registry.selectors.community import (
     community_filters_parse,
     community_listing,
@@ -204,6 +205,7 @@ def _discussion_page(
             "reviews": review_summary(events),
             "can_review": moderator and not is_author and is_open,
             "can_push": is_open and (is_author or moderator),
+            "panels": panels(PULL_REQUEST_SIDEBAR, request, discussion),
         }
     context = _context(request, repo, tab="community", can_write=moderator or _staff(user), **context)
     return render(request, "registry/discussion.html", context, status=status)

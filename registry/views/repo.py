@@ -14,6 +14,7 @@ from registry.cards import card_parse
 from registry.choices import RepoType
 from registry.errors import EntryNotFound
 from registry.models import Repo
+from registry.panels import REPO_SIDEBAR, panels
 from registry.selectors.pages import (
     README,
     card_of,
@@ -53,6 +54,7 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
         readme=readme,
         head=revision.commit,
         parameters=safetensors_parameter_total(files=overview.safetensors_files[:MAX_SAFETENSORS_FILES]),
+        panels=panels(REPO_SIDEBAR, request, repo),
         model_tree=repo_model_tree(user=request.user, repo=repo, base_models=card.base_model if card else [])
         if repo.type == RepoType.MODEL
         else None,
