@@ -69,7 +69,7 @@ def corpus(alice):
     return publish_corpus(alice)
 
 
-def train_tiny_decoder(folder: Path) -> Path:
+def train_tiny_decoder(folder: Path, *, seed: int = 5, steps: int = 6) -> Path:
     """A tiny pretrained decoder in the transformers layout, trained by the core on Greek letters."""
     from training_runner.core.config import TrainConfig
     from training_runner.core.run import run_training
@@ -80,12 +80,12 @@ def train_tiny_decoder(folder: Path) -> Path:
     (data / "valid.txt").write_bytes(greek_text(1, 20))
     config = {
         "recipe": "pretrain_clm",
-        "seed": 5,
+        "seed": seed,
         "data": {"path": str(data), "seq_len": 32},
         "model": {"hidden_size": 32, "num_layers": 2, "num_heads": 4, "num_kv_heads": 2, "max_position_embeddings": 64},
         "tokenizer": {"vocab_size": 300},
         "optim": {"warmup_steps": 2},
-        "train": {"max_steps": 6, "batch_size": 4, "eval_interval": 0, "eval_batches": 2, "log_interval": 0},
+        "train": {"max_steps": steps, "batch_size": 4, "eval_interval": 0, "eval_batches": 2, "log_interval": 0},
     }
     out = folder / "model"
     run_training(TrainConfig.from_dict(config), output_dir=out)

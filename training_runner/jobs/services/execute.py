@@ -153,7 +153,11 @@ def training_config_for(run: Run, *, dataset_dir: Path, model_dir: Path | None):
         run_url=run_url,
         datasets=[run.dataset_repo_name],
         base_model=run.model_repo_name or None,
-        metadata={"training_run": {"id": run.pk, "url": run_url, "recipe": run.recipe, "inputs": inputs}},
+        # The card's own extra keys (``card.metadata``, e.g. ``leaderboards``), with the run's lineage.
+        metadata={
+            **data["card"].get("metadata", {}),
+            "training_run": {"id": run.pk, "url": run_url, "recipe": run.recipe, "inputs": inputs},
+        },
     )
     assert data["data"]["path"] != DATASET_PLACEHOLDER
     return TrainConfig.from_dict(data)

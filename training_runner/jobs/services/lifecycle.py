@@ -27,6 +27,7 @@ from training_runner.jobs.errors import RunFinished
 from training_runner.jobs.locks import queue_lock, run_lock
 from training_runner.jobs.models import Run, RunTransition
 from training_runner.jobs.selectors import runs_fair_order
+from training_runner.jobs.signals import run_state_changed
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def run_transition(*, run: Run, to: RunState, reason: str, actor=None, **fields)
         changed.add("finished_at")
     run.save(update_fields=sorted(changed))
     RunTransition.objects.create(run=run, from_state=current, to_state=to, reason=reason, actor=actor, at=now)
+    run_id = run.pk
+    transaction.on_commit(lambda: run_state_changed.send(sender=Run, run_id=run_id, state=to))
     return run
 
 

@@ -463,6 +463,7 @@ DEFAULT_SUITE_FILE = "suite.yaml"
 class SuiteChoice:
     name: str  # a shipped suite's name, or "datasets/ns/name"
     hash: str
+    suite: Any  # the loaded ``evals.harness.suite.Suite``
     pinned: Pinned | None = None  # the dataset repository holding the suite
     file: str = ""
 
@@ -489,7 +490,7 @@ def check_suite(*, user, suite: Any, suite_revision: Any = None, suite_file: Any
             loaded = load_suite(suite, data_root=Path(settings.HUB_SHARED_DATA))
         except EvalError as exc:
             raise _suite_error(f"The data of suite {suite} is not available on this hub: {exc}") from None
-        return SuiteChoice(name=suite, hash=loaded.content_hash())
+        return SuiteChoice(name=suite, hash=loaded.content_hash(), suite=loaded)
     pinned = pin_repo(
         user=user,
         repo_type=RepoType.DATASET,
@@ -533,7 +534,7 @@ def check_suite(*, user, suite: Any, suite_revision: Any = None, suite_file: Any
                     f"task {task.name}: {data_file.path} has sha256 {held.sha256} at "
                     f"{pinned.commit[:12]}, but the suite pins {data_file.sha256}."
                 )
-    return SuiteChoice(name=suite, hash=loaded.content_hash(), pinned=pinned, file=path)
+    return SuiteChoice(name=suite, hash=loaded.content_hash(), suite=loaded, pinned=pinned, file=path)
 
 
 def _limit(value: Any) -> int | None:
