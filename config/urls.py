@@ -12,6 +12,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as ops_views
+from evals.leaderboards import urls as leaderboard_urls
 from frontend import views as frontend_views
 from hub import urls as hub_urls
 from registry import page_urls
@@ -26,6 +27,7 @@ api_v1_urlpatterns = [
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
+    *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
 ]
 
@@ -43,6 +45,7 @@ urlpatterns = [
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
     path("new", frontend_views.repo_new, name="repo-new"),
     *jobs_urls.page_urlpatterns,
+    *leaderboard_urls.page_urlpatterns,
     path("search", frontend_views.search, name="search"),
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,

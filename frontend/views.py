@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import HubError, NotFound, PermissionDenied, ValidationError, error_response
+from evals.leaderboards.selectors import leaderboard_list
 from frontend.forms import RepoCreateForm
 from frontend.pages import page_view, render_error
 from hub.choices import NamespaceKind
@@ -25,6 +26,7 @@ from registry.services.repos import repo_create
 from training_runner.jobs.selectors import RunFilters, run_list
 
 HOME_RUNS = 6
+HOME_BOARDS = 6
 LISTING_TYPES = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "tutorials": RepoType.TUTORIAL}
 SORTS = {
     "trending": "Trending",
@@ -48,7 +50,8 @@ FILTER_LABELS = {
 @page_view
 def home(request: HttpRequest) -> HttpResponse:
     runs = run_list(user=request.user, filters=RunFilters())[:HOME_RUNS]
-    context = {"sections": home_sections(user=request.user), "runs": runs}
+    boards = leaderboard_list()[:HOME_BOARDS]
+    context = {"sections": home_sections(user=request.user), "runs": runs, "boards": boards}
     return render(request, "frontend/home.html", context)
 
 

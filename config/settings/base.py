@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "registry",
     "training_runner.jobs",
     "training_runner.inference",
+    "evals.leaderboards",
     "frontend",
 ]
 

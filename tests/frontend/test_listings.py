@@ -144,7 +144,7 @@ def test_listing_query_count_does_not_grow_with_results(catalogue, django_assert
 
 
 def test_home_shows_trending_and_recent_per_type(catalogue, django_assert_num_queries):
-    with django_assert_num_queries(7):  # two per repository type, and the latest runs
+    with django_assert_num_queries(8):  # two per repository type, the latest runs and the leaderboards
         response = Client().get("/")
     sections = {section.repo_type: section for section in response.context["sections"]}
     assert [r.repo_id for r in sections[RepoType.MODEL].trending] == ["bob/mini-bert", "alice/tiny-llama"]
@@ -155,3 +155,4 @@ def test_home_shows_trending_and_recent_per_type(catalogue, django_assert_num_qu
     assert "secret-llama" not in html
     assert "No tutorials yet." in html
     assert "No runs yet." in html
+    assert "No leaderboards yet." in html

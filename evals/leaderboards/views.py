@@ -1,0 +1,246 @@
+"""Pages of leaderboards: the list, a board (ranks with intervals, filters, chart, queue, exports),
+comparing two entries item by item, and the forms to create a board and to submit, flag and re-run."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from common.errors import HubError
+from evals.leaderboards.apis import EntryOutputSerializer, LeaderboardOutputSerializer, compare_entry, entry_filters
+from evals.leaderboards.forms import LeaderboardForm, SubmitForm
+from evals.leaderboards.selectors import (
+    board_entries,
+    board_queue,
+    entries_disagreements,
+    entry_get,
+    leaderboard_get,
+    leaderboard_list,
+    paired_deltas,
+)
+from evals.leaderboards.services.boards import column_key, leaderboard_create
+from evals.leaderboards.services.submissions import entry_submit_or_refuse
+from evals.leaderboards.services.trust import entry_flag, entry_rerun
+from frontend.pages import page_view
+from hub.selectors import namespace_get, user_memberships_list
+from training_runner.inference.selectors import arena_ratings_for
+
+ENTRIES_PAGE_SIZE = 100
+
+
+@require_GET
+@page_view
+def leaderboard_list_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboards/list.html", {"boards": leaderboard_list()})
+
+
+def _columns(board) -> list[dict]:
+    return [
+        {**c, "key": column_key(c), "label": c["metric"] if c["task"] == "*" else f"{c['task']} {c['metric']}"}
+        for c in board.columns
+    ]
+
+
+@require_GET
+@page_view
+def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
+    """A board: ranked entries with score and rank intervals, raw and normalised, filters, a chart
+    of score against size, the submission queue."""
+    board = leaderboard_get(namespace=namespace, name=name)
+    filters = entry_filters(request.GET)
+    page = Paginator(board_entries(board=board, user=request.user, filters=filters), ENTRIES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    columns = _columns(board)
+    primary = columns[0]["key"]
+    entries = list(page.object_list)
+    ratings = arena_ratings_for(repos=[e.model_repo_id for e in entries if e.model_repo_id is not None])
+    rows = [
+        {
+            "entry": entry,
+            "cells": [entry.scores.get(c["key"]) for c in columns],
+            "arena": ratings.get(entry.model_repo_id),
+            "tied": sum(1 for other in entries if other.rank == entry.rank) > 1,
+        }
+        for entry in entries
+    ]
+    chart = [
+        {"model": e.model_repo_name, "parameters": e.parameters, **(e.scores.get(primary) or {})}
+        for e in entries
+        if e.parameters and e.scores.get(primary)
+    ]
+    context = {
+        "board": board,
+        "columns": columns,
+        "rows": rows,
+        "page": page,
+        "filters": filters,
+        "queue": board_queue(board=board, user=request.user),
+        "chart": {"metric": columns[0]["label"], "points": chart},
+        "submit_form": SubmitForm() if request.user.is_authenticated else None,
+        "has_arena": bool(ratings),
+    }
+    return render(request, "leaderboards/board.html", context)
+
+
+@require_GET
+@page_view
+def leaderboard_export(request: HttpRequest, namespace: str, name: str, fmt: str) -> HttpResponse:
+    """The board's entries as CSV or JSON (what the page shows, every page at once)."""
+    board = leaderboard_get(namespace=namespace, name=name)
+    entries = list(board_entries(board=board, user=request.user, filters=entry_filters(request.GET)))
+    if fmt == "json":
+        body = {
+            "board": LeaderboardOutputSerializer(board).data,
+            "entries": EntryOutputSerializer(entries, many=True).data,
+        }
+        return JsonResponse(body, json_dumps_params={"indent": 1})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = _columns(board)
+    head = ["rank", "rank_low", "rank_high", "model", "commit", "parameters", "license", "architecture", "base_model"]
+    for c in columns:
+        head += [c["key"], f"{c['key']} ci95 low", f"{c['key']} ci95 high", f"{c['key']} normalized"]
+    writer.writerow(head)
+    for e in entries:
+        row = [
+            e.rank,
+            e.rank_low,
+            e.rank_high,
+            e.model_repo_name,
+            e.model_commit,
+            e.parameters,
+            e.license,
+            e.architecture,
+            e.base_model,
+        ]
+        for c in columns:
+            cell = e.scores.get(c["key"]) or {}
+            ci = cell.get("ci95") or [None, None]
+            row += [cell.get("value"), ci[0], ci[1], cell.get("normalized")]
+        writer.writerow(row)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{board.namespace.name}-{board.name}.csv"'
+    return response
+
+
+@require_GET
+@page_view
+def compare_page(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
+    """Two entries item by item: deltas with paired intervals, and where their answers differ."""
+    board = leaderboard_get(namespace=namespace, name=name)
+    picks = request.GET.getlist("pick")
+    if not request.GET.get("a") and len(picks) == 2:  # the board's form, sent without JavaScript
+        return redirect(f"{board.web_path}/compare?a={picks[0]}&b={picks[1]}")
+    a, b = compare_entry(board, request, "a"), compare_entry(board, request, "b")
+    task = request.GET.get("task", "")
+    context = {
+        "board": board,
+        "a": a,
+        "b": b,
+        "task": task,
+        "deltas": paired_deltas(run_a_id=a.run_id, run_b_id=b.run_id),
+        "disagreements": entries_disagreements(a=a, b=b, task=task),
+    }
+    return render(request, "leaderboards/compare.html", context)
+
+
+@login_required
+@require_POST
+@page_view
+def submit_any_page(request: HttpRequest) -> HttpResponse:
+    """Submit from a model's page, which names the board in the form."""
+    namespace, _, name = request.POST.get("board", "").partition("/")
+    return _submit(request, leaderboard_get(namespace=namespace, name=name))
+
+
+@login_required
+@require_POST
+@page_view
+def submit_page(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
+    return _submit(request, leaderboard_get(namespace=namespace, name=name))
+
+
+def _submit(request: HttpRequest, board) -> HttpResponse:
+    form = SubmitForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = entry_submit_or_refuse(
+                board=board,
+                user=request.user,
+                model=form.cleaned_data["model"].strip(),
+                revision=form.cleaned_data["revision"].strip() or None,
+                site_url=request.build_absolute_uri("/"),
+            )
+        except HubError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{entry.model_repo_name} is queued for evaluation on {board.title}.")
+    else:
+        messages.error(request, "Name a model as namespace/name.")
+    return redirect(f"{board.web_path}#queue")
+
+
+@login_required
+@require_POST
+@page_view
+def flag_page(request: HttpRequest, namespace: str, name: str, entry_id: int) -> HttpResponse:
+    board = leaderboard_get(namespace=namespace, name=name)
+    entry = entry_get(board=board, entry_id=entry_id, user=request.user)
+    try:
+        flag = entry_flag(entry=entry, user=request.user, reason=request.POST.get("reason", ""))
+    except HubError as error:
+        messages.error(request, error.message)
+        return redirect(board.web_path)
+    messages.success(request, "Thank you; the flag is discussed in public on the model's Community tab.")
+    return redirect(f"{entry.model_repo.web_path}/discussions/{flag.discussion_num}")
+
+
+@login_required
+@require_POST
+@page_view
+def rerun_page(request: HttpRequest, namespace: str, name: str, entry_id: int) -> HttpResponse:
+    board = leaderboard_get(namespace=namespace, name=name)
+    entry = entry_get(board=board, entry_id=entry_id, user=request.user)
+    rerun = entry_rerun(entry=entry, user=request.user, site_url=request.build_absolute_uri("/"))
+    messages.success(request, f"Entry {entry.pk} is being evaluated again (run {rerun.run_id}).")
+    return redirect(f"{board.web_path}#queue")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_view
+def leaderboard_new(request: HttpRequest) -> HttpResponse:
+    owners = [m.organization.name for m in user_memberships_list(user=request.user) if m.role == "admin"]
+    form = LeaderboardForm(request.POST or None, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            board = leaderboard_create(
+                user=request.user,
+                namespace=namespace_get(name=values["owner"]),
+                name=values["name"].strip(),
+                title=values["title"].strip(),
+                description=values["description"],
+                suite=values["suite"].strip(),
+                suite_revision=values["suite_revision"].strip() or None,
+                suite_file=values["suite_file"].strip() or None,
+                columns=[c.strip() for c in values["columns"].split(",") if c.strip()] or None,
+                policy=values["policy"],
+                max_parameters=values["max_parameters"],
+                limit=values["limit"],
+            )
+        except HubError as error:
+            for field, field_messages in (error.fields or {None: [error.message]}).items():
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect(board.web_path)
+    return render(request, "leaderboards/new.html", {"form": form}, status=400 if form.errors else 200)

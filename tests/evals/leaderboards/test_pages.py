@@ -1,0 +1,112 @@
+"""The leaderboard pages: a board with many entries in a bounded number of queries, its sorting and
+filters, hidden private models, the form that creates a board, and the list and home links."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from evals.leaderboards.choices import EntryState
+from evals.leaderboards.models import Entry
+from registry.services.repos import repo_update_settings
+from tests.frontend.builders import make_repo
+from tests.support.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _ranked(board, repo, *, rank: int, value: float, parameters: int, license: str = "mit") -> Entry:
+    """An entry as scoring leaves it (the flow tests build real ones; here the page is the subject)."""
+    scores = {
+        "*:acc": {"value": value, "ci95": [value - 0.1, value + 0.1], "n": 4, "normalized": (value - 0.5) / 0.5},
+        "letters:acc": {"value": value, "ci95": [value - 0.1, value + 0.1], "n": 4},
+    }
+    return Entry.objects.create(
+        board=board,
+        model_repo=repo,
+        model_repo_name=repo.repo_id,
+        model_revision="main",
+        model_commit="a" * 40,
+        submitter=repo.created_by,
+        state=EntryState.FINISHED,
+        current=True,
+        scores=scores,
+        primary=value,
+        rank=rank,
+        rank_low=rank,
+        rank_high=rank + 1,
+        parameters=parameters,
+        license=license,
+        architecture="llama",
+    )
+
+
+def test_a_board_page_costs_the_same_few_queries_whatever_its_size(board, alice, django_assert_num_queries):
+    for number in range(30):
+        _ranked(
+            board, make_repo(alice, f"m{number}"), rank=number + 1, value=1 - number / 100, parameters=1000 + number
+        )
+    client = Client()
+    client.get(board.web_path)  # warm the caches the page shares with others
+    # board, entries, their count (pages), arena ratings, the submission queue
+    with django_assert_num_queries(5):
+        response = client.get(board.web_path)
+    html = response.content.decode()
+    assert html.count('<tr data-entry="') == 30 + 30  # the ranked table and the queue
+    assert '<td class="rank">1 <span class="muted" title="95 % rank interval">[1–2]</span></td>' in html
+    assert '0.9900</a> <span class="muted ci">± 0.1000</span>' in html
+    assert (
+        '<span class="muted normalized" title="normalized: (raw − chance) / (1 − chance)">0.9800 norm.</span>' in html
+    )
+
+
+def test_sorting_filtering_and_private_models(board, alice, bob):
+    small = _ranked(board, make_repo(alice, "small"), rank=2, value=0.6, parameters=100)
+    big = _ranked(board, make_repo(alice, "big"), rank=1, value=0.8, parameters=10_000, license="apache-2.0")
+    secret = _ranked(board, make_repo(bob, "secret"), rank=3, value=0.5, parameters=50)
+    repo_update_settings(repo=secret.model_repo, private=True)
+
+    def order(query: str) -> list[int]:
+        html = Client().get(f"{board.web_path}{query}").content.decode()
+        table = html.split('id="board"', 1)[1].split("</table>", 1)[0]
+        return [int(part.split('"', 1)[0]) for part in table.split('<tr data-entry="')[1:]]
+
+    assert order("") == [big.pk, small.pk]
+    assert order("?sort=letters:acc") == [big.pk, small.pk]
+    assert order("?sort=-letters:acc") == [small.pk, big.pk]
+    assert order("?max_parameters=1000") == [small.pk]
+    assert order("?license=apache-2.0") == [big.pk]
+    bob_client = Client()
+    assert bob_client.login(username="bob", password=DEFAULT_PASSWORD)
+    html = bob_client.get(board.web_path).content.decode()
+    assert f'<tr data-entry="{secret.pk}">' in html  # its owner sees it
+    assert Client().get(f"{board.web_path}?sort=nope").status_code == 400
+    assert Client().get(f"{board.web_path}?max_parameters=many").status_code == 400
+
+
+def test_the_form_creates_a_board_and_the_list_and_home_link_it(alice, acme):
+    from tests.training_runner.jobs.conftest import publish_suite_repo
+
+    publish_suite_repo(alice)
+    client = Client()
+    assert client.login(username="alice", password=DEFAULT_PASSWORD)
+    form = client.get("/leaderboards/new").content.decode()
+    assert '<option value="acme">acme</option>' in form
+    values = {
+        "owner": "acme",
+        "name": "letters",
+        "title": "Letters",
+        "suite": "datasets/alice/letters-bench",
+        "policy": "anyone",
+        "columns": "*:acc",
+    }
+    response = client.post("/leaderboards/new", values)
+    assert response["Location"] == "/leaderboards/acme/letters"
+    refused = client.post("/leaderboards/new", {**values, "name": "other", "columns": "*:bleu"})
+    assert refused.status_code == 400
+    assert "Unknown column &#x27;*:bleu&#x27;." in refused.content.decode()
+    assert (
+        '<a class="repo-card-name" href="/leaderboards/acme/letters">Letters</a>'
+        in Client().get("/leaderboards").content.decode()
+    )
+    assert 'href="/leaderboards/acme/letters">Letters</a>' in Client().get("/").content.decode()
