@@ -83,44 +83,111 @@ def seed_news(users, *, data: Path, log) -> None:
         log("demo dataset: eval-guild/lee-news")
 
 
+# The demo's leaderboards, one per shipped suite, owned by eval-guild (bob is its admin).
+BOARDS = {
+    "bigbench-mc": {
+        "title": "BIG-bench multiple choice",
+        "suite": "bigbench_mc",
+        "description": "Twelve BIG-bench multiple-choice tasks, zero-shot, scored per item like lm-evaluation-harness.",
+        "columns": None,  # the suite's mean accuracy, then each task's
+    },
+    "wikitext": {
+        "title": "WikiText perplexity",
+        "suite": "wikitext_ppl",
+        "description": "Rolling-window perplexity of whole Wikipedia articles; lower is better.",
+        "columns": [
+            "*:bits_per_byte",
+            "wikitext_test:bits_per_byte",
+            "wikitext_validation:bits_per_byte",
+            "wikitext_test:word_perplexity",
+        ],
+    },
+}
+BOARD_IDS = [f"eval-guild/{name}" for name in BOARDS]
+
 # The demo models are trained by the hub itself, as training runs on the gpu queue, small enough
-# for a minute or two each on two CPU cores. The decoders are then evaluated on both shipped suites.
-SUITES = ["wikitext_ppl", "bigbench_mc"]
+# for a minute or two each on two CPU cores. The decoders' cards enrol them on both boards, so
+# each is evaluated on both suites as soon as it is published.
 TRAIN_RUNS = {
     "pocket-llama": {
         "recipe": "pretrain_clm",
         "dataset": "eval-guild/wiki-mini",
-        "evaluate_after": SUITES,
         "params": {
-            "model.hidden_size": 96, "model.num_layers": 3, "model.num_heads": 4, "model.num_kv_heads": 2,
-            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
-            "train.max_steps": 300, "train.batch_size": 16, "train.eval_interval": 50, "train.eval_batches": 8,
-            "train.checkpoint_interval": 100, "optim.warmup_steps": 20,
+            "card.metadata": {"leaderboards": BOARD_IDS},
+            "model.hidden_size": 96,
+            "model.num_layers": 3,
+            "model.num_heads": 4,
+            "model.num_kv_heads": 2,
+            "model.max_position_embeddings": 128,
+            "tokenizer.vocab_size": 2048,
+            "data.seq_len": 96,
+            "train.max_steps": 300,
+            "train.batch_size": 16,
+            "train.eval_interval": 50,
+            "train.eval_batches": 8,
+            "train.checkpoint_interval": 100,
+            "optim.warmup_steps": 20,
         },
     },
     "pocket-gpt2": {
         "recipe": "pretrain_clm",
         "dataset": "eval-guild/lee-news",
-        "evaluate_after": SUITES,
         "params": {
-            "model.arch": "gpt2", "model.hidden_size": 96, "model.num_layers": 3, "model.num_heads": 4,
-            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
-            "data.txt_mode": "line", "data.val_fraction": 0.1, "train.max_steps": 200, "train.batch_size": 16,
-            "train.eval_interval": 50, "train.eval_batches": 4, "optim.warmup_steps": 20,
+            "card.metadata": {"leaderboards": BOARD_IDS},
+            "model.arch": "gpt2",
+            "model.hidden_size": 96,
+            "model.num_layers": 3,
+            "model.num_heads": 4,
+            "model.max_position_embeddings": 128,
+            "tokenizer.vocab_size": 2048,
+            "data.seq_len": 96,
+            "data.txt_mode": "line",
+            "data.val_fraction": 0.1,
+            "train.max_steps": 200,
+            "train.batch_size": 16,
+            "train.eval_interval": 50,
+            "train.eval_batches": 4,
+            "optim.warmup_steps": 20,
         },
     },
     "pocket-bert": {
         "recipe": "pretrain_mlm",
         "dataset": "eval-guild/wiki-mini",
-        "evaluate_after": [],
         "params": {
-            "model.hidden_size": 96, "model.num_layers": 2, "model.num_heads": 4,
-            "model.max_position_embeddings": 128, "tokenizer.vocab_size": 2048, "data.seq_len": 96,
-            "train.max_steps": 100, "train.batch_size": 16, "train.eval_interval": 50, "train.eval_batches": 8,
+            "model.hidden_size": 96,
+            "model.num_layers": 2,
+            "model.num_heads": 4,
+            "model.max_position_embeddings": 128,
+            "tokenizer.vocab_size": 2048,
+            "data.seq_len": 96,
+            "train.max_steps": 100,
+            "train.batch_size": 16,
+            "train.eval_interval": 50,
+            "train.eval_batches": 8,
             "optim.warmup_steps": 10,
         },
     },
-}  # fmt: skip
+}
+
+
+def seed_boards(users, *, log) -> None:
+    from evals.leaderboards.models import Leaderboard
+    from evals.leaderboards.services.boards import leaderboard_create
+
+    namespace = Namespace.objects.get(name="eval-guild")
+    for name, spec in BOARDS.items():
+        if Leaderboard.objects.filter(namespace=namespace, name=name).exists():
+            continue
+        leaderboard_create(
+            user=users["bob"],
+            namespace=namespace,
+            name=name,
+            title=spec["title"],
+            description=spec["description"],
+            suite=spec["suite"],
+            columns=spec["columns"],
+        )
+        log(f"demo leaderboard: eval-guild/{name}")
 
 
 def seed_models(users, *, log) -> None:
@@ -138,9 +205,13 @@ def seed_models(users, *, log) -> None:
         if Run.objects.filter(output_repo_name=output).exclude(state=RunState.FAILED).exists():
             continue
         run = training_run_submit(
-            user=users["alice"], recipe=spec["recipe"], dataset=spec["dataset"], params=spec["params"],
-            output_repo=output, evaluate_after=spec["evaluate_after"], site_url=settings.HUB_SITE_URL,
-        )  # fmt: skip
+            user=users["alice"],
+            recipe=spec["recipe"],
+            dataset=spec["dataset"],
+            params=spec["params"],
+            output_repo=output,
+            site_url=settings.HUB_SITE_URL,
+        )
         log(f"demo model {output}: training run {run.pk} queued ({spec['params']['train.max_steps']} steps)")
 
 
@@ -159,26 +230,34 @@ def seed_review(users, *, log) -> None:
         return
     bob, carol, alice = users["bob"], users["carol"], users["alice"]
     pr = discussion_create(
-        repo=repo, user=carol, title="Show how to load the splits", pull_request=True,
+        repo=repo,
+        user=carol,
+        title="Show how to load the splits",
+        pull_request=True,
         description="The card lists the splits but not how to read them. This adds a short example.",
-    )  # fmt: skip
+    )
     readme = _readme_text(repo)
     usage = (
         "\n## Usage\n\n```python\nfrom huggingface_hub import snapshot_download\n\n"
         'path = snapshot_download("eval-guild/wiki-mini", repo_type="dataset")\n```\n'
     )
     pull_request_commit(
-        discussion=pr, user=carol, summary="Add a usage section",
+        discussion=pr,
+        user=carol,
+        summary="Add a usage section",
         operations=[AddFile(path="README.md", staged=stage_bytes((readme + usage).encode()))],
-    )  # fmt: skip
+    )
     discussion_change_status(discussion=pr, user=carol, status=DiscussionStatus.OPEN)
     comment_add(discussion=pr, user=alice, content="Looks right to me; the snippet runs against this hub.")
     comment_add(discussion=pr, user=bob, content="Thanks Carol, merging.")
     pull_request_merge(discussion=pr, user=bob)
     question = discussion_create(
-        repo=repo, user=alice, title="Hold out by article or by paragraph?", pull_request=False,
+        repo=repo,
+        user=alice,
+        title="Hold out by article or by paragraph?",
+        pull_request=False,
         description="The validation split holds whole articles out. Would paragraph-level hold-out leak less?",
-    )  # fmt: skip
+    )
     comment_add(discussion=question, user=bob, content="Whole articles: nearby paragraphs share too much text.")
     for user in (alice, carol):
         like_add(user=user, repo=repo)
@@ -197,6 +276,7 @@ def seed_content(*, users, log, train: bool) -> None:
     else:
         seed_datasets(users, data=data, log=log)
         seed_news(users, data=data, log=log)
+        seed_boards(users, log=log)
         if train:
             seed_models(users, log=log)
     seed_tutorial(users, log=log)

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from evals.leaderboards.models import Leaderboard
 from frontend.demo import demo_seed
 from hub.models import Discussion, Organization, User
 from registry.models import GitCommit, Repo
@@ -32,9 +33,11 @@ def test_demo_content_is_complete_and_idempotent():
     assert set(Organization.objects.values_list("namespace__name", flat=True)) == {"open-research", "eval-guild"}
     repos = set(Repo.objects.values_list("namespace__name", "name", "type"))
     assert repos == {
-        ("eval-guild", "wiki-mini", "dataset"), ("eval-guild", "bigbench-mc", "dataset"),
-        ("eval-guild", "lee-news", "dataset"), ("alice", "train-a-tiny-llama", "tutorial"),
-    }  # fmt: skip
+        ("eval-guild", "wiki-mini", "dataset"),
+        ("eval-guild", "bigbench-mc", "dataset"),
+        ("eval-guild", "lee-news", "dataset"),
+        ("alice", "train-a-tiny-llama", "tutorial"),
+    }
     assert {"train.txt", "valid.txt", "test.txt", "README.md"} <= _files("eval-guild/wiki-mini", "dataset")
     assert {"news.txt", "README.md", "NOTICE"} == _files("eval-guild/lee-news", "dataset") - {".gitattributes"}
 
@@ -43,11 +46,20 @@ def test_demo_content_is_complete_and_idempotent():
     assert set(runs) == {"open-research/pocket-llama", "open-research/pocket-gpt2", "open-research/pocket-bert"}
     llama, gpt2, bert = (runs[f"open-research/{n}"] for n in ("pocket-llama", "pocket-gpt2", "pocket-bert"))
     assert (llama.state, llama.user.username, llama.recipe, llama.dataset_repo_name) == (
-        "queued", "alice", "pretrain_clm", "eval-guild/wiki-mini",
-    )  # fmt: skip
-    assert llama.evaluate_after == gpt2.evaluate_after == ["wikitext_ppl", "bigbench_mc"]
+        "queued",
+        "alice",
+        "pretrain_clm",
+        "eval-guild/wiki-mini",
+    )
+    # The decoders' cards enrol them on both demo boards: each is evaluated once it is published.
+    boards = ["eval-guild/bigbench-mc", "eval-guild/wikitext"]
+    assert llama.config["card"]["metadata"] == gpt2.config["card"]["metadata"] == {"leaderboards": boards}
     assert (gpt2.config["model"]["arch"], gpt2.config["data"]["txt_mode"]) == ("gpt2", "line")
-    assert (bert.recipe, bert.evaluate_after) == ("pretrain_mlm", [])
+    assert (bert.recipe, bert.config["card"]["metadata"]) == ("pretrain_mlm", {})
+    assert sorted(Leaderboard.objects.values_list("namespace__name", "name", "suite")) == [
+        ("eval-guild", "bigbench-mc", "bigbench_mc"),
+        ("eval-guild", "wikitext", "wikitext_ppl"),
+    ]
     assert llama.site_url == settings.HUB_SITE_URL
 
     wiki = Repo.objects.get(name="wiki-mini")
