@@ -63,6 +63,14 @@ TEMPLATES = [
             ],
         },
     },
+    # Jinja2 renders the few large, hot fragments (a leaderboard's table) several times faster.
+    {
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "frontend" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "frontend.jinja.environment", "autoescape": True},
+    },
 ]
 
 AUTH_USER_MODEL = "hub.User"

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import HubError
@@ -28,6 +32,7 @@ from evals.leaderboards.selectors import (
 from evals.leaderboards.services.boards import column_key, leaderboard_create
 from evals.leaderboards.services.submissions import entry_submit_or_refuse
 from evals.leaderboards.services.trust import entry_flag, entry_rerun
+from evals.leaderboards.templatetags.leaderboards import half_width, score
 from frontend.pages import page_view
 from hub.selectors import namespace_get, user_memberships_list
 from training_runner.inference.selectors import arena_ratings_for
@@ -42,10 +47,28 @@ def leaderboard_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def _columns(board) -> list[dict]:
+    """The board's columns with their keys and labels (the suite aggregate says so)."""
     return [
-        {**c, "key": column_key(c), "label": c["metric"] if c["task"] == "*" else f"{c['task']} {c['metric']}"}
+        {
+            **c,
+            "key": column_key(c),
+            "label": f"{c['metric']} · suite" if c["task"] == "*" else f"{c['task']} {c['metric']}",
+        }
         for c in board.columns
     ]
+
+
+def _cell(entry, cell: dict | None, query: str) -> dict | None:
+    """A score as the table shows it: the value, ± half its 95 % interval, the normalised score,
+    and the link to the items behind it (formatted here: the table has thousands of cells)."""
+    if cell is None:
+        return None
+    out = {"href": f"/runs/{entry.run_id}/samples{query}", "value": score(cell["value"]), "ci": "", "normalized": ""}
+    if cell.get("ci95"):
+        out["ci"] = score(half_width(cell))
+    if cell.get("normalized") is not None:
+        out["normalized"] = score(cell["normalized"])
+    return out
 
 
 @require_GET
@@ -62,15 +85,22 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
     primary = columns[0]["key"]
     entries = list(page.object_list)
     ratings = arena_ratings_for(repos=[e.model_repo_id for e in entries if e.model_repo_id is not None])
+    shared = Counter(entry.rank for entry in entries)
+    evidence = ["" if c["task"] == "*" else "?" + urlencode({"task": c["task"]}) for c in columns]
     rows = [
         {
             "entry": entry,
-            "cells": [entry.scores.get(c["key"]) for c in columns],
+            "cells": [
+                _cell(entry, entry.scores.get(c["key"]), query) for c, query in zip(columns, evidence, strict=True)
+            ],
             "arena": ratings.get(entry.model_repo_id),
-            "tied": sum(1 for other in entries if other.rank == entry.rank) > 1,
+            "tied": entry.rank is not None and shared[entry.rank] > 1,
         }
         for entry in entries
     ]
+    table_rows = get_template("leaderboards/_board_rows.html", using="jinja2").render(
+        {"rows": rows, "has_arena": bool(ratings)}
+    )
     chart = [
         {"model": e.model_repo_name, "parameters": e.parameters, **(e.scores.get(primary) or {})}
         for e in entries
@@ -80,6 +110,7 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
         "board": board,
         "columns": columns,
         "rows": rows,
+        "table_rows": mark_safe(table_rows),
         "page": page,
         "filters": filters,
         "queue": board_queue(board=board, user=request.user),

@@ -1,0 +1,179 @@
+"""Leaderboard page speed on PostgreSQL: a board of 1,000 ranked entries.
+
+Creates a scratch PostgreSQL database, a board, 1,000 model repositories with a finished, ranked
+entry each (rows as the scoring service leaves them) and 1,000 queue rows, then times the board
+page (first page of 100 rows, and sorted by a column), its JSON export and the REST detail with
+Django's test client, counting queries. The same page on a board of 10 entries is measured in
+the same run: the query count must not grow with the board, and the time should not grow much.
+
+    python benchmarks/leaderboard.py                      # postgres://postgres@127.0.0.1:5432
+    python benchmarks/leaderboard.py --requests 300 --entries 1000
+
+Target: board page p95 ≤ 50 ms at 1,000 entries, with the same query count as at 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DB_NAME = "hub_bench_leaderboard"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=200)
+    return parser.parse_args()
+
+
+def scratch_database(server: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        connection.execute(f"CREATE DATABASE {DB_NAME}")
+    return f"{server}/{DB_NAME}"
+
+
+def setup(database_url: str, data_dir: Path) -> None:
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        HUB_DATA_DIR=str(data_dir),
+        LOG_LEVEL="WARNING",
+        HUB_PLAYGROUNDS="false",
+    )
+    sys.path.insert(0, str(REPO_ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def populate(entries: int, suffix: str):
+    """A board of ``entries`` finished, ranked entries (and as many queue rows)."""
+    from evals.leaderboards.choices import EntryState
+    from evals.leaderboards.models import Entry, Leaderboard
+    from hub.services.accounts import user_create
+    from hub.services.organizations import organization_create
+    from registry.choices import RepoType
+    from registry.models import Repo
+
+    user = user_create(username=f"owner{suffix}", email=f"o{suffix}@example.org", password="bench-password-1")
+    org = organization_create(creator=user, name=f"bench{suffix}")
+    board = Leaderboard.objects.create(
+        namespace=org.namespace,
+        name="board",
+        title="Bench",
+        suite="bigbench_mc",
+        suite_hash="0" * 64,
+        columns=[{"task": "*", "metric": "acc", "higher_is_better": True}]
+        + [{"task": f"bigbench_t{i}", "metric": "acc", "higher_is_better": True} for i in range(12)],
+        chance={"*:acc": 0.4},
+    )
+    repos = Repo.objects.bulk_create(
+        [
+            Repo(
+                namespace=user.namespace,
+                name=f"model-{suffix}-{i}",
+                type=RepoType.MODEL,
+                created_by=user,
+                license="apache-2.0",
+            )
+            for i in range(entries)
+        ]
+    )
+    rows = []
+    for i, repo in enumerate(repos):
+        value = 0.9 - i * 0.5 / max(entries, 1)
+        cell = {"value": value, "ci95": [value - 0.02, value + 0.02], "n": 4000, "normalized": (value - 0.4) / 0.6}
+        scores = {"*:acc": cell, **{f"bigbench_t{t}:acc": cell for t in range(12)}}
+        common = dict(
+            board=board,
+            model_repo=repo,
+            model_repo_name=f"{user.username}/{repo.name}",
+            model_revision="main",
+            model_commit=f"{i:040x}",
+            submitter=user,
+        )
+        rows.append(
+            Entry(
+                **common,
+                state=EntryState.FINISHED,
+                current=True,
+                scores=scores,
+                primary=value,
+                rank=i // 3 + 1,
+                rank_low=max(1, i // 3 - 2),
+                rank_high=i // 3 + 3,
+                parameters=1_000_000 + i,
+                license="apache-2.0",
+                architecture="llama",
+            )
+        )
+        rows.append(Entry(**common, state=EntryState.REJECTED, reason="The model card does not declare a license."))
+    Entry.objects.bulk_create(rows, batch_size=1000)
+    return board
+
+
+def measure(client, url: str, requests: int) -> tuple[float, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))], len(queries)
+
+
+def main() -> None:
+    import tempfile
+
+    args = parse_args()
+    database_url = scratch_database(args.server)
+    with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as scratch:
+        setup(database_url, Path(scratch))
+        from django.test import Client
+
+        small = populate(10, "s")
+        large = populate(args.entries, "l")
+        client = Client()
+        print(f"PostgreSQL, {args.requests} requests each; board page = first 100 rows of the ranked board")
+        print("| request | entries | p50 ms | p95 ms | queries |")
+        print("|---|---|---|---|---|")
+        for label, path in (
+            ("board page", ""),
+            ("board page sorted by a column", "?sort=bigbench_t3:acc"),
+            ("board page filtered by size", "?max_parameters=1000500"),
+        ):
+            for board, entries in ((small, 10), (large, args.entries)):
+                p50, p95, queries = measure(client, f"{board.web_path}{path}", args.requests)
+                print(f"| {label} | {entries} | {p50:.1f} | {p95:.1f} | {queries} |", flush=True)
+        for label, suffix, requests in (("JSON export (every entry)", ".json", 20), ("CSV export", ".csv", 20)):
+            p50, p95, queries = measure(client, f"{large.web_path}{suffix}", requests)
+            print(f"| {label} | {args.entries} | {p50:.1f} | {p95:.1f} | {queries} |", flush=True)
+    import psycopg
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    print("target: board page p95 <= 50 ms at 1,000 entries, with the same queries as at 10")
+
+
+if __name__ == "__main__":
+    main()
