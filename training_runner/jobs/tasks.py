@@ -9,9 +9,11 @@ the run (``run_cancel``), and a lost worker is noticed by ``runs_watchdog_task``
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_shutting_down
 
 from training_runner.jobs.services.execute import run_execute
 from training_runner.jobs.services.lifecycle import runs_dispatch, runs_watchdog
+from training_runner.jobs.services.recorder import WORKER_STOPPING
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -30,3 +32,10 @@ def runs_dispatch_task() -> None:
 def runs_watchdog_task() -> None:
     """Queue again the runs whose worker stopped answering; they resume from their checkpoint."""
     runs_watchdog()
+
+
+@worker_shutting_down.connect
+def _stop_working_runs(**kwargs) -> None:
+    """A worker asked to stop (Ctrl-C, SIGTERM) does not wait for a long run to end: the run stops
+    at its next step, keeps a checkpoint and is queued again; the worker then exits."""
+    WORKER_STOPPING.set()

@@ -196,3 +196,49 @@ def test_a_suite_defined_in_a_dataset_repository_runs_end_to_end(alice, base_mod
     assert run.results["suite"]["hash"] == run.suite_hash
     assert run.results["tasks"]["letters"]["n"] == 4
     assert run.samples.count() == 4
+
+
+def test_a_worker_that_shuts_down_hands_its_run_back_to_resume_later(alice, corpus):
+    import threading
+    import time
+
+    from training_runner.jobs.models import Run
+    from training_runner.jobs.services.execute import run_execute
+    from training_runner.jobs.services.recorder import WORKER_STOPPING
+
+    def stop_when_training() -> None:  # what Celery's warm shutdown does, once the run has begun
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not RunMetric.objects.filter(event="train", step__gte=3).exists():
+            time.sleep(0.1)
+        WORKER_STOPPING.set()
+
+    watcher = threading.Thread(target=stop_when_training)
+    watcher.start()
+    try:
+        run = training_run_submit(
+            user=alice,
+            recipe="pretrain_clm",
+            dataset="alice/greek",
+            output_repo="alice/long",
+            params={**TINY, "train.max_steps": 100_000, "train.eval_interval": 0},
+        )
+    finally:
+        watcher.join()
+        WORKER_STOPPING.clear()
+    run.refresh_from_db()
+    assert run.state == RunState.QUEUED
+    assert run.reason == (
+        f"The worker shut down at step {run.checkpoint_step}; the run resumes from that checkpoint on the next one."
+    )
+    assert run.checkpoint_step >= 3
+    assert run.dispatched_at is None  # left to the watchdog: this worker takes nothing new
+    # The next worker resumes it from that checkpoint (the run is made short here, then resumed).
+    stopped_at = run.checkpoint_step
+    train = {**run.config["train"], "max_steps": stopped_at + 2}
+    Run.objects.filter(pk=run.pk).update(config={**run.config, "train": train})
+    run_execute(run_id=run.pk, worker="next@host")
+    run.refresh_from_db()
+    assert run.state == RunState.SUCCEEDED, run.reason
+    assert run.step == stopped_at + 2
+    resumed = run.transitions.filter(to_state="running").last().reason
+    assert resumed == f"Started on next@host (attempt 2, resuming from the checkpoint of step {stopped_at})."

@@ -91,7 +91,11 @@ def run_execute(*, run_id: int, worker: str) -> Run | None:
     if outcome.state is None:
         logger.info("run %s: attempt %s was superseded; its outcome is dropped", run.pk, run.attempt)
         return None
-    finished = run_finish(run_id=run.pk, attempt=run.attempt, to=outcome.state, reason=outcome.reason, **outcome.fields)
+    stopping = recorder.worker_stopping
+    finished = run_finish(
+        run_id=run.pk, attempt=run.attempt, to=outcome.state, reason=outcome.reason, dispatch=not stopping,
+        **outcome.fields,
+    )
     if outcome.state != RunState.QUEUED:
         shutil.rmtree(work, ignore_errors=True)
     if finished is not None and outcome.state == RunState.SUCCEEDED and run.kind == RunKind.TRAINING:
@@ -205,6 +209,9 @@ def _train(run: Run, recorder: RunRecorder, attempt_dir: Path) -> Outcome:
         )
     if recorder.superseded:
         return Outcome(None)
+    if result.stopped and recorder.worker_stopping:
+        reason = f"The worker shut down at step {result.steps}; the run resumes from that checkpoint on the next one."
+        return Outcome(RunState.QUEUED, reason)
     if result.stopped:
         reason = f"Cancelled at step {result.steps}; the checkpoint of step {result.steps} is kept."
         return Outcome(RunState.CANCELLED, reason, {"results": result.metrics})
@@ -312,6 +319,8 @@ def _evaluate(run: Run, recorder: RunRecorder, attempt_dir: Path) -> Outcome:
     except RunStopped:
         if recorder.superseded:
             return Outcome(None)
+        if recorder.worker_stopping:
+            return Outcome(RunState.QUEUED, "The worker shut down; the evaluation starts again on the next one.")
         return Outcome(RunState.CANCELLED, f"Cancelled after {len(scores)} of {len(suite.tasks)} tasks.")
     results = outcome.results
     evaluation_files_store(run_id=run.pk, directory=attempt_dir / "eval")

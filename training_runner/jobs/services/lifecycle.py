@@ -201,13 +201,17 @@ def runs_watchdog() -> list[int]:
     return requeued
 
 
-def run_finish(*, run_id: int, attempt: int, to: RunState, reason: str, **fields) -> Run | None:
+def run_finish(
+    *, run_id: int, attempt: int, to: RunState, reason: str, dispatch: bool = True, **fields
+) -> Run | None:
     """End the ``attempt`` of a run; None when another attempt has taken the run over meanwhile
-    (then this worker's outcome no longer counts)."""
+    (then this worker's outcome no longer counts). ``dispatch=False`` leaves the fair queue to
+    the watchdog (a worker that is shutting down hands its run back without taking new ones)."""
     with transaction.atomic():
         run = run_lock(run_id=run_id)
         if run.attempt != attempt or run.state != RunState.RUNNING:
             return None
         run = run_transition(run=run, to=to, reason=reason, **fields)
-    runs_dispatch_on_commit()
+    if dispatch:
+        runs_dispatch_on_commit()
     return run

@@ -24,6 +24,9 @@ from training_runner.jobs.models import Run, RunLogLine, RunMetric
 logger = logging.getLogger(__name__)
 
 MAX_LOG_LINE = 4000
+# Set when this worker process is asked to stop (``tasks.py`` hears Celery's warm shutdown): a
+# working run then stops at its next step, keeps a checkpoint, and is queued again to resume.
+WORKER_STOPPING = threading.Event()
 
 
 class RunRecorder:
@@ -72,7 +75,12 @@ class RunRecorder:
             self._dirty = True
 
     def should_stop(self) -> bool:
-        return self.cancel_requested or self.superseded
+        return self.cancel_requested or self.superseded or WORKER_STOPPING.is_set()
+
+    @property
+    def worker_stopping(self) -> bool:
+        """The stop comes from this worker shutting down, not from the run's owner."""
+        return WORKER_STOPPING.is_set() and not self.cancel_requested
 
     def stdout(self) -> io.TextIOBase:
         """A text stream whose lines become log lines (for what the core prints)."""
