@@ -94,13 +94,24 @@ class RateLimited(HubError):
         self.retry_after = retry_after
 
 
+# Longest ``X-Error-Message``: the body carries the whole message; the header is a summary.
+MAX_HEADER_MESSAGE = 512
+
+
+def header_safe(text: str, *, limit: int = MAX_HEADER_MESSAGE) -> str:
+    """``text`` as an HTTP header value: one line of latin-1 without control characters, at most
+    ``limit`` characters (messages may echo user input, which must never break or bloat a header)."""
+    text = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[: limit * 2])
+    text = text.encode("latin-1", "replace").decode("latin-1").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def error_response(error: HubError, *, headers: dict[str, str] | None = None) -> JsonResponse:
     """The JSON answer for ``error``, with ``X-Error-Code``/``X-Error-Message`` when it has an HF code."""
     response = JsonResponse(error.as_dict(), status=error.status)
     if error.hf_code:
         response["X-Error-Code"] = error.hf_code
-    # Header values must stay on one line and in latin-1.
-    response["X-Error-Message"] = error.message.replace("\n", " ").encode("latin-1", "replace").decode("latin-1")
+    response["X-Error-Message"] = header_safe(error.message)
     if isinstance(error, RateLimited):
         response["Retry-After"] = str(error.retry_after)
     for key, value in (headers or {}).items():

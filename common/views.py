@@ -15,7 +15,8 @@ API_PREFIXES = ("/api/",)
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: the site's 404 page, or for API paths the JSON error shape."""
     if request.path.startswith(API_PREFIXES):
-        return error_response(NotFound(f"No API endpoint at {request.path}."))
+        path = request.path if len(request.path) <= 200 else request.path[:200] + "…"
+        return error_response(NotFound(f"No API endpoint at {path}."))
     return defaults.page_not_found(request, exception)
 
 

@@ -40,7 +40,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Swagger UI comes from the drf-spectacular-sidecar package as static files of the hub, so the
     # docs work offline and under the pages' Content-Security-Policy (scripts from the hub only).
-    "ENUM_NAME_OVERRIDES": {"OrgRoleEnum": "hub.choices.OrgRole", "TokenRoleEnum": "hub.choices.TokenRole"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrgRoleEnum": "hub.choices.OrgRole",
+        "TokenRoleEnum": "hub.choices.TokenRole",
+        "RunStateEnum": "training_runner.jobs.choices.RunState",
+        "EntryStateEnum": "evals.leaderboards.choices.EntryState",
+        "ReviewStateEnum": "hub.choices.ReviewState",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -18,7 +18,8 @@ def hub():
     make_user("bob")
     make_org("llama-lab", admin=alice)
     model = make_repo(alice, "tiny-llama")
-    commit_files(model, alice, {"README.md": card("pipeline_tag: text-generation", "# Tiny llama\n")})
+    # Every match names "llama" once, so PostgreSQL's relevance ties and trending orders them.
+    commit_files(model, alice, {"README.md": card("pipeline_tag: text-generation", "# Tiny model\n")})
     other = make_repo(alice, "big-llama")
     Repo.objects.filter(pk=other.pk).update(trending_score=5.0)
     data = make_repo(alice, "llama-chats", repo_type=RepoType.DATASET)

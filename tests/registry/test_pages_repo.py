@@ -127,10 +127,11 @@ def test_repo_page_query_count_does_not_grow_with_files_or_tags(alice, tiny, dja
     client.get("/alice/tiny")  # warm the tree and card caches the same way for both
     client.get("/alice/big")
     # session, user, repository, ref, commit, like state, open discussions on the Community tab,
-    # the model tree (the base models its card names, the models fine-tuned from this one)
-    with django_assert_num_queries(9):
+    # the model tree (the base models its card names, the models fine-tuned from this one), the
+    # leaderboards panel (the model's positions, the boards its writer may submit it to)
+    with django_assert_num_queries(11):
         assert client.get("/alice/tiny").status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         assert client.get("/alice/big").status_code == 200
 
 
@@ -139,8 +140,9 @@ def test_repo_page_query_count_cold_cache_anonymous(tiny, django_assert_max_num_
 
     cache.clear()
     # repository, ref, commit, the trees of the revision (one query per level: root), the
-    # open discussions on the Community tab, and the model tree (base models, fine-tunes)
-    with django_assert_max_num_queries(7):
+    # open discussions on the Community tab, the model tree (base models, fine-tunes) and the
+    # model's leaderboard positions
+    with django_assert_max_num_queries(8):
         assert Client().get("/alice/tiny").status_code == 200
 
 

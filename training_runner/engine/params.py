@@ -36,6 +36,8 @@ def check_text(name: str, value: Any, *, allow_empty: bool = False) -> str:
         raise InvalidRequest(f"{name} must be a string", field=name)
     if not value.strip() and not allow_empty:
         raise InvalidRequest(f"{name} must not be empty", field=name)
+    if "\x00" in value:
+        raise InvalidRequest(f"{name} must not contain NUL characters", field=name)
     if len(value) > MAX_PROMPT_CHARS:
         raise RequestTooLarge(f"{name} is {len(value)} characters; the limit is {MAX_PROMPT_CHARS}", field=name)
     return value

@@ -59,6 +59,12 @@ def test_a_training_run_pins_every_input_and_stores_the_validated_config(alice, 
     ]
 
 
+def test_card_metadata_carries_the_submitters_own_keys(alice, corpus):
+    boards = {"leaderboards": ["eval-guild/wikitext"]}
+    run = _train(alice, params={**TINY, "card.metadata": boards})
+    assert run.config["card"]["metadata"] == boards
+
+
 def test_a_revision_is_pinned_to_the_commit_it_named_then(alice, corpus):
     first = revision_resolve(repo=corpus, revision="main").oid
     commit_files(corpus, alice, {"train.txt": b"other words\n" * 50})
@@ -82,6 +88,10 @@ def test_a_revision_is_pinned_to_the_commit_it_named_then(alice, corpus):
             },
         ),
         ({"params": {"data.path": "/etc"}}, {"params.data.path": ["Set by the hub."]}),
+        (
+            {"params": {"card.metadata": {"training_run": {"id": 1}}}},
+            {"params.card.metadata.training_run": ["Set by the hub."]},
+        ),
         ({"params": {"train.max_steps": 10**9}}, {"params.train.max_steps": ["At most 100000."]}),
         ({"recipe": "lora"}, {"base_model": ["the lora recipe fine-tunes a base model: choose one"]}),
         ({"dataset_revision": "nope"}, {"dataset_revision": ["Invalid rev id: nope"]}),

@@ -78,15 +78,21 @@ def battle_answer_stream(*, user, battle_id, side: BattleSide) -> Iterator[str]:
     params = generate_params(prompt=battle.prompt, sampling=ARENA_SAMPLING)
     for event in completion_stream(target=target, params=params):
         if event["type"] == "text":
-            yield event["text"]
+            yield _storable(event["text"])
         elif event["type"] == "end":
             battle_answer_save(battle=battle, side=side, text=event["text"])
+
+
+def _storable(text: str) -> str:
+    """A byte-level model can emit NUL, which PostgreSQL text cannot hold: shown and stored as U+FFFD."""
+    return text.replace("\x00", "\ufffd")
 
 
 def battle_answer_save(*, battle: Battle, side: BattleSide, text: str) -> None:
     """Record one side's finished answer (an update of its two columns only: the other side's
     stream may finish at the same moment)."""
     side = BattleSide(side)
+    text = _storable(text)
     Battle.objects.filter(pk=battle.pk).update(**{f"answer_{side.value}": text, f"done_{side.value}": True})
 
 

@@ -93,7 +93,11 @@ def run_execute(*, run_id: int, worker: str) -> Run | None:
         return None
     stopping = recorder.worker_stopping
     finished = run_finish(
-        run_id=run.pk, attempt=run.attempt, to=outcome.state, reason=outcome.reason, dispatch=not stopping,
+        run_id=run.pk,
+        attempt=run.attempt,
+        to=outcome.state,
+        reason=outcome.reason,
+        dispatch=not stopping,
         **outcome.fields,
     )
     if outcome.state != RunState.QUEUED:

@@ -201,9 +201,7 @@ def runs_watchdog() -> list[int]:
     return requeued
 
 
-def run_finish(
-    *, run_id: int, attempt: int, to: RunState, reason: str, dispatch: bool = True, **fields
-) -> Run | None:
+def run_finish(*, run_id: int, attempt: int, to: RunState, reason: str, dispatch: bool = True, **fields) -> Run | None:
     """End the ``attempt`` of a run; None when another attempt has taken the run over meanwhile
     (then this worker's outcome no longer counts). ``dispatch=False`` leaves the fair queue to
     the watchdog (a worker that is shutting down hands its run back without taking new ones)."""

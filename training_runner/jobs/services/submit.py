@@ -60,7 +60,7 @@ RESERVED_PARAMS = (
     "card.model_name",
     "card.repo_id",
     "card.run_url",
-    "card.metadata",
+    "card.metadata.training_run",
 )
 DATA_SUFFIXES = (".txt", ".jsonl", ".parquet")
 # Files of a dataset repository that are never training data.
@@ -241,6 +241,9 @@ def training_config(*, recipe: str, params: dict[str, Any], has_base: bool) -> T
     if not isinstance(params, dict) or not all(isinstance(k, str) and k for k in params):
         raise ValidationError("params must map dotted keys to values.", fields={"params": ["Invalid."]})
     reserved = sorted(k for k in params if k in RESERVED_PARAMS)
+    metadata = params.get("card.metadata")
+    if isinstance(metadata, dict) and "training_run" in metadata:
+        reserved.append("card.metadata.training_run")
     if reserved:
         raise ValidationError(
             f"The hub sets {', '.join(reserved)} itself.", fields={f"params.{k}": ["Set by the hub."] for k in reserved}
