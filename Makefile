@@ -41,7 +41,7 @@ run: demo
 	@echo "  LLM Hub is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo login: alice / hub-demo-password  (also bob, carol; same password)"
 	@echo ""
-	HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/python -m common.procs -f Procfile
 
 ## serve: the web process only (uvicorn on config.asgi)
 serve: migrate

@@ -4,7 +4,10 @@ from config.env import env
 from config.settings.base import DATA_DIR
 
 CELERY_BROKER_URL = env.url(
-    "CELERY_BROKER_URL", "filesystem://", schemes=("filesystem", "redis", "rediss", "amqp", "amqps", "memory")
+    # The filesystem transport ignores the host; naming one keeps kombu from warning that it is missing.
+    "CELERY_BROKER_URL",
+    "filesystem://localhost/",
+    schemes=("filesystem", "redis", "rediss", "amqp", "amqps", "memory"),
 )
 CELERY_BROKER_DIR = env.path("CELERY_BROKER_DIR", DATA_DIR / "broker")
 if CELERY_BROKER_URL.startswith("filesystem://"):

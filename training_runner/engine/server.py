@@ -20,6 +20,7 @@ import contextlib
 import hmac
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -233,11 +234,20 @@ class EngineHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(*, host: str, port: int, **options) -> None:
-    """Run the engine until interrupted; ``options`` are ``EngineServer``'s keyword arguments."""
+    """Run the engine until interrupted (Ctrl-C or SIGTERM: a clean exit); ``options`` are
+    ``EngineServer``'s keyword arguments."""
     server = EngineServer((host, port), **options)
-    logger.info("inference engine listening on http://%s:%d", host, server.server_address[1])
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
+        logger.info("inference engine listening on http://%s:%d", host, server.server_address[1])
         server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        logger.info("inference engine stopping")
     finally:
         server.server_close()

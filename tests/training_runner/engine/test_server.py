@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -106,3 +109,17 @@ def test_an_absent_engine_is_reported():
     client = EngineClient("http://127.0.0.1:9", token=TOKEN, timeout=2)
     with pytest.raises(EngineUnavailable, match="the inference engine is not reachable"):
         client.call("/generate", generate_body())
+
+
+def test_sigterm_stops_the_engine_cleanly():
+    script = (
+        "import logging, sys; from pathlib import Path; logging.basicConfig(stream=sys.stdout, level=logging.INFO);"
+        "from training_runner.engine.server import serve;"
+        "serve(host='127.0.0.1', port=0, resolve=Path, capacity_bytes=1 << 20, token='t')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert "listening on" in proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "inference engine stopping" in out
