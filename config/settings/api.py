@@ -7,10 +7,8 @@ REST_FRAMEWORK = {
         "hub.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
-        "hub.authentication.TokenScopePermission",
-    ],
+    # Token scopes are enforced for every face by hub.scopes.TokenScopeMiddleware.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "common.openapi.HubAutoSchema",

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from common.errors import NotFound, ValidationError
 from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
+from hub.scopes import reads_over_post
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo
 from registry.choices import UploadPolicy
@@ -243,6 +244,7 @@ def repo_tag(request: HttpRequest, plural: str, namespace: str, name: str, revis
 # ----------------------------------------------------------------------------- cards, uploads
 
 
+@reads_over_post
 @hf_endpoint(methods=("POST",))
 def validate_yaml(request: HttpRequest) -> JsonResponse:
     """``POST /api/validate-yaml``: 200 with warnings, or 400 with field-level errors."""
@@ -298,6 +300,7 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
     return JsonResponse({"files": answers, "commitOid": None})
 
 
+@reads_over_post
 @hf_endpoint(methods=("POST",))
 def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """``POST .../paths-info/{rev}`` (form-encoded ``paths``): entries of the paths that exist."""

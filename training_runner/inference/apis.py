@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from common.errors import ValidationError
 from common.streaming import IteratorStreamingResponse
+from hub.scopes import reads_over_post
 from training_runner.inference.errors import PayloadTooLarge
 from training_runner.inference.selectors import InferenceTarget, inference_target
 from training_runner.inference.services import arena, completions
@@ -44,8 +45,10 @@ def json_body(request: Request) -> dict:
     return dict(data)
 
 
+@reads_over_post
 class InferenceApi(APIView):
-    """Who may run a model is decided by ``inference_target`` (public models: anyone)."""
+    """Who may run a model is decided by ``inference_target`` (public models: anyone). Running a
+    model reads it, so read tokens may call these POSTs (hub/scopes.py); the arena writes votes."""
 
     permission_classes = [AllowAny]
     throttle_classes = INFERENCE_THROTTLES
