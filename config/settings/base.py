@@ -35,6 +35,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
+    "common.middleware.MalformedRequestMiddleware",
+    "common.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "frontend.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

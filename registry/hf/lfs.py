@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
+from common.inputs import value_choice
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
 from hub.scopes import reads_over_post
@@ -80,9 +81,7 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
     body = read_json(request)
     if not isinstance(body.get("objects"), list):
         raise ValidationError("The batch request needs an 'objects' list.")
-    operation = body.get("operation")
-    if operation not in {"upload", "download"}:
-        raise ValidationError("'operation' must be 'upload' or 'download'.")
+    operation = value_choice(body, "operation", ("upload", "download"))
     if body.get("hash_algo", "sha256") != "sha256":
         raise ValidationError("Only sha256 objects are supported.")
     # Uploads for a pull request come without a ref (HF_PROTOCOL.md §2.6): readers may propose

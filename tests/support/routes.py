@@ -41,7 +41,7 @@ SAMPLES = {
     "fmt": "json",
     "uidb64": "MQ",
 }
-_CONVERTER_SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "a/b", "uuid": SAMPLES["battle_id"]}
+_CONVERTER_SAMPLES = {"int": "1", "id": "1", "str": "x", "slug": "x", "path": "a/b", "uuid": SAMPLES["battle_id"]}
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,21 @@ class Route:
     path: str
     view: object
     name: str | None
+    patterns: tuple = ()
+
+    @property
+    def parameters(self) -> list[str]:
+        names: list[str] = []
+        for pattern in self.patterns:
+            if isinstance(pattern, RoutePattern):
+                names += re.findall(r"<(?:\w+:)?(\w+)>", str(pattern._route))
+            else:
+                names += list(re.compile(pattern._regex).groupindex)
+        return names
+
+    def path_with(self, **values: str) -> str:
+        """The route's path with some of its named parts set to ``values`` (not escaped)."""
+        return "/" + "".join(_sample(pattern, values) for pattern in self.patterns)
 
     @property
     def label(self) -> str:
@@ -56,10 +71,10 @@ class Route:
         return f"{view.__module__}.{getattr(view, '__qualname__', view)}"
 
 
-def _route_sample(route: str) -> str:
+def _route_sample(route: str, samples: dict[str, str]) -> str:
     def part(match: re.Match) -> str:
         converter, name = match.group(1) or "str", match.group(2)
-        return SAMPLES.get(name, _CONVERTER_SAMPLES.get(converter, "x"))
+        return samples.get(name, _CONVERTER_SAMPLES.get(converter, "x"))
 
     return re.sub(r"<(?:(\w+):)?(\w+)>", part, route)
 
@@ -78,7 +93,7 @@ def _class_char(items) -> str:
     return "a"
 
 
-def _generate(parsed, names: dict[int, str]) -> str:
+def _generate(parsed, names: dict[int, str], samples: dict[str, str]) -> str:
     out = []
     for op, value in parsed:
         if op == sre_constants.LITERAL:
@@ -89,28 +104,29 @@ def _generate(parsed, names: dict[int, str]) -> str:
             out.append(_class_char(value))
         elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
             low, _high, item = value
-            out.append(_generate(item, names) * low)
+            out.append(_generate(item, names, samples) * low)
         elif op == sre_constants.SUBPATTERN:
             group, item = value[0], value[-1]
             name = names.get(group)
-            out.append(SAMPLES[name] if name in SAMPLES else _generate(item, names))
+            out.append(samples[name] if name in samples else _generate(item, names, samples))
         elif op == sre_constants.BRANCH:
-            out.append(_generate(value[1][0], names))
+            out.append(_generate(value[1][0], names, samples))
         # AT (anchors) produce nothing.
     return "".join(out)
 
 
-def _regex_sample(regex: str) -> str:
+def _regex_sample(regex: str, samples: dict[str, str]) -> str:
     compiled = re.compile(regex)
     names = {index: name for name, index in compiled.groupindex.items()}
-    return _generate(sre_parse.parse(regex), names)
+    return _generate(sre_parse.parse(regex), names, samples)
 
 
-def _sample(pattern) -> str:
+def _sample(pattern, overrides: dict[str, str] | None = None) -> str:
+    samples = {**SAMPLES, **(overrides or {})}
     if isinstance(pattern, RoutePattern):
-        return _route_sample(str(pattern._route))
+        return _route_sample(str(pattern._route), samples)
     if isinstance(pattern, RegexPattern):
-        return _regex_sample(pattern._regex)
+        return _regex_sample(pattern._regex, samples)
     raise TypeError(f"Unknown URL pattern {pattern!r}")
 
 
@@ -118,17 +134,18 @@ def all_routes() -> list[Route]:
     """One concrete path per route (admin pages left out: Django's own)."""
     routes: list[Route] = []
 
-    def walk(patterns, prefix: str) -> None:
+    def walk(patterns, prefix: str, parents: tuple) -> None:
         for entry in patterns:
             path = prefix + _sample(entry.pattern)
+            chain = (*parents, entry.pattern)
             if isinstance(entry, URLResolver):
                 if path.startswith("admin/"):
                     continue
-                walk(entry.url_patterns, path)
+                walk(entry.url_patterns, path, chain)
             elif isinstance(entry, URLPattern):
-                routes.append(Route(path="/" + path, view=entry.callback, name=entry.name))
+                routes.append(Route(path="/" + path, view=entry.callback, name=entry.name, patterns=chain))
 
-    walk(get_resolver().url_patterns, "")
+    walk(get_resolver().url_patterns, "", ())
     return routes
 
 

@@ -11,10 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import ValidationError
+from common.errors import PayloadTooLarge, ValidationError
 from common.streaming import IteratorStreamingResponse
 from hub.scopes import reads_over_post
-from training_runner.inference.errors import PayloadTooLarge
 from training_runner.inference.selectors import InferenceTarget, inference_target
 from training_runner.inference.services import arena, completions
 from training_runner.inference.streams import ndjson_response, started
