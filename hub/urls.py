@@ -8,7 +8,7 @@ from hub import apis, hf, views
 
 page_urlpatterns = [
     path("join", views.signup, name="signup"),
-    path("login", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
+    path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     # Django's password reset: a one-time link sent through the configured email backend.
     path(

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Read-only tokens make safe requests only, on every route (hub/scopes.py).
     "hub.scopes.TokenScopeMiddleware",
+    # Rate limits of the HF API, resolve, LFS and the Xet CAS (hub/throttling.py).
+    "hub.throttling.SurfaceThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
