@@ -12,9 +12,36 @@ the client picks the exception class it raises (HF_PROTOCOL.md §1).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import JsonResponse
+
+# Messages often quote what the caller sent; they never echo more than this many characters.
+MAX_MESSAGE_CHARS = 1000
+# Header values carry a shorter, single-line, latin-1 copy (X-Error-Message).
+MAX_HEADER_CHARS = 256
+_UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, marked when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def header_value(text: str) -> str:
+    """``text`` made safe for an HTTP header: one line, no control characters (NUL, CR and LF
+    would break the response or the connection), latin-1, at most ``MAX_HEADER_CHARS``."""
+    text = _UNSAFE_IN_HEADER.sub(" ", bounded(text, MAX_HEADER_CHARS))
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _bounded_fields(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Field errors, as bounded as messages: a body of a million keys gets no million-line answer."""
+    return {
+        bounded(str(name), 200): [bounded(str(message)) for message in messages[:20]]
+        for name, messages in list(fields.items())[:50]
+    }
 
 
 class HubError(Exception):
@@ -26,8 +53,8 @@ class HubError(Exception):
     default_message = "The request is invalid."
 
     def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None) -> None:
-        self.message = message or self.default_message
-        self.fields = fields or {}
+        self.message = bounded(message or self.default_message)
+        self.fields = _bounded_fields(fields or {})
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +111,18 @@ class PreconditionFailed(HubError):
     default_message = "A precondition of the request failed."
 
 
+class PayloadTooLarge(HubError):
+    status = 413
+    code = "too_large"
+    default_message = "The request body is too large."
+
+
+class ServerError(HubError):
+    status = 500
+    code = "server_error"
+    default_message = "The server failed to answer this request; the error has been logged."
+
+
 class RateLimited(HubError):
     status = 429
     code = "rate_limited"
@@ -94,26 +133,14 @@ class RateLimited(HubError):
         self.retry_after = retry_after
 
 
-# Longest ``X-Error-Message``: the body carries the whole message; the header is a summary.
-MAX_HEADER_MESSAGE = 512
-
-
-def header_safe(text: str, *, limit: int = MAX_HEADER_MESSAGE) -> str:
-    """``text`` as an HTTP header value: one line of latin-1 without control characters, at most
-    ``limit`` characters (messages may echo user input, which must never break or bloat a header)."""
-    text = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[: limit * 2])
-    text = text.encode("latin-1", "replace").decode("latin-1").strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def error_response(error: HubError, *, headers: dict[str, str] | None = None) -> JsonResponse:
     """The JSON answer for ``error``, with ``X-Error-Code``/``X-Error-Message`` when it has an HF code."""
     response = JsonResponse(error.as_dict(), status=error.status)
     if error.hf_code:
         response["X-Error-Code"] = error.hf_code
-    response["X-Error-Message"] = header_safe(error.message)
+    response["X-Error-Message"] = header_value(error.message)
     if isinstance(error, RateLimited):
         response["Retry-After"] = str(error.retry_after)
     for key, value in (headers or {}).items():
-        response[key] = value
+        response[key] = header_value(value)
     return response

@@ -84,6 +84,14 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}")
         return value
 
+    def rate(self, name: str, default: str) -> str:
+        """A request rate as DRF writes it: ``<count>/<second|minute|hour|day>``."""
+        value = self.str(name, default)
+        count, _, period = value.partition("/")
+        if not count.isdigit() or int(count) < 1 or period[:1] not in {"s", "m", "h", "d"}:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 100/hour")
+        return value
+
     def path(self, name: str, default: Path) -> Path:
         value = self._raw(name)
         return Path(value).expanduser().resolve() if value else default

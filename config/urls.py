@@ -55,4 +55,6 @@ urlpatterns = [
     path("<str:name>", frontend_views.profile, name="profile"),
 ]
 
+handler400 = "common.views.bad_request"
 handler404 = "common.views.page_not_found"
+handler500 = "common.views.server_error"

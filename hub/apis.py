@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.pagination import PageNumberPagination
+from common.throttling import client_ip
 from hub.choices import OrgRole, TokenRole
 from hub.selectors import (
     organization_get_by_name,
@@ -18,6 +19,7 @@ from hub.selectors import (
     user_memberships_list,
 )
 from hub.services.accounts import user_create
+from hub.services.login_throttle import signup_attempt_check
 from hub.services.organizations import (
     membership_add,
     membership_change_role,
@@ -63,6 +65,7 @@ class UserCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        signup_attempt_check(ip=client_ip(request))
         user = user_create(**data.validated_data)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 

@@ -7,7 +7,7 @@ import base64
 import binascii
 
 from django.http import HttpRequest
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
 from common.errors import InvalidToken
 from hub.models import ApiToken
@@ -55,10 +55,20 @@ def basic_token_from_request(request: HttpRequest) -> ApiToken | None:
 
 
 def token_from_request(request: HttpRequest) -> ApiToken | None:
-    """The token of ``Authorization: Bearer …`` or ``Authorization: Basic …`` (see above)."""
-    if request.META.get("HTTP_AUTHORIZATION", "").strip().lower().startswith("basic "):
-        return basic_token_from_request(request)
-    return bearer_token_from_request(request)
+    """The token of ``Authorization: Bearer …`` or ``Authorization: Basic …`` (see above).
+
+    Remembered on the request: the scope middleware and the view both ask for it.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    remembered = request.__dict__.get("_token_from_header")
+    if remembered is not None and remembered[0] == header:
+        return remembered[1]
+    if header.strip().lower().startswith("basic "):
+        token = basic_token_from_request(request)
+    else:
+        token = bearer_token_from_request(request)
+    request._token_from_header = (header, token)
+    return token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -66,7 +76,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         try:
-            token = bearer_token_from_request(request._request)
+            # Basic credentials are for git; here they are refused as a malformed bearer header.
+            raw = request._request
+            is_basic = raw.META.get("HTTP_AUTHORIZATION", "").strip().lower().startswith("basic ")
+            token = bearer_token_from_request(raw) if is_basic else token_from_request(raw)
         except InvalidToken as exc:
             raise exceptions.AuthenticationFailed(exc.message) from None
         if token is None:
@@ -75,14 +88,3 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
-
-
-class TokenScopePermission(permissions.BasePermission):
-    """A ``read`` token may only make safe requests."""
-
-    message = "This token is read-only; create a token with the 'write' role."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not isinstance(request.auth, ApiToken) or request.auth.can_write

@@ -8,7 +8,6 @@ anonymous access to public data. :func:`hf_endpoint` gives each view exactly tha
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
@@ -17,6 +16,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from common.errors import HubError, PermissionDenied, Unauthenticated, ValidationError, error_response
+from common.inputs import json_object
 from hub.authentication import token_from_request
 from hub.selectors import user_memberships_list
 
@@ -85,18 +85,13 @@ def require_write_scope(request: HttpRequest):
 
 
 def read_json(request: HttpRequest, *, required: bool = True) -> dict:
-    """The JSON object in the request body; a clear 400 for anything else."""
+    """The JSON object in the request body (checked by :func:`common.inputs.json_object`: depth,
+    NUL); a clear 400 for anything else."""
     if not request.body:
         if required:
             raise ValidationError("The request body must be a JSON object.")
         return {}
-    try:
-        payload = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"The request body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise ValidationError("The request body must be a JSON object.")
-    return payload
+    return json_object(request.body)
 
 
 @hf_endpoint(methods=("GET",))

@@ -8,7 +8,7 @@ from hub import apis, hf, views
 
 page_urlpatterns = [
     path("join", views.signup, name="signup"),
-    path("login", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
+    path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     # Django's password reset: a one-time link sent through the configured email backend.
     path(
@@ -45,7 +45,7 @@ page_urlpatterns = [
     path("settings/profile", views.settings_profile, name="settings-profile"),
     path("settings/password", views.settings_password, name="settings-password"),
     path("settings/tokens", views.settings_tokens, name="settings-tokens"),
-    path("settings/tokens/<int:token_id>/revoke", views.settings_token_revoke, name="settings-token-revoke"),
+    path("settings/tokens/<id:token_id>/revoke", views.settings_token_revoke, name="settings-token-revoke"),
     path("organizations/new", views.organization_new, name="organization-new"),
     path("organizations/<str:name>/settings/members", views.organization_members, name="organization-members"),
 ]
@@ -64,7 +64,7 @@ api_urlpatterns = [
     ),
     path("organizations/<str:name>/leave", apis.OrganizationLeaveApi.as_view(), name="api-organization-leave"),
     path("tokens", apis.TokenListCreateApi.as_view(), name="api-tokens"),
-    path("tokens/<int:token_id>", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("tokens/<id:token_id>", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]
 
 hf_urlpatterns = [

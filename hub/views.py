@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from common.errors import HubError, NotFound
+from common.errors import HubError, NotFound, RateLimited
+from common.throttling import client_ip
 from hub.forms import (
     MemberAddForm,
     MemberRoleForm,
@@ -28,6 +30,12 @@ from hub.selectors import (
     token_list,
 )
 from hub.services.accounts import user_change_password, user_create, user_update_profile
+from hub.services.login_throttle import (
+    login_attempt_check,
+    login_failure_record,
+    login_success_record,
+    signup_attempt_check,
+)
 from hub.services.organizations import (
     membership_add,
     membership_change_role,
@@ -54,10 +62,49 @@ def form_errors_from(form, error: HubError, *, aliases: dict[str, str] | None = 
         form.add_error(None, error.message)
 
 
+class LoginView(auth_views.LoginView):
+    """Django's log-in form, throttled (``hub.services.login_throttle``): while a name or an
+    address is locked out the form answers 429 with the notice and checks no password."""
+
+    template_name = "hub/login.html"
+
+    def post(self, request, *args, **kwargs):
+        username, ip = request.POST.get("username", ""), client_ip(request)
+        try:
+            login_attempt_check(username=username, ip=ip)
+        except RateLimited as error:
+            return self._locked(error)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:  # the form was invalid: a failed attempt
+            login_failure_record(username=username, ip=ip)
+            try:
+                login_attempt_check(username=username, ip=ip)
+            except RateLimited as error:
+                return self._locked(error)
+        else:
+            login_success_record(username=username, ip=ip)
+        return response
+
+    def _locked(self, error: RateLimited) -> HttpResponse:
+        form = self.get_form()
+        form.errors.clear()
+        form.add_error(None, error.message)
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            signup_attempt_check(ip=client_ip(request))
+        except RateLimited as error:
+            form.add_error(None, error.message)
+            response = render(request, "hub/signup.html", {"form": form}, status=429)
+            response["Retry-After"] = str(error.retry_after)
+            return response
         try:
             user = user_create(**form.cleaned_data)
         except HubError as error:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ValidationError
+from common.inputs import text_int
 from common.openapi import HubAutoSchema
 from common.pagination import PageNumberPagination
 from common.timefmt import iso_z
@@ -278,10 +279,7 @@ class CommitListCreateApi(RepoApiView):
         head = revision_resolve(repo=repo, revision=revision).commit
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
-        try:
-            page_number = max(1, int(request.GET.get("page") or 1))
-        except ValueError:
-            raise ValidationError("page must be a positive integer.", fields={"page": ["Not an integer."]}) from None
+        page_number = text_int(request.GET.get("page") or "1", "page", minimum=1, maximum=10**9 // page_size)
         commits, more = commit_history(repo=repo, head=head, offset=(page_number - 1) * page_size, limit=page_size)
         return Response(
             {"results": CommitOutputSerializer(commits, many=True).data, "page": page_number, "has_more": more}

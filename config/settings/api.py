@@ -7,9 +7,12 @@ REST_FRAMEWORK = {
         "hub.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
-        "hub.authentication.TokenScopePermission",
+    # Token scopes are enforced for every face by hub.scopes.TokenScopeMiddleware.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.StrictJSONParser",
+        "common.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
+    "common.middleware.MalformedRequestMiddleware",
+    "common.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "frontend.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -42,6 +44,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Read-only tokens make safe requests only, on every route (hub/scopes.py).
+    "hub.scopes.TokenScopeMiddleware",
+    # Rate limits of the HF API, resolve, LFS and the Xet CAS (hub/throttling.py).
+    "hub.throttling.SurfaceThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -28,6 +28,10 @@ HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
 HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 # A pack pushed over git may be at most this large (LFS files travel beside it, not in it).
 HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=1024 * 1024)
+# An NDJSON commit line (outside inline file contents, which stream) may be at most this large,
+# and a commit may hold at most this many lines (each is an operation kept until the commit).
+HUB_COMMIT_MAX_LINE_BYTES = env.int("HUB_COMMIT_MAX_LINE_BYTES", 1024 * 1024, minimum=64 * 1024)
+HUB_COMMIT_MAX_LINES = env.int("HUB_COMMIT_MAX_LINES", 100_000, minimum=100)
 # Page size of HF-style listings (Link pagination).
 HUB_LIST_PAGE_SIZE = env.int("HUB_LIST_PAGE_SIZE", 1000, minimum=1)
 

@@ -20,8 +20,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Request bodies of commits and uploads are streamed by the views themselves; Django's in-memory
-# cap would otherwise refuse an NDJSON commit carrying a few inline files.
-DATA_UPLOAD_MAX_MEMORY_SIZE = None
+# The largest body a view may hold in memory (forms, JSON; Django answers 413 past it). Commits and
+# uploads (the NDJSON commit, LFS objects and parts, Xet xorbs and shards, git pushes) stream the
+# request themselves and are not bound by it; multipart files spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HUB_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=64 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

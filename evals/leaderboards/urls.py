@@ -11,8 +11,8 @@ api_urlpatterns = [
     path(_BOARD, apis.LeaderboardDetailApi.as_view(), name="api-leaderboard"),
     path(f"{_BOARD}/submissions", apis.SubmissionsApi.as_view(), name="api-leaderboard-submissions"),
     path(f"{_BOARD}/compare", apis.CompareApi.as_view(), name="api-leaderboard-compare"),
-    path(f"{_BOARD}/entries/<int:entry_id>/rerun", apis.EntryRerunApi.as_view(), name="api-leaderboard-rerun"),
-    path(f"{_BOARD}/entries/<int:entry_id>/flags", apis.EntryFlagApi.as_view(), name="api-leaderboard-flag"),
+    path(f"{_BOARD}/entries/<id:entry_id>/rerun", apis.EntryRerunApi.as_view(), name="api-leaderboard-rerun"),
+    path(f"{_BOARD}/entries/<id:entry_id>/flags", apis.EntryFlagApi.as_view(), name="api-leaderboard-flag"),
 ]
 
 page_urlpatterns = [
@@ -27,6 +27,6 @@ page_urlpatterns = [
     path(_BOARD, views.leaderboard_page, name="leaderboard"),
     path(f"{_BOARD}/compare", views.compare_page, name="leaderboard-compare"),
     path(f"{_BOARD}/submit", views.submit_page, name="leaderboard-submit"),
-    path(f"{_BOARD}/entries/<int:entry_id>/flag", views.flag_page, name="leaderboard-flag"),
-    path(f"{_BOARD}/entries/<int:entry_id>/rerun", views.rerun_page, name="leaderboard-rerun"),
+    path(f"{_BOARD}/entries/<id:entry_id>/flag", views.flag_page, name="leaderboard-flag"),
+    path(f"{_BOARD}/entries/<id:entry_id>/rerun", views.rerun_page, name="leaderboard-rerun"),
 ]

@@ -76,6 +76,7 @@ def discussion_create(
     ``target_branch`` (the default branch unless given), on the ref ``refs/pr/<num>``.
     """
     title = _title(title)
+    description = _content(description) if description and description.strip() else ""
     with transaction.atomic():
         repo_lock(repo_id=repo.pk)
         num = (Discussion.objects.filter(repo=repo).aggregate(last=Max("num"))["last"] or 0) + 1
@@ -88,7 +89,7 @@ def discussion_create(
         )  # fmt: skip
         if pull_request:
             Ref.objects.create(repo=repo, name=discussion.git_reference, target_oid=ref_target(repo=repo, ref=target))
-        if description and description.strip():
+        if description:
             _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(description))
     return discussion
 

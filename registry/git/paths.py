@@ -5,6 +5,8 @@ from __future__ import annotations
 from common.errors import Unprocessable
 
 MAX_PATH_BYTES = 4096
+# Bidirectional controls reorder what a name shows: "\u202etxt.exe" displays as "exe.txt".
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class InvalidPath(Unprocessable):
@@ -15,7 +17,8 @@ def path_validate(path: object, *, allow_root: bool = False) -> str:
     """Return ``path`` if it is a clean relative path, else raise ``InvalidPath`` (HTTP 422).
 
     Refused: absolute paths, backslashes (``..\\x`` is a traversal on Windows clients), empty,
-    ``.`` and ``..`` segments, ``.git`` segments, control characters and over-long paths.
+    ``.`` and ``..`` segments, ``.git`` segments, control characters, bidirectional controls,
+    names with leading or trailing spaces (which look like another file) and over-long paths.
     """
     if not isinstance(path, str):
         raise InvalidPath("A path must be a string.")
@@ -31,6 +34,11 @@ def path_validate(path: object, *, allow_root: bool = False) -> str:
         raise InvalidPath(f"Invalid path '{path}': paths are relative to the repository root.")
     if any(ord(char) < 32 or ord(char) == 127 for char in path):
         raise InvalidPath(f"Invalid path {path!r}: control characters are not allowed.")
+    if any(char in BIDI_CONTROLS for char in path):
+        raise InvalidPath(
+            f"Invalid path {path!r}: bidirectional control characters (such as U+202E) would display "
+            "the name in a misleading order."
+        )
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
@@ -42,6 +50,8 @@ def path_validate(path: object, *, allow_root: bool = False) -> str:
             raise InvalidPath(f"Invalid path '{path}': '{segment}' segments are not allowed.")
         if segment.lower() == ".git":
             raise InvalidPath(f"Invalid path '{path}': '.git' is reserved.")
+        if segment != segment.strip(" "):
+            raise InvalidPath(f"Invalid path {path!r}: a name may not start or end with a space.")
     return path
 
 

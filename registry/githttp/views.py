@@ -12,6 +12,7 @@ asks its credential helper and tries again.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from io import BytesIO
 
@@ -23,6 +24,7 @@ from dulwich.errors import GitProtocolError, HangupException
 from common.errors import HubError, PermissionDenied, Unauthenticated
 from common.streaming import IteratorStreamingResponse
 from hub.authentication import token_from_request
+from hub.scopes import reads_over_post
 from registry.access import Permission, access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import GatedRepo, RepoNotFound
@@ -125,9 +127,7 @@ def _git_view(view):
         except (GitProtocolError, HangupException) as error:
             return _no_cache(HttpResponse(f"{error}\n", status=400, content_type="text/plain; charset=utf-8"))
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+    return functools.wraps(view)(wrapper)
 
 
 @_git_view
@@ -167,6 +167,7 @@ def _rpc(request: HttpRequest, service: str, type_prefix: str | None, namespace:
     return handler_for(service, backend, read=_Body(request).read, write=out.write, advertise=False), out
 
 
+@reads_over_post
 @_git_view
 def upload_pack(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None) -> HttpResponse:
     """``POST …/git-upload-pack``: answer wants and haves; the pack streams as it is produced."""

@@ -6,9 +6,11 @@ The body is decoded as a stream: inline file contents go straight from base64 in
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import ValidationError
+from common.inputs import MAX_INT32, text_int
 from hub.hf import hf_endpoint
 from hub.models import Discussion
 from hub.services.discussions import check_can_push_to_pull_request, pull_request_commit, pull_request_propose
@@ -32,7 +34,11 @@ def _read_operations(request: HttpRequest):
     header = None
     operations = []
     try:
-        for line in iter_commit_lines(request, content_sink_factory=lambda _path: BlobWriter()):
+        lines = iter_commit_lines(
+            request, content_sink_factory=lambda _path: BlobWriter(),
+            max_line_bytes=settings.HUB_COMMIT_MAX_LINE_BYTES, max_lines=settings.HUB_COMMIT_MAX_LINES,
+        )  # fmt: skip
+        for line in lines:
             if isinstance(line, HeaderLine):
                 header = line
             elif isinstance(line, FileLine):
@@ -72,7 +78,8 @@ def commit(request: HttpRequest, plural: str, namespace: str, name: str, revisio
     repo = get_repo_for_push(request, plural, namespace, name, revision)
     user = request.user
     if not create_pr and PR_REF.match(revision):
-        pull_request = Discussion.objects.filter(repo=repo, num=int(revision.rsplit("/", 1)[1])).first()
+        num = text_int(revision.rsplit("/", 1)[1], "revision", maximum=MAX_INT32)
+        pull_request = Discussion.objects.filter(repo=repo, num=num).first()
         if pull_request is None:
             raise RevisionNotFound(f"Invalid rev id: {revision}")
         check_can_push_to_pull_request(discussion=pull_request, user=user)

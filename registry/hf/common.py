@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
+from common.inputs import text_int
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.errors import RepoNotFound
@@ -29,7 +30,7 @@ def api_type(plural: str) -> RepoType:
 
 
 def body_type(value) -> RepoType:
-    if value in BODY_TYPES:
+    if (value is None or isinstance(value, str)) and value in BODY_TYPES:
         return BODY_TYPES[value]
     raise ValidationError(
         f"Unsupported repository type {value!r}: use model, dataset or tutorial.", fields={"type": ["Unsupported."]}
@@ -89,17 +90,15 @@ def query_bool(request: HttpRequest, name: str, default: bool = False) -> bool:
     raise ValidationError(f"Query parameter {name} must be true or false, not {raw!r}.")
 
 
-def query_int(request: HttpRequest, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+# Offsets and page numbers past this are refused rather than handed to the database.
+MAX_QUERY_INT = 10**9
+
+
+def query_int(request: HttpRequest, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_QUERY_INT) -> int:
     raw = request.GET.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"Query parameter {name} must be an integer, not {raw!r}.") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValidationError(f"Query parameter {name} must be between {minimum} and {maximum}.")
-    return value
+    return text_int(raw, name, minimum=minimum, maximum=maximum)
 
 
 def paginated(request: HttpRequest, items: list, *, page_size: int, has_more: bool | None = None) -> JsonResponse:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 
-from common.errors import NotFound, ValidationError
+from common.errors import NotFound
+from common.inputs import MAX_INT32, text_int, value_bool, value_str
 from common.timefmt import iso_z
 from hub.choices import DiscussionEventType, DiscussionStatus
 from hub.hf import hf_endpoint, read_json, require_user
@@ -60,7 +61,8 @@ def discussion_json(discussion: Discussion) -> dict:
     return body
 
 
-def _discussion(repo, num: int) -> Discussion:
+def _discussion(repo, num: str | int) -> Discussion:
+    num = text_int(str(num), "num", maximum=MAX_INT32)
     discussion = Discussion.objects.select_related("author", "repo__namespace").filter(repo=repo, num=num).first()
     if discussion is None:
         raise NotFound(f"Discussion #{num} not found in {repo.repo_id}.")
@@ -75,8 +77,9 @@ def discussion_list(request: HttpRequest, plural: str, namespace: str, name: str
         user = require_user(request)
         body = read_json(request)
         discussion = services.discussion_create(
-            repo=repo, user=user, title=str(body.get("title") or ""), description=str(body.get("description") or ""),
-            pull_request=bool(body.get("pullRequest")),
+            repo=repo, user=user, title=value_str(body, "title", default=""),
+            description=value_str(body, "description", default="", max_length=services.MAX_COMMENT),
+            pull_request=value_bool(body, "pullRequest"),
         )  # fmt: skip
         return JsonResponse({"num": discussion.num, "url": f"{repo_url(request, repo)}/discussions/{discussion.num}"})
     queryset = Discussion.objects.filter(repo=repo).select_related("author", "repo__namespace").order_by("-num")
@@ -125,7 +128,8 @@ def _action(request: HttpRequest, plural: str, namespace: str, name: str, num: i
 @hf_endpoint(methods=("POST",))
 def discussion_comment(request, plural, namespace, name, num):
     user, discussion, body = _action(request, plural, namespace, name, num)
-    event = services.comment_add(discussion=discussion, user=user, content=body.get("comment"))
+    content = value_str(body, "comment", max_length=services.MAX_COMMENT)
+    event = services.comment_add(discussion=discussion, user=user, content=content)
     return JsonResponse({"newMessage": event_json(event)})
 
 
@@ -133,29 +137,30 @@ def discussion_comment(request, plural, namespace, name, num):
 def discussion_status(request, plural, namespace, name, num):
     user, discussion, body = _action(request, plural, namespace, name, num)
     event = services.discussion_change_status(
-        discussion=discussion, user=user, status=str(body.get("status")), comment=str(body.get("comment") or "")
-    )
+        discussion=discussion, user=user, status=value_str(body, "status", max_length=20),
+        comment=value_str(body, "comment", default="", max_length=services.MAX_COMMENT),
+    )  # fmt: skip
     return JsonResponse({"newStatus": event_json(event)})
 
 
 @hf_endpoint(methods=("POST",))
 def discussion_title(request, plural, namespace, name, num):
     user, discussion, body = _action(request, plural, namespace, name, num)
-    event = services.discussion_rename(discussion=discussion, user=user, title=str(body.get("title") or ""))
+    event = services.discussion_rename(discussion=discussion, user=user, title=value_str(body, "title", default=""))
     return JsonResponse({"newTitle": event_json(event)})
 
 
 @hf_endpoint(methods=("POST",))
 def discussion_merge(request, plural, namespace, name, num):
     user, discussion, body = _action(request, plural, namespace, name, num)
-    outcome = services.pull_request_merge(discussion=discussion, user=user, comment=str(body.get("comment") or ""))
+    comment = value_str(body, "comment", default="", max_length=services.MAX_COMMENT)
+    outcome = services.pull_request_merge(discussion=discussion, user=user, comment=comment)
     return JsonResponse({"mergeCommitId": outcome.commit_oid, "fastForward": outcome.fast_forward})
 
 
 def _comment(discussion: Discussion, comment_id: str) -> DiscussionEvent:
-    if not comment_id.isdigit():
-        raise ValidationError("Invalid comment id.")
-    event = discussion.events.filter(pk=int(comment_id)).select_related("author", "discussion__repo").first()
+    pk = text_int(comment_id, "comment_id")
+    event = discussion.events.filter(pk=pk).select_related("author", "discussion__repo").first()
     if event is None:
         raise NotFound("Comment not found.")
     return event
@@ -164,7 +169,8 @@ def _comment(discussion: Discussion, comment_id: str) -> DiscussionEvent:
 @hf_endpoint(methods=("POST",))
 def comment_edit(request, plural, namespace, name, num, comment_id):
     user, discussion, body = _action(request, plural, namespace, name, num)
-    event = services.comment_edit(event=_comment(discussion, comment_id), user=user, content=body.get("content"))
+    content = value_str(body, "content", max_length=services.MAX_COMMENT)
+    event = services.comment_edit(event=_comment(discussion, comment_id), user=user, content=content)
     return JsonResponse({"updatedComment": event_json(event)})
 
 

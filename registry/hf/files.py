@@ -52,6 +52,9 @@ IMAGE_TYPES = frozenset(
 # so nothing a browser would render as a page (HTML, XML, scripts) runs in the hub's origin.
 SAFE_TYPES = IMAGE_TYPES | {"text/plain", "application/json", "application/octet-stream", "application/pdf"}
 TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/x-sh", "application/xhtml")
+# Images that can carry scripts: an <img> on the file page still shows them, but a browser opening
+# the URL itself downloads the file instead of rendering it in the hub's origin.
+ATTACHMENT_TYPES = frozenset({"image/svg+xml"})
 
 
 def served_content_type(path: str) -> str:
@@ -82,6 +85,8 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         )
     blob = Blob.objects.get(sha256=info.sha256)
     etag = info.sha256 if info.lfs else info.oid
+    content_type = served_content_type(path)
+    disposition = "attachment" if content_type in ATTACHMENT_TYPES else "inline"
     headers = {
         "X-Repo-Commit": commit.oid,
         "ETag": f'"{etag}"',
@@ -89,7 +94,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         "Cache-Control": "private, max-age=0, must-revalidate"
         if repo.private
         else "public, max-age=0, must-revalidate",
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
         "Vary": "Authorization, Cookie",
         # Files are user content: a browser must never run them in the hub's origin (an SVG opened
         # directly is sandboxed too).
@@ -101,7 +106,6 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         headers["X-Linked-Size"] = str(info.size)
         if settings.HUB_XET_DOWNLOADS:
             headers.update(xet_download_headers(request, repo=repo, commit=commit.oid, sha256=info.sha256))
-    content_type = served_content_type(path)
 
     if request.method == "GET" and request.headers.get("If-None-Match", "").strip() in {f'"{etag}"', etag}:
         response = HttpResponse(status=304)

@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
+from common.inputs import value_choice
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
+from hub.scopes import reads_over_post
 from registry.access import Permission, access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import GatedRepo, RepoNotFound
@@ -58,6 +60,15 @@ def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, mu
     return {"upload": {"href": base + reverse("lfs-object", kwargs={"token": token})}, "verify": verify}
 
 
+def _batch_downloads(request: HttpRequest) -> bool:
+    """A batch request that only asks for downloads: a read, which read tokens may make."""
+    try:
+        return read_json(request).get("operation") == "download"
+    except HubError:
+        return False
+
+
+@reads_over_post(when=_batch_downloads)
 @hf_endpoint(methods=("POST",))
 def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = "") -> JsonResponse:
     """``POST /[type/]{ns}/{name}.git/info/lfs/objects/batch``, for the HF client and git-lfs alike.
@@ -70,9 +81,7 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
     body = read_json(request)
     if not isinstance(body.get("objects"), list):
         raise ValidationError("The batch request needs an 'objects' list.")
-    operation = body.get("operation")
-    if operation not in {"upload", "download"}:
-        raise ValidationError("'operation' must be 'upload' or 'download'.")
+    operation = value_choice(body, "operation", ("upload", "download"))
     if body.get("hash_algo", "sha256") != "sha256":
         raise ValidationError("Only sha256 objects are supported.")
     # Uploads for a pull request come without a ref (HF_PROTOCOL.md §2.6): readers may propose

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from common.errors import NotFound, ValidationError
+from common.inputs import value_bool, value_choice, value_int, value_str
 from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
+from hub.scopes import reads_over_post
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo
 from registry.choices import UploadPolicy
@@ -55,7 +57,10 @@ def repo_create(request: HttpRequest) -> JsonResponse:
         raise ValidationError("'name' must be a string and 'organization' a string or null.")
     repo_type = body_type(body.get("type"))
     namespace = _namespace_for(request, organization)
-    private = body.get("visibility") == "private" if "visibility" in body else bool(body.get("private", False))
+    if "visibility" in body:
+        private = value_choice(body, "visibility", ("public", "private")) == "private"
+    else:
+        private = value_bool(body, "private")
     try:
         repo = repo_services.repo_create(
             user=user, namespace=namespace, name=name, repo_type=repo_type, private=private
@@ -116,11 +121,9 @@ def repo_settings(request: HttpRequest, plural: str, namespace: str, name: str) 
     body = read_json(request)
     private = None
     if "visibility" in body:
-        if body["visibility"] not in {"public", "private"}:
-            raise ValidationError("visibility must be 'public' or 'private'.", fields={"visibility": ["Invalid."]})
-        private = body["visibility"] == "private"
+        private = value_choice(body, "visibility", ("public", "private")) == "private"
     elif "private" in body:
-        private = bool(body["private"])
+        private = value_bool(body, "private")
     repo_services.repo_update_settings(repo=repo, private=private, gated=body.get("gated"))
     return JsonResponse({})
 
@@ -148,6 +151,8 @@ def repo_info_single_segment(request: HttpRequest, plural: str, name: str):
 def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     """``GET /api/models`` (``/datasets``, ``/tutorials``): search, filters, sort, limit, Link pages."""
     repo_type = api_type(plural)
+    # Every sort is descending; the client sends direction=-1 with it.
+    query_int(request, "direction", -1, minimum=-1, maximum=-1)
     searches = [value for value in request.GET.getlist("search") if value]
     gated = request.GET.get("gated")
     filters = RepoFilters(
@@ -233,16 +238,15 @@ def repo_tag(request: HttpRequest, plural: str, namespace: str, name: str, revis
         ref_services.tag_delete(repo=repo, tag=revision)
         return JsonResponse({})
     body = read_json(request)
-    tag, message = body.get("tag"), body.get("message") or ""
-    if not isinstance(tag, str):
-        raise ValidationError("'tag' must be a string.", fields={"tag": ["Required."]})
-    ref_services.tag_create(repo=repo, tag=tag, revision=revision, message=str(message))
+    tag, message = value_str(body, "tag", max_length=256), value_str(body, "message", default="", max_length=65_536)
+    ref_services.tag_create(repo=repo, tag=tag, revision=revision, message=message)
     return JsonResponse({})
 
 
 # ----------------------------------------------------------------------------- cards, uploads
 
 
+@reads_over_post
 @hf_endpoint(methods=("POST",))
 def validate_yaml(request: HttpRequest) -> JsonResponse:
     """``POST /api/validate-yaml``: 200 with warnings, or 400 with field-level errors."""
@@ -281,7 +285,9 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
     for item in files:
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             raise ValidationError("Each file needs a 'path'.")
-        path, size = item["path"], item.get("size") or 0
+        path, size = item["path"], value_int(item.get("size") or 0, "size")
+        if not isinstance(item.get("sample") or "", str):
+            raise ValidationError("A file's 'sample' must be base64 text.", fields={"sample": ["Not a string."]})
         mode = "regular"
         if attributes is not None and size > 0:
             try:
@@ -298,6 +304,7 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
     return JsonResponse({"files": answers, "commitOid": None})
 
 
+@reads_over_post
 @hf_endpoint(methods=("POST",))
 def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """``POST .../paths-info/{rev}`` (form-encoded ``paths``): entries of the paths that exist."""
@@ -306,6 +313,8 @@ def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, rev
     paths = request.POST.getlist("paths")
     if not paths and request.content_type == "application/json":
         paths = read_json(request).get("paths") or []
+    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+        raise ValidationError("'paths' must be a list of file paths.", fields={"paths": ["A list of strings."]})
     expand = request.POST.get("expand", "false").lower() == "true"
     found = [info for info in (tree_lookup(commit.tree_oid, path.strip("/")) for path in paths if path) if info]
     last = last_commits(repo=repo, head=commit, paths=[info.path for info in found]) if expand else {}

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from common.errors import HubError, Unauthenticated, error_response
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
+from hub.scopes import writes_over_get
 from registry.access import check_can_read_files
 from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, query_bool
 from registry.selectors.revisions import revision_resolve
@@ -55,6 +56,7 @@ def _token_response(request: HttpRequest, repo, scope: XetScope, *, for_pull_req
     return response
 
 
+@writes_over_get
 @hf_endpoint(methods=("GET",))
 def write_token(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """A write token for uploads to ``revision``: a branch, ``refs/pr/N``, or ``None?create_pr=1``.

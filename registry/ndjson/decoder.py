@@ -36,6 +36,9 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 DEFAULT_MAX_STRING_BYTES = 1 << 16
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 32
+DEFAULT_MAX_LINES = 100_000
+# Sizes are stored in BIGINT columns.
+MAX_SIZE = 2**63 - 1
 
 _MISSING = object()
 _STREAMED = object()  # value.content, which went to the sink
@@ -48,6 +51,7 @@ def iter_commit_lines(
     max_string_bytes: int = DEFAULT_MAX_STRING_BYTES,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    max_lines: int = DEFAULT_MAX_LINES,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterator[CommitLine]:
     """Yield the lines of a commit body read from ``stream`` (anything with ``read(n) -> bytes``).
@@ -60,7 +64,8 @@ def iter_commit_lines(
 
     ``max_string_bytes`` bounds every string but ``value.content`` (in UTF-8 bytes, after
     unescaping); ``max_line_bytes`` bounds the raw bytes of a line outside ``value.content``;
-    ``max_depth`` bounds nesting (the line object is depth 1, its ``value`` depth 2).
+    ``max_depth`` bounds nesting (the line object is depth 1, its ``value`` depth 2);
+    ``max_lines`` bounds the number of lines (each one is an operation held until the commit).
     """
     decoder = _Decoder(
         _Reader(stream, chunk_size),
@@ -68,6 +73,7 @@ def iter_commit_lines(
         max_string_bytes=max_string_bytes,
         max_line_bytes=max_line_bytes,
         max_depth=max_depth,
+        max_lines=max_lines,
     )
     try:
         yield from decoder.lines()
@@ -86,8 +92,11 @@ class _Decoder(_JsonParser):
         max_string_bytes: int,
         max_line_bytes: int,
         max_depth: int,
+        max_lines: int = DEFAULT_MAX_LINES,
     ) -> None:
         self._reader = reader
+        self._max_lines = max_lines
+        self._documents = 0
         self._sink_factory = content_sink_factory
         self._max_string_bytes = max_string_bytes
         self._max_line_bytes = max_line_bytes
@@ -107,6 +116,9 @@ class _Decoder(_JsonParser):
 
     def lines(self) -> Iterator[CommitLine]:
         while self._skip_blank_lines():
+            self._documents += 1
+            if self._documents > self._max_lines:
+                self._fail(f"the payload holds more than {self._max_lines} lines")
             yield self._document()
         if not self._seen_header:
             self._fail("the payload holds no header line")
@@ -270,8 +282,8 @@ class _Decoder(_JsonParser):
             return None
         if isinstance(item, bool) or not isinstance(item, int):
             self._fail(f"field 'value.size' must be a non-negative integer, got {_describe(item)}")
-        if item < 0:
-            self._fail(f"field 'value.size' must be a non-negative integer, got {item}")
+        if not 0 <= item <= MAX_SIZE:
+            self._fail(f"field 'value.size' must be a non-negative integer of at most {MAX_SIZE}")
         return item
 
     def _content(self, field: str) -> object:

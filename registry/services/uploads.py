@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
+from common.inputs import MAX_INT
 from registry.choices import UploadStatus
 from registry.models import Blob, Repo, RepoBlob, UploadSession
 from registry.storage import COPY_BUFFER, BlobWriter, blob_promote, staging_dir
@@ -30,8 +31,8 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 def check_object(*, oid: str, size) -> tuple[str, int]:
     if not isinstance(oid, str) or not SHA256.match(oid.lower()):
         raise ValidationError(f"Invalid object id {oid!r}: expected a sha256 in hex.")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ValidationError(f"Invalid size {size!r} for object {oid}.")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_INT:
+        raise ValidationError(f"Invalid size {str(size)[:40]!r} for object {oid}.")
     return oid.lower(), size
 
 

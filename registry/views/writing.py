@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -14,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import HubError, PreconditionFailed, Unauthenticated, ValidationError
+from common.inputs import json_object
 from frontend.forms import FileEditForm
 from frontend.markdown import markdown_render
 from frontend.pages import page_view
@@ -176,12 +176,7 @@ def upload_parts(request: HttpRequest, namespace: str, name: str, type_prefix: s
         repo = _repo(request, type_prefix, namespace, name)
         if not request.user.is_authenticated:
             raise Unauthenticated("Log in to upload.")
-        try:
-            body = json.loads(request.body or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ValidationError("The body must be a JSON object with oid and size.") from None
-        if not isinstance(body, dict):
-            raise ValidationError("The body must be a JSON object with oid and size.")
+        body = json_object(request.body or b"{}")
         sha256, size = check_object(oid=body.get("oid"), size=body.get("size"))
     except HubError as error:
         return JsonResponse(error.as_dict(), status=error.status)

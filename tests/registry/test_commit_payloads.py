@@ -141,3 +141,36 @@ def test_large_inline_commit_streams_with_bounded_memory(live_server):
     )
     assert head.headers["X-Linked-Etag"] == f'"{payload.digest.hexdigest()}"'
     assert head.headers["X-Linked-Size"] == str(150 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("evil\u202etxt.exe", "bidirectional control characters"),
+        ("a\u2066b.txt", "bidirectional control characters"),
+        (" lead.txt", "may not start or end with a space"),
+        ("trail.txt ", "may not start or end with a space"),
+        ("folder /x.txt", "may not start or end with a space"),
+    ],
+)
+def test_misleading_file_names_are_refused(token, path, reason):
+    response = _commit(token, [HEADER, _file(path)])
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_path"
+    assert reason in response.json()["error"]
+    assert Repo.objects.get().commits.count() == 1
+
+
+def test_a_commit_may_hold_at_most_the_configured_lines(token, settings):
+    settings.HUB_COMMIT_MAX_LINES = 100
+    response = _commit(token, [HEADER, *(_file(f"f{n}.txt") for n in range(100))])
+    assert response.status_code == 400
+    assert response.json()["error"] == "Malformed commit payload (line 101): the payload holds more than 100 lines"
+    assert _commit(token, [HEADER, *(_file(f"f{n}.txt") for n in range(99))]).status_code == 200
+
+
+def test_commit_bodies_stream_past_the_body_cap(token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    response = _commit(token, [HEADER, _file("big.bin", b"\x00" * 200_000)])
+    assert response.status_code == 200
+    assert Repo.objects.get().commits.count() == 2

@@ -7,4 +7,6 @@ def boom(request):
     raise RuntimeError("boom from a view")
 
 
-urlpatterns = [path("boom", boom)]
+urlpatterns = [path("boom", boom), path("api/boom", boom)]
+
+handler500 = "common.views.server_error"

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import ValidationError
+from common.errors import PayloadTooLarge, ValidationError
 from common.streaming import IteratorStreamingResponse
-from training_runner.inference.errors import PayloadTooLarge
+from hub.scopes import reads_over_post
 from training_runner.inference.selectors import InferenceTarget, inference_target
 from training_runner.inference.services import arena, completions
 from training_runner.inference.streams import ndjson_response, started
@@ -44,8 +44,10 @@ def json_body(request: Request) -> dict:
     return dict(data)
 
 
+@reads_over_post
 class InferenceApi(APIView):
-    """Who may run a model is decided by ``inference_target`` (public models: anyone)."""
+    """Who may run a model is decided by ``inference_target`` (public models: anyone). Running a
+    model reads it, so read tokens may call these POSTs (hub/scopes.py); the arena writes votes."""
 
     permission_classes = [AllowAny]
     throttle_classes = INFERENCE_THROTTLES

@@ -32,9 +32,3 @@ def hub_error(error: EngineError) -> HubError:
     """The engine's error as a hub error with the same status, code, message and field."""
     cls = type(f"Engine{type(error).__name__}", (HubError,), {"status": error.status, "code": error.code})
     return cls(error.message, fields={error.field: [error.message]} if error.field else None)
-
-
-class PayloadTooLarge(HubError):
-    status = 413
-    code = "too_large"
-    default_message = "The request body is too large."

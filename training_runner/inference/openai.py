@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ValidationError
+from hub.scopes import reads_over_post
 from training_runner.inference.apis import json_body
 from training_runner.inference.choices import Pipeline
 from training_runner.inference.selectors import InferenceTarget, inference_models, inference_target
@@ -68,6 +69,8 @@ def _target(request: Request, body: dict) -> InferenceTarget:
 
 
 # The OpenAI-compatible face follows OpenAI's own API reference, not the hub's REST schema.
+# Completions only read the model, so read tokens may call them (hub/scopes.py).
+@reads_over_post
 @extend_schema(exclude=True)
 class OpenAIApi(APIView):
     permission_classes = [IsAuthenticated]
