@@ -50,6 +50,7 @@ urlpatterns = [
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
+    *registry_urls.namespaceless_file_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.
     path("<str:name>", frontend_views.profile, name="profile"),
