@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from common.errors import ValidationError
+from common.timefmt import iso_z
 from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo, check_can_read_files
@@ -27,12 +28,14 @@ from registry.hf.common import (
 from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
+from registry.selectors.lfs_files import lfs_files_list
 from registry.selectors.repos import RepoFilters, repo_list
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.uploads import UploadCandidate, upload_advice
 from registry.services import commits as commit_services
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
+from registry.services.lfs_files import lfs_files_delete
 from registry.trees import FolderInfo, tree_files, tree_list, tree_lookup
 
 # ---------------------------------------------------------------------------------------- repos
@@ -258,6 +261,33 @@ def auth_check(request: HttpRequest, plural: str, namespace: str, name: str, wri
     repo = get_repo(request, plural, namespace, name, need=Permission.WRITE if write else Permission.READ)
     check_can_read_files(user=request.user, repo=repo)
     return JsonResponse({})
+
+
+@hf_endpoint(methods=("GET",))
+def lfs_files(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    """``GET .../lfs-files``: the LFS objects of the repository's history (writers only), Link pages."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    offset = query_int(request, "cursor", 0)
+    page_size = query_int(request, "limit", 1000, minimum=1, maximum=1000)
+    found = lfs_files_list(repo=repo)[offset : offset + page_size + 1]
+    items = [
+        {"fileOid": f.sha256, "filename": f.path, "oid": f.pointer_oid, "size": f.size, "ref": f.ref,
+         "pushedAt": iso_z(f.pushed_at or repo.created_at)}
+        for f in found
+    ]  # fmt: skip
+    return paginated(request, items, page_size=page_size)
+
+
+@hf_endpoint(methods=("POST",))
+def lfs_files_batch(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    """``POST .../lfs-files/batch`` with ``{"deletions": {"sha": [fileOid…], "rewriteHistory": bool}}``."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.ADMIN)
+    deletions = read_json(request).get("deletions")
+    if not isinstance(deletions, dict) or not isinstance(deletions.get("sha"), list):
+        raise ValidationError('\'deletions\' must be {"sha": [fileOid, …], "rewriteHistory": true}.')
+    rewrite = deletions.get("rewriteHistory", True)
+    rewritten = lfs_files_delete(repo=repo, sha256s=deletions["sha"], rewrite_history=rewrite is not False)
+    return JsonResponse({"rewrittenCommits": rewritten})
 
 
 # ----------------------------------------------------------------------------- cards, uploads

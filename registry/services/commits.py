@@ -266,6 +266,16 @@ def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit
         signature = Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=when)
     else:
         signature = Signature(name="hub", email="hub@localhost", when=when)
+    author = user if getattr(user, "pk", None) else None
+    return commit_object_record(repo=repo, author=author, signature=signature, tree=tree, parents=parents,
+                                message=message)  # fmt: skip
+
+
+def commit_object_record(
+    *, repo: Repo, author, signature: Signature, tree: str, parents: list[GitCommit], message: str
+) -> GitCommit:
+    """Record the commit of ``tree`` on ``parents`` signed ``signature`` (author and committer);
+    ``author`` is the user row it credits, if any."""
     parent_ids = [parent.oid for parent in parents]
     oid = commit_oid(tree=tree, parents=parent_ids, author=signature, committer=signature, message=message)
     commit, _ = GitCommit.objects.get_or_create(
@@ -277,10 +287,10 @@ def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit
             "generation": max((parent.generation for parent in parents), default=-1) + 1,
             "title": message.split("\n", 1)[0][:500],
             "message": message,
-            "author": user if getattr(user, "pk", None) else None,
+            "author": author,
             "author_name": signature.name,
             "author_email": signature.email,
-            "authored_at": when,
+            "authored_at": signature.when,
         },
     )
     return commit

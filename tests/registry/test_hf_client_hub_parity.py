@@ -18,7 +18,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from registry.models import RepoRedirect
+from registry.models import Blob, RepoRedirect
 from tests.support.hf import hub_client, write_tree
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -113,6 +113,8 @@ def test_list_and_permanently_delete_lfs_files(hub, tiny):
     }
     with pytest.raises(EntryNotFoundError):
         hf_hub_download(tiny, "lfs_file.bin", endpoint=hub.url, token=hub.token)
+    assert not Blob.objects.filter(sha256__in=[f.file_oid for f in on_main]).exists()
+    assert Blob.objects.filter(sha256=by_name["lfs_file_branch.bin"].file_oid).exists()
     # History is rewritten: no commit of any branch still names the deleted content.
     for commit in hub.api.list_repo_commits(tiny, revision="my-branch"):
         assert "lfs_file.bin" not in hub.api.list_repo_files(tiny, revision=commit.commit_id)
