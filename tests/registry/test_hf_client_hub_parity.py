@@ -5,6 +5,7 @@ wording clients match on."""
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -208,11 +209,12 @@ def test_renamed_repository_redirects_from_its_former_id(hub, tiny, tmp_path, li
     hub.api.update_repo_settings(tiny, gated="auto")
     assert hub.api.model_info("alice/renamed").gated == "auto"
     assert set(hub.api.list_repo_files("alice/renamed")) == {".gitattributes", "a.txt", "b.txt"}
+    prefix = urlsplit(hub.url).path  # the path the hub is served under, if any
     answer = httpx.get(f"{hub.url}/api/models/{tiny}/revision/main?blobs=true")
     assert answer.status_code == 307
-    assert answer.headers["Location"] == "/api/models/alice/renamed/revision/main?blobs=true"
+    assert answer.headers["Location"] == f"{prefix}/api/models/alice/renamed/revision/main?blobs=true"
     assert httpx.head(f"{hub.url}/{tiny}/resolve/main/a.txt").headers["Location"] == (
-        "/alice/renamed/resolve/main/a.txt"
+        f"{prefix}/alice/renamed/resolve/main/a.txt"
     )
 
     # Nobody learns where a private repository went.
