@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
+    path("api/", include(registry_urls.namespaceless_api_urlpatterns)),
     *registry_urls.file_urlpatterns,
     path("", frontend_views.home, name="home"),
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),

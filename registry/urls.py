@@ -50,7 +50,11 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/merge$", discussions.discussion_merge),
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/edit$", discussions.comment_edit),
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/hide$", discussions.comment_hide),
-    # Last: an id without a namespace (``/api/models/x/revision/main``) never exists here.
+]
+
+# Mounted under ``api/`` after every other ``api/`` route (the Xet token routes included): an id
+# without a namespace (``/api/models/x/revision/main``) never exists here.
+namespaceless_api_urlpatterns = [
     re_path(rf"^{_TYPES}/(?P<name>[^/]+)/(?:{_SUB_ROUTES})(?:/.*)?$", repos.repo_without_namespace),
 ]
 

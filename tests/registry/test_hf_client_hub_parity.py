@@ -138,6 +138,10 @@ def test_ids_without_namespace_are_missing_repositories(hub, tmp_path):
     with pytest.raises(RepositoryNotFoundError):
         hf_hub_download("x", "data.csv", repo_type="dataset", endpoint=hub.url, cache_dir=tmp_path)
     assert hub.api.file_exists("x", "config.json") is False
+    # A repository named like a sub-route keeps all its routes (the Xet upload token's included).
+    hub.api.create_repo("tree")
+    hub.api.upload_file(path_or_fileobj=b"\0weights", path_in_repo="w.bin", repo_id="alice/tree")
+    assert hub.api.model_info("alice/tree", revision="main", files_metadata=True).siblings[1].lfs.size == 8
 
 
 def _folder_with_nested(tmp_path):
