@@ -40,6 +40,7 @@ urlpatterns = [
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
+    path("api/", include(registry_urls.namespaceless_api_urlpatterns)),
     *registry_urls.file_urlpatterns,
     path("", frontend_views.home, name="home"),
     re_path(r"^(?P<plural>models|datasets|tutorials)$", frontend_views.listing, name="listing"),
@@ -50,6 +51,7 @@ urlpatterns = [
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
+    *registry_urls.namespaceless_file_urlpatterns,
     *hub_urls.page_urlpatterns,
     # The catch-all profile route must come after every other first-level route.
     path("<str:name>", frontend_views.profile, name="profile"),

@@ -6,4 +6,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+from common.prefix import PathPrefixMiddleware
+
+application = PathPrefixMiddleware(get_wsgi_application())

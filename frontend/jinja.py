@@ -1,5 +1,5 @@
 """The Jinja2 environment of the hot page fragments (``frontend/jinja2/``): the same number
-formats as the Django templates' filters, and Django's URL quoting."""
+formats as the Django templates' filters, Django's URL quoting, and ``path_prefix()`` for links."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from django.utils.http import urlencode
 from jinja2 import Environment
 
 from evals.leaderboards.templatetags.leaderboards import half_width, percent, score
+from frontend.context_processors import path_prefix
 
 
 def environment(**options) -> Environment:
     env = Environment(**options)
     env.filters.update(score=score, half_width=half_width, percent=percent, intcomma=intcomma)
-    env.globals.update(urlencode=urlencode)
+    env.globals.update(urlencode=urlencode, path_prefix=lambda: path_prefix()["path_prefix"])
     return env

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import HubError, NotFound, PermissionDenied, ValidationError, error_response
@@ -130,7 +131,11 @@ def search_suggest(request: HttpRequest) -> JsonResponse:
             "label": "People and organizations",
             "total": results.namespace_total,
             "items": [
-                {"label": namespace.name, "url": f"/{namespace.name}", "detail": _display_name(namespace)}
+                {
+                    "label": namespace.name,
+                    "url": f"{get_script_prefix()}{namespace.name}",
+                    "detail": _display_name(namespace),
+                }
                 for namespace in results.namespaces
             ],
         }

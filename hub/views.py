@@ -112,7 +112,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}!")
-            return redirect("/")
+            return redirect("home")
     return render(request, "hub/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 

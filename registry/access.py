@@ -71,4 +71,7 @@ def access_repo(
 def check_can_read_files(*, user, repo: Repo) -> None:
     """Gated repositories show their page to everyone but their files only to members."""
     if repo.gated and (user is None or not user.is_staff) and repo_role(user=user, repo=repo) is None:
-        raise GatedRepo(f"Access to {repo.repo_id} is restricted: you must be granted access to download its files.")
+        what = f"Access to {repo.repo_type.label.lower()} {repo.repo_id} is restricted"  # the Hub's wording
+        if user is None or not user.is_authenticated:
+            raise GatedRepo(f"{what}. You must have access to it and be authenticated to access it. Please log in.")
+        raise GatedRepo(f"{what} and you are not in the authorized list. Visit {repo.web_path} to ask for access.")

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import get_script_prefix
 
 from hub.models import Namespace
 from registry.choices import GatedMode, RepoType, UploadStatus
@@ -74,8 +75,28 @@ class Repo(models.Model):
 
     @property
     def web_path(self) -> str:
-        """``/[datasets/|tutorials/]ns/name``."""
-        return f"/{self.repo_type.url_prefix}{self.repo_id}"
+        """``/[datasets/|tutorials/]ns/name``, after the path prefix the hub is served under
+        (``HUB_PATH_PREFIX``), as ``reverse`` gives it."""
+        return f"{get_script_prefix()}{self.repo_type.url_prefix}{self.repo_id}"
+
+
+class RepoRedirect(models.Model):
+    """A former id of a repository (renamed or transferred by ``repo_move``): requests for it are
+    redirected to the repository's current id, as on the Hub, until a repository takes the name."""
+
+    repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="redirects")
+    type = models.CharField(max_length=10, choices=RepoType.choices)
+    namespace = models.CharField(max_length=96)
+    name = models.CharField(max_length=96)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("type", Lower("namespace"), Lower("name"), name="repo_redirect_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name} -> {self.repo_id}"
 
 
 class RepoTag(models.Model):

@@ -9,6 +9,12 @@ from registry.hf import commit, discussions, files, lfs, repos
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
 
+# What follows ``/api/{type}s/{ns}/{name}/`` in the routes below.
+_SUB_ROUTES = (
+    "revision|settings|refs|commits|branch|tag|preupload|commit|paths-info|tree|discussions|super-squash|auth-check"
+    "|lfs-files|xet-write-token|xet-read-token"
+)
+
 # Mounted under ``api/``.
 hf_api_urlpatterns = [
     path("repos/create", repos.repo_create, name="hf-repo-create"),
@@ -20,7 +26,7 @@ hf_api_urlpatterns = [
     path("lfs/complete/<str:token>", lfs.complete, name="lfs-complete"),
     path("lfs/verify/<str:token>", lfs.verify, name="lfs-verify"),
     re_path(rf"^{_TYPES}$", repos.repo_listing, name="hf-repo-list"),
-    re_path(rf"^{_TYPES}/(?P<name>[^/]+)$", repos.repo_info_single_segment),
+    re_path(rf"^{_TYPES}/(?P<name>[^/]+)$", repos.repo_without_namespace),
     re_path(rf"^{_REPO}$", repos.repo_info, name="hf-repo-info"),
     re_path(rf"^{_REPO}/revision/(?P<revision>.+)$", repos.repo_info, name="hf-repo-info-revision"),
     re_path(rf"^{_REPO}/settings$", repos.repo_settings, name="hf-repo-settings"),
@@ -31,6 +37,10 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/preupload/(?P<revision>.+)$", repos.preupload, name="hf-preupload"),
     re_path(rf"^{_REPO}/commit/(?P<revision>.+)$", commit.commit, name="hf-commit"),
     re_path(rf"^{_REPO}/paths-info/(?P<revision>.+)$", repos.paths_info, name="hf-paths-info"),
+    re_path(rf"^{_REPO}/super-squash/(?P<revision>.+)$", repos.super_squash, name="hf-super-squash"),
+    re_path(rf"^{_REPO}/lfs-files$", repos.lfs_files, name="hf-lfs-files"),
+    re_path(rf"^{_REPO}/lfs-files/batch$", repos.lfs_files_batch, name="hf-lfs-files-batch"),
+    re_path(rf"^{_REPO}/auth-check(?:/(?P<write>write))?$", repos.auth_check, name="hf-auth-check"),
     re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", repos.repo_tree, name="hf-tree"),
     re_path(rf"^{_REPO}/discussions$", discussions.discussion_list, name="hf-discussions"),
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)$", discussions.discussion_detail, name="hf-discussion"),
@@ -40,6 +50,12 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/merge$", discussions.discussion_merge),
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/edit$", discussions.comment_edit),
     re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/hide$", discussions.comment_hide),
+]
+
+# Mounted under ``api/`` after every other ``api/`` route (the Xet token routes included): an id
+# without a namespace (``/api/models/x/revision/main``) never exists here.
+namespaceless_api_urlpatterns = [
+    re_path(rf"^{_TYPES}/(?P<name>[^/]+)/(?:{_SUB_ROUTES})(?:/.*)?$", repos.repo_without_namespace),
 ]
 
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
@@ -56,6 +72,12 @@ file_urlpatterns = [
     re_path(rf"^{_GIT_REPO}/info/refs$", git.info_refs, name="git-info-refs"),
     re_path(rf"^{_GIT_REPO}/git-upload-pack$", git.upload_pack, name="git-upload-pack"),
     re_path(rf"^{_GIT_REPO}/git-receive-pack$", git.receive_pack, name="git-receive-pack"),
+]
+
+# Mounted at the root after the repository pages: a file URL whose repository id has no namespace
+# (``/x/resolve/main/f``) answers as the HF client expects rather than with a page.
+namespaceless_file_urlpatterns = [
+    re_path(rf"^{_PREFIX}(?P<name>[^/]+)/resolve/(?P<rest>.+)$", files.resolve_without_namespace),
 ]
 
 _API_REPO = "repos/<str:types>/<str:namespace>/<str:name>"

@@ -1,5 +1,7 @@
 """Settings of the hub's own features."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env
 from config.settings.base import BASE_DIR
 
@@ -7,6 +9,12 @@ HUB_SITE_NAME = env.str("HUB_SITE_NAME", "LLM Hub")
 # Where people reach the hub; links the hub writes outside a request (the run page named in a card
 # written by a demo run, for instance) start with it. Requests use the address they came in on.
 HUB_SITE_URL = env.str("HUB_SITE_URL", "http://127.0.0.1:8000/")
+# The path the hub is served under behind a reverse proxy ("/hub": clients then use
+# HF_ENDPOINT=https://host/hub); empty at the root. Every URL the hub writes carries it.
+HUB_PATH_PREFIX = env.str("HUB_PATH_PREFIX", "").rstrip("/")
+if HUB_PATH_PREFIX and not HUB_PATH_PREFIX.startswith("/"):
+    raise ImproperlyConfigured(f"HUB_PATH_PREFIX={HUB_PATH_PREFIX!r} must start with '/'")
+FORCE_SCRIPT_NAME = HUB_PATH_PREFIX or None
 # Set by `make run`: beat then finishes the demo once its models are trained (playgrounds, arena).
 HUB_DEMO = env.bool("HUB_DEMO", False)
 # Upper bound of API tokens a user may hold at once.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import get_script_prefix
 
 from evals.leaderboards.choices import EntrySource, EntryState, SubmissionPolicy
 from hub.models import Namespace
@@ -55,7 +56,7 @@ class Leaderboard(models.Model):
 
     @property
     def web_path(self) -> str:
-        return f"/leaderboards/{self.board_id}"
+        return f"{get_script_prefix()}leaderboards/{self.board_id}"
 
 
 class Entry(models.Model):

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
+from django.urls import get_script_prefix
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -63,7 +64,12 @@ def _cell(entry, cell: dict | None, query: str) -> dict | None:
     and the link to the items behind it (formatted here: the table has thousands of cells)."""
     if cell is None:
         return None
-    out = {"href": f"/runs/{entry.run_id}/samples{query}", "value": score(cell["value"]), "ci": "", "normalized": ""}
+    out = {
+        "href": f"{get_script_prefix()}runs/{entry.run_id}/samples{query}",
+        "value": score(cell["value"]),
+        "ci": "",
+        "normalized": "",
+    }
     if cell.get("ci95"):
         out["ci"] = score(half_width(cell))
     if cell.get("normalized") is not None:

@@ -67,7 +67,9 @@ class _Rule:
 
 
 @lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern:
+def pattern_regex(pattern: str) -> re.Pattern:
+    """A gitignore-style pattern as a regex over repository paths: anchored to the root when it
+    holds a ``/`` before its end, else matching at any depth."""
     anchored = "/" in pattern.rstrip("/")
     body = _glob_to_regex(pattern.lstrip("/"))
     prefix = "" if anchored else "(?:.*/)?"
@@ -93,7 +95,7 @@ class GitAttributes:
                 elif attribute in {"-filter", "!filter"} or attribute.startswith("filter="):
                     lfs = False
             if lfs is not None:
-                self.rules.append(_Rule(regex=_compile(pattern), lfs=lfs))
+                self.rules.append(_Rule(regex=pattern_regex(pattern), lfs=lfs))
 
     @classmethod
     def from_bytes(cls, data: bytes | None) -> GitAttributes:

@@ -29,7 +29,10 @@ def path_validate(path: object, *, allow_root: bool = False) -> str:
     if len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
         raise InvalidPath(f"The path is longer than {MAX_PATH_BYTES} bytes.")
     if "\\" in path:
-        raise InvalidPath(f"Invalid path '{path}': backslashes are not allowed.")
+        raise InvalidPath(
+            f"Invalid path '{path}': backslashes are not allowed in paths on this hub (unlike huggingface.co), "
+            "because Windows clients read them as separators ('..\\x' escapes the folder); use '/'."
+        )
     if path.startswith("/"):
         raise InvalidPath(f"Invalid path '{path}': paths are relative to the repository root.")
     if any(ord(char) < 32 or ord(char) == 127 for char in path):

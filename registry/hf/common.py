@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
+from django.urls import get_script_prefix
 
 from common.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
 from common.inputs import text_int
@@ -37,26 +38,38 @@ def body_type(value) -> RepoType:
     )
 
 
-def base_url(request: HttpRequest) -> str:
-    """The endpoint URL as the client sees it (scheme, host and port of this request)."""
+def origin(request: HttpRequest) -> str:
+    """Scheme, host and port of this request; ``origin(request) + reverse(...)`` is an absolute URL
+    (``reverse`` already starts with the path prefix the hub is served under)."""
     return f"{request.scheme}://{request.get_host()}"
 
 
+def base_url(request: HttpRequest) -> str:
+    """The endpoint URL as the client sees it: the origin plus the path prefix the hub is served
+    under (``HUB_PATH_PREFIX``), without a trailing slash — what ``HF_ENDPOINT`` is set to."""
+    return origin(request) + get_script_prefix().rstrip("/")
+
+
 def repo_url(request: HttpRequest, repo: Repo) -> str:
-    return base_url(request) + repo.web_path
+    return origin(request) + repo.web_path
 
 
 def get_repo(
     request: HttpRequest, plural: str, namespace: str, name: str, *, need: Permission = Permission.READ
 ) -> Repo:
-    return access_repo(
-        user=request.user,
-        repo_type=api_type(plural),
-        namespace=namespace,
-        name=name,
-        need=need,
-        token=getattr(request, "hub_token", None),
-    )
+    try:
+        return access_repo(
+            user=request.user,
+            repo_type=api_type(plural),
+            namespace=namespace,
+            name=name,
+            need=need,
+            token=getattr(request, "hub_token", None),
+        )
+    except RepoNotFound:
+        # The Hub's words: the client's own message ("Repository Not Found for url: …") contains
+        # them, so it shows no second, differently worded line.
+        raise RepoNotFound("Repository not found") from None
 
 
 PR_REF = re.compile(r"^refs/pr/\d+$")

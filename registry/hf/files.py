@@ -14,7 +14,7 @@ from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
 from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
-from registry.errors import EntryNotFound
+from registry.errors import EntryNotFound, RepoNotFound
 from registry.hf.xet import xet_download_headers
 from registry.models import Blob
 from registry.selectors.revisions import revision_path_split, revision_resolve
@@ -148,3 +148,9 @@ def resolve(request: HttpRequest, namespace: str, name: str, rest: str, type_pre
     if not path:
         return error_response(EntryNotFound("A file path is required after the revision."))
     return serve_file(request, repo, revision, path)
+
+
+@hf_endpoint(methods=("GET",))
+def resolve_without_namespace(request: HttpRequest, name: str, rest: str, type_prefix: str = "") -> HttpResponse:
+    """``/[type/]{name}/resolve/…``: ids without a namespace never exist here."""
+    raise RepoNotFound(f"Repository {name} not found.")

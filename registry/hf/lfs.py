@@ -19,7 +19,7 @@ from hub.scopes import reads_over_post
 from registry.access import Permission, access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import GatedRepo, RepoNotFound
-from registry.hf.common import base_url
+from registry.hf.common import origin
 from registry.models import Blob, Repo
 from registry.services import uploads
 from registry.storage import blob_open
@@ -46,7 +46,7 @@ def _lfs_json(body: dict, status: int = 200) -> JsonResponse:
 
 
 def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, multipart: bool) -> dict:
-    base = base_url(request)
+    base = origin(request)
     verify = {"href": base + reverse("lfs-verify", kwargs={"token": _sign(r=repo.pk, o=oid, s=size)})}
     if multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES:
         session = uploads.upload_session_start(repo=repo, user=request.user, sha256=oid, size=size)
@@ -124,7 +124,7 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
                 entry["actions"] = _object_actions(request, repo, oid, size, multipart=multipart)
         elif present:
             token = _sign(r=repo.pk, o=oid, s=size)
-            href = base_url(request) + reverse("lfs-object", kwargs={"token": token})
+            href = origin(request) + reverse("lfs-object", kwargs={"token": token})
             entry = {"oid": oid, "size": size, "actions": {"download": {"href": href}}}
         else:
             entry = {"oid": oid, "size": size, "error": {"code": 404, "message": "Object does not exist"}}

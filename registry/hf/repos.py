@@ -8,15 +8,14 @@ import base64
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from common.errors import NotFound, ValidationError
+from common.errors import ValidationError
 from common.inputs import value_bool, value_choice, value_int, value_str
+from common.timefmt import iso_z
 from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
 from hub.scopes import reads_over_post
 from hub.selectors import namespace_get
-from registry.access import Permission, access_repo
-from registry.choices import UploadPolicy
+from registry.access import Permission, access_repo, check_can_read_files
 from registry.errors import EntryNotFound, RepoExists, RepoNotFound
-from registry.git.attributes import GitAttributes
 from registry.hf import shapes
 from registry.hf.common import (
     api_type,
@@ -28,16 +27,18 @@ from registry.hf.common import (
     query_int,
     repo_url,
 )
-from registry.models import Blob, GitCommit, Ref, Repo
+from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
-from registry.selectors.pages import looks_binary
+from registry.selectors.lfs_files import lfs_files_list
 from registry.selectors.repos import RepoFilters, repo_list
 from registry.selectors.revisions import revision_path_split, revision_resolve
+from registry.selectors.uploads import UploadCandidate, upload_advice
+from registry.services import commits as commit_services
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
-from registry.storage import blob_open
-from registry.trees import FileInfo, FolderInfo, tree_files, tree_list, tree_lookup
+from registry.services.lfs_files import lfs_files_delete
+from registry.trees import FolderInfo, tree_files, tree_list, tree_lookup
 
 # ---------------------------------------------------------------------------------------- repos
 
@@ -140,9 +141,9 @@ def repo_info(request: HttpRequest, plural: str, namespace: str, name: str, revi
     return JsonResponse(body)
 
 
-@hf_endpoint(methods=("GET",))
-def repo_info_single_segment(request: HttpRequest, plural: str, name: str):
-    """``/api/models/<name>``: ids without a namespace never exist here."""
+@hf_endpoint(methods=("GET", "POST", "PUT", "DELETE"))
+def repo_without_namespace(request: HttpRequest, plural: str, name: str):
+    """``/api/models/<name>[/…]``: ids without a namespace never exist here."""
     api_type(plural)
     raise RepoNotFound(f"Repository {name} not found.")
 
@@ -213,7 +214,9 @@ def repo_commits(request: HttpRequest, plural: str, namespace: str, name: str, r
     offset = query_int(request, "cursor", 0)
     page_size = query_int(request, "limit", 50, minimum=1, maximum=1000)
     commits, more = commit_history(repo=repo, head=head, offset=offset, limit=page_size)
-    return paginated(request, [shapes.commit_entry(c) for c in commits], page_size=page_size, has_more=more)
+    formatted = "formatted" in request.GET.getlist("expand[]") + request.GET.getlist("expand")
+    entries = [shapes.commit_entry(c, formatted=formatted) for c in commits]
+    return paginated(request, entries, page_size=page_size, has_more=more)
 
 
 @hf_endpoint(methods=("POST", "DELETE"))
@@ -243,6 +246,53 @@ def repo_tag(request: HttpRequest, plural: str, namespace: str, name: str, revis
     return JsonResponse({})
 
 
+@hf_endpoint(methods=("POST",))
+def super_squash(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
+    """``POST .../super-squash/{branch}`` with ``{"message"?}``: one commit, same tree, no history."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    message = read_json(request, required=False).get("message") or f"Super-squash branch '{revision}'"
+    if not isinstance(message, str):
+        raise ValidationError("'message' must be a string.")
+    commit = commit_services.history_squash(repo=repo, user=request.user, revision=revision, message=message)
+    return JsonResponse({"commitOid": commit.oid})
+
+
+@hf_endpoint(methods=("GET",))
+def auth_check(request: HttpRequest, plural: str, namespace: str, name: str, write: str = "") -> JsonResponse:
+    """``GET .../auth-check[/write]``: 200 when the caller may read the files (or write), else the
+    error the client dispatches on (``RepoNotFound``, ``GatedRepo``, 401/403)."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE if write else Permission.READ)
+    check_can_read_files(user=request.user, repo=repo)
+    return JsonResponse({})
+
+
+@hf_endpoint(methods=("GET",))
+def lfs_files(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    """``GET .../lfs-files``: the LFS objects of the repository's history (writers only), Link pages."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
+    offset = query_int(request, "cursor", 0)
+    page_size = query_int(request, "limit", 1000, minimum=1, maximum=1000)
+    found = lfs_files_list(repo=repo)[offset : offset + page_size + 1]
+    items = [
+        {"fileOid": f.sha256, "filename": f.path, "oid": f.pointer_oid, "size": f.size, "ref": f.ref,
+         "pushedAt": iso_z(f.pushed_at or repo.created_at)}
+        for f in found
+    ]  # fmt: skip
+    return paginated(request, items, page_size=page_size)
+
+
+@hf_endpoint(methods=("POST",))
+def lfs_files_batch(request: HttpRequest, plural: str, namespace: str, name: str) -> JsonResponse:
+    """``POST .../lfs-files/batch`` with ``{"deletions": {"sha": [fileOid…], "rewriteHistory": bool}}``."""
+    repo = get_repo(request, plural, namespace, name, need=Permission.ADMIN)
+    deletions = read_json(request).get("deletions")
+    if not isinstance(deletions, dict) or not isinstance(deletions.get("sha"), list):
+        raise ValidationError('\'deletions\' must be {"sha": [fileOid, …], "rewriteHistory": true}.')
+    rewrite = deletions.get("rewriteHistory", True)
+    rewritten = lfs_files_delete(repo=repo, sha256s=deletions["sha"], rewrite_history=rewrite is not False)
+    return JsonResponse({"rewrittenCommits": rewritten})
+
+
 # ----------------------------------------------------------------------------- cards, uploads
 
 
@@ -265,42 +315,28 @@ def preupload(request: HttpRequest, plural: str, namespace: str, name: str, revi
     """``POST .../preupload/{rev}``: how each file should be sent (HF_PROTOCOL.md §2.6 step 2)."""
     repo = get_repo_for_push(request, plural, namespace, name, revision)
     body = read_json(request)
-    files = body.get("files")
+    files, gitignore = body.get("files"), body.get("gitIgnore")
     if not isinstance(files, list):
         raise ValidationError("'files' must be a list.")
-    try:
-        tree = revision_resolve(repo=repo, revision=revision).commit.tree_oid
-    except NotFound:
-        tree = revision_resolve(repo=repo, revision=repo.default_branch).commit.tree_oid
-    policy = UploadPolicy(settings.HUB_UPLOAD_POLICY)
-    attributes = None
-    if policy != UploadPolicy.REGULAR:
-        current = tree_lookup(tree, ".gitattributes")
-        if isinstance(current, FileInfo):
-            with blob_open(Blob.objects.get(sha256=current.sha256)) as handle:
-                attributes = GitAttributes.from_bytes(handle.read(1024 * 1024))
-        else:
-            attributes = GitAttributes("")
-    answers = []
+    if gitignore is not None and not isinstance(gitignore, str):
+        raise ValidationError("'gitIgnore' must be the text of a .gitignore file.")
+    candidates = []
     for item in files:
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             raise ValidationError("Each file needs a 'path'.")
-        path, size = item["path"], value_int(item.get("size") or 0, "size")
+        size = value_int(item.get("size") or 0, "size")
         if not isinstance(item.get("sample") or "", str):
             raise ValidationError("A file's 'sample' must be base64 text.", fields={"sample": ["Not a string."]})
-        mode = "regular"
-        if attributes is not None and size > 0:
-            try:
-                sample = base64.b64decode(item.get("sample") or "", validate=False)
-            except ValueError:
-                sample = b""
-            if attributes.is_lfs(path) or size >= settings.HUB_LFS_THRESHOLD_BYTES or looks_binary(sample):
-                mode = "lfs"
-        current = tree_lookup(tree, path) if path else None
-        oid = None
-        if isinstance(current, FileInfo):
-            oid = current.sha256 if (current.lfs and mode == "lfs") else (current.oid if not current.lfs else None)
-        answers.append({"path": path, "uploadMode": mode, "shouldIgnore": False, "oid": oid})
+        try:
+            sample = base64.b64decode(item.get("sample") or "", validate=False)
+        except (ValueError, TypeError):
+            sample = b""
+        candidates.append(UploadCandidate(path=item["path"], size=size, sample=sample))
+    advice = upload_advice(repo=repo, revision=revision, files=candidates, gitignore=gitignore)
+    answers = [
+        {"path": a.path, "uploadMode": "lfs" if a.lfs else "regular", "shouldIgnore": a.ignored, "oid": a.remote_oid}
+        for a in advice
+    ]
     return JsonResponse({"files": answers, "commitOid": None})
 
 

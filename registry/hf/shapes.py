@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import escape
 
 from common.timefmt import iso_z
 from registry.models import GitCommit, Repo
@@ -83,14 +85,18 @@ def tree_entry(info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = N
     return entry
 
 
-def commit_entry(commit: GitCommit) -> dict:
-    return {
+def commit_entry(commit: GitCommit, *, formatted: bool = False) -> dict:
+    entry = {
         "id": commit.oid,
         "title": commit.title,
         "message": commit.message,
         "date": iso_z(commit.authored_at),
         "authors": [{"user": commit.author_name}],
     }
+    if formatted:
+        # ``expand[]=formatted``: title and message as HTML (escaped text, line breaks kept).
+        entry["formatted"] = {"title": escape(commit.title), "message": linebreaksbr(commit.message, autoescape=True)}
+    return entry
 
 
 def ref_entry(name: str, target: str) -> dict:

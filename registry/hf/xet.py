@@ -24,7 +24,7 @@ from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
 from hub.scopes import writes_over_get
 from registry.access import check_can_read_files
-from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, query_bool
+from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, origin, query_bool
 from registry.selectors.revisions import revision_resolve
 from registry.services import xet as xet_services
 from registry.services.xet import XetScope
@@ -33,7 +33,8 @@ from registry.xet.protocol import XORB_PREFIX
 from registry.xet.reconstruction import parse_range_header
 from registry.xet.store import xorb_open
 
-# The CAS URL handed to clients is the hub's origin plus this path (a reserved first-level name).
+# The CAS URL handed to clients is the hub's endpoint (origin and path prefix) plus this path (a reserved
+# first-level name).
 CAS_PATH = "/xet"
 
 
@@ -87,7 +88,7 @@ def xet_download_headers(request: HttpRequest, *, repo, commit: str, sha256: str
     file_hash = xet_services.xet_file_hash_for_sha256(sha256)
     if file_hash is None:
         return {}
-    refresh = base_url(request) + reverse(
+    refresh = origin(request) + reverse(
         "xet-read-token",
         kwargs={"plural": repo.repo_type.api_plural, "namespace": repo.namespace.name, "name": repo.name,
                 "revision": commit},
@@ -154,7 +155,7 @@ def shard_upload(request: HttpRequest) -> JsonResponse:
 @cas_endpoint(methods=("GET",), need=XetScope.READ)
 def reconstruction(request: HttpRequest, file_hash: str) -> JsonResponse:
     """``GET /v1/reconstructions/{file_hash}`` with ``Range``: terms and per-xorb fetch URLs."""
-    base = base_url(request)
+    base = origin(request)
 
     def url_for(xorb_hash: str, start: int, last: int) -> str:
         presigned = xet_services.xorb_presigned_url(xorb_hash=xorb_hash)

@@ -134,3 +134,13 @@ def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, li
         .order_by("-last_modified", "-id")[:100]
     )
     return {"parents": parents, "children": children}
+
+
+def repo_redirect_target(*, user, repo_type: RepoType, namespace: str, name: str) -> Repo | None:
+    """The repository ``namespace/name`` was moved to (``RepoRedirect``), if ``user`` may see it."""
+    return (
+        Repo.objects.visible_to(user)
+        .select_related("namespace")
+        .filter(redirects__type=repo_type, redirects__namespace__iexact=namespace, redirects__name__iexact=name)
+        .first()
+    )

@@ -22,11 +22,11 @@ from registry.git.objects import Signature, blob_oid, commit_message, commit_oid
 from registry.git.packs import PushedCommit
 from registry.git.paths import folder_validate, path_validate
 from registry.models import Blob, GitCommit, Repo, RepoBlob
-from registry.selectors.revisions import ref_target
+from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap
 from registry.storage import StagedBlob, blob_open, blob_promote
-from registry.trees import FileInfo, TreeEditor, tree_lookup
+from registry.trees import MODE_TREE, FileInfo, TreeEditor, tree_lookup
 
 GITATTRIBUTES = ".gitattributes"
 README = "README.md"
@@ -88,7 +88,13 @@ def lfs_required(*, path: str, size: int, attributes: GitAttributes) -> bool:
 
 
 def _is_lfs(*, path: str, size: int, attributes: GitAttributes, forced: bool) -> bool:
-    return forced or lfs_required(path=path, size=size, attributes=attributes)
+    """Content sent inline stays regular when empty, whatever ``.gitattributes`` says, as on the Hub."""
+    return forced or (size > 0 and lfs_required(path=path, size=size, attributes=attributes))
+
+
+def _is_folder(editor: TreeEditor, path: str) -> bool:
+    entry = editor.lookup(path)
+    return entry is not None and entry[0] == MODE_TREE
 
 
 def _read_small_blob(blob: Blob, *, limit: int) -> bytes:
@@ -161,8 +167,10 @@ def commit_create(
         else:
             expected = head_oid
         if parent_commit and not head_oid.startswith(parent_commit.lower()):
+            # The Hub's sentence first: clients match on it.
             raise PreconditionFailed(
-                f"A commit has happened since {parent_commit[:7]}: the head of {ref} is now {head_oid[:7]}."
+                "The branch was updated since you opened this page. Please refresh and try again. "
+                f"(A commit has happened since {parent_commit[:7]}: the head of {ref} is now {head_oid[:7]}.)"
             )
         head = GitCommit.objects.get(repo=repo, oid=head_oid)
         editor = TreeEditor(head.tree_oid)
@@ -184,7 +192,9 @@ def commit_create(
 
         changed = []
         for op in operations:
-            if isinstance(op, DeleteFile):
+            if isinstance(op, DeleteFile) and _is_folder(editor, op.path):
+                editor.delete_folder(op.path)  # a folder named without its trailing "/", as the Hub allows
+            elif isinstance(op, DeleteFile):
                 editor.delete_file(op.path)
             elif isinstance(op, DeleteFolder):
                 editor.delete_folder(op.path)
@@ -212,6 +222,28 @@ def commit_create(
     return CommitResult(commit=commit, ref=ref, parent=head.oid, changed_paths=changed)
 
 
+def history_squash(*, repo: Repo, user, revision: str, message: str) -> GitCommit:
+    """Replace the history of the branch ``revision`` (or a ``refs/pr/N``, ``refs/convert/x`` ref)
+    by one commit of the same tree without parents: the Hub's ``super-squash``. A tag is refused
+    (400: tags never move); an unknown branch is ``RevisionNotFound``."""
+    ref = branch_ref(revision)
+    with transaction.atomic():
+        head_oid = ref_target(repo=repo, ref=ref)
+        if head_oid is None or ref.startswith("refs/tags/"):
+            tag = ref if ref.startswith("refs/tags/") else f"refs/tags/{revision}"
+            if ref_target(repo=repo, ref=tag) is not None:
+                raise ValidationError(f"Invalid reference for a branch: {revision} is a tag; tags cannot be squashed.")
+            raise RevisionNotFound(f"Invalid rev id: {revision}")
+        head = GitCommit.objects.get(repo=repo, oid=head_oid)
+        commit = commit_object_create(
+            repo=repo, user=user, tree=head.tree_oid, parents=[], message=commit_message(message, "")
+        )
+        ref_compare_and_swap(repo=repo, name=ref, expected=head_oid, new=commit.oid)
+        if ref == f"refs/heads/{repo.default_branch}":
+            repo_on_default_branch_commit(repo=repo, commit=commit, card=None, card_changed=False)
+    return commit
+
+
 def card_of_tree(*, repo: Repo, tree: str):
     """The card of README.md in ``tree`` (None when there is none), for metadata after a delete."""
     from registry.cards import card_parse
@@ -234,6 +266,16 @@ def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit
         signature = Signature(name=user.username, email=user.email or f"{user.username}@users.noreply", when=when)
     else:
         signature = Signature(name="hub", email="hub@localhost", when=when)
+    author = user if getattr(user, "pk", None) else None
+    return commit_object_record(repo=repo, author=author, signature=signature, tree=tree, parents=parents,
+                                message=message)  # fmt: skip
+
+
+def commit_object_record(
+    *, repo: Repo, author, signature: Signature, tree: str, parents: list[GitCommit], message: str
+) -> GitCommit:
+    """Record the commit of ``tree`` on ``parents`` signed ``signature`` (author and committer);
+    ``author`` is the user row it credits, if any."""
     parent_ids = [parent.oid for parent in parents]
     oid = commit_oid(tree=tree, parents=parent_ids, author=signature, committer=signature, message=message)
     commit, _ = GitCommit.objects.get_or_create(
@@ -245,10 +287,10 @@ def commit_object_create(*, repo: Repo, user, tree: str, parents: list[GitCommit
             "generation": max((parent.generation for parent in parents), default=-1) + 1,
             "title": message.split("\n", 1)[0][:500],
             "message": message,
-            "author": user if getattr(user, "pk", None) else None,
+            "author": author,
             "author_name": signature.name,
             "author_email": signature.email,
-            "authored_at": when,
+            "authored_at": signature.when,
         },
     )
     return commit

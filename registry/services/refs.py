@@ -59,13 +59,16 @@ def branch_delete(*, repo: Repo, branch: str) -> None:
     if branch == repo.default_branch:
         raise ValidationError(f"Cannot delete refs/heads/{branch}: it is the default branch.")
     if Ref.objects.filter(repo=repo, name=f"refs/heads/{branch}").delete()[0] == 0:
-        raise RevisionNotFound(f"Branch '{branch}' not found.")
+        raise ValidationError(f"Invalid rev id: {branch}")  # the Hub answers 400 with these words
 
 
 def tag_create(*, repo: Repo, tag: str, revision: str, message: str = "") -> Ref:
-    """Tag the commit ``revision`` resolves to (a branch, a tag, a short id, ``refs/pr/N``)."""
-    tag = ref_name_validate(tag, kind="tag")
+    """Tag the commit ``revision`` resolves to (a branch, a tag, a short id, ``refs/pr/N``).
+
+    The revision is resolved before the name is checked, as on the Hub: a missing revision is
+    ``RevisionNotFound`` whatever the tag is called."""
     target = revision_resolve(repo=repo, revision=revision).oid
+    tag = ref_name_validate(tag, kind="tag")
     name = f"refs/tags/{tag}"
     try:
         with transaction.atomic():

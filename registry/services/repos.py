@@ -11,7 +11,7 @@ from hub.permissions import OrgAction, role_allows
 from registry.choices import GatedMode, RepoType
 from registry.errors import RepoExists
 from registry.git.attributes import default_gitattributes
-from registry.models import Ref, Repo
+from registry.models import Ref, Repo, RepoRedirect
 from registry.services.commits import initial_commit_create
 from registry.services.metadata import repo_index_name
 from registry.storage import stage_bytes
@@ -68,6 +68,7 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
                 namespace=namespace, name=name, type=repo_type, private=private, created_by=user,
                 search_document=f"{namespace.name}\n{name}\n",
             )  # fmt: skip
+            RepoRedirect.objects.filter(type=repo_type, namespace__iexact=namespace.name, name__iexact=name).delete()
             commit = initial_commit_create(repo=repo, user=user, files=staged)
             Ref.objects.create(repo=repo, name=f"refs/heads/{repo.default_branch}", target_oid=commit.oid)
     except IntegrityError:
@@ -96,21 +97,34 @@ def repo_update_settings(*, repo: Repo, private: bool | None = None, gated: str 
 
 
 def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Repo:
-    """Rename and/or transfer ``repo``; the caller must be allowed to create in the destination."""
+    """Rename and/or transfer ``repo``; the caller must be allowed to create in the destination.
+
+    The former id redirects to the new one (``RepoRedirect``) until a repository takes it.
+    """
     to_name = repo_name_validate(to_name)
     if to_namespace.pk != repo.namespace_id:
         check_can_create_in(user=user, namespace=to_namespace)
+    # The Hub's wording, which clients match on.
+    exists = RepoExists(
+        f"A {repo.repo_type.label.lower()} repository called {to_namespace.name}/{to_name} already exists."
+    )
     clash = Repo.objects.filter(namespace=to_namespace, type=repo.type, name__iexact=to_name).exclude(pk=repo.pk)
     if clash.exists():
-        raise RepoExists(f"A repository {to_namespace.name}/{to_name} already exists.")
+        raise exists
+    former = (repo.namespace.name, repo.name)
     repo.namespace = to_namespace
     repo.name = to_name
     try:
         with transaction.atomic():
             repo.save(update_fields=["namespace", "name"])
             repo_index_name(repo=repo)
+            same_type = RepoRedirect.objects.filter(type=repo.type)
+            same_type.filter(namespace__iexact=to_namespace.name, name__iexact=to_name).delete()
+            if (former[0].lower(), former[1].lower()) != (to_namespace.name.lower(), to_name.lower()):
+                same_type.filter(namespace__iexact=former[0], name__iexact=former[1]).delete()
+                RepoRedirect.objects.create(repo=repo, type=repo.type, namespace=former[0], name=former[1])
     except IntegrityError:
-        raise RepoExists(f"A repository {to_namespace.name}/{to_name} already exists.") from None
+        raise exists from None
     return repo
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
@@ -59,7 +60,7 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
         if repo.type == RepoType.MODEL
         else None,
         snippets=usage_snippets(
-            repo=repo, endpoint=request.build_absolute_uri("/").rstrip("/"),
+            repo=repo, endpoint=request.build_absolute_uri(get_script_prefix()).rstrip("/"),
             pipeline_tag=pipeline_tag, library_name=library_name,
         ),
     )  # fmt: skip

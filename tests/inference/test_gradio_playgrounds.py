@@ -110,3 +110,16 @@ def test_the_router_guards_what_django_would(playgrounds, hub_url, settings):
     assert fetch(f"{hub_url}/playground/no-such-kind/alice/tiny-llama/")[0] == 404
     status, headers = fetch(f"{hub_url}/playground/text-generation/alice/secret/")
     assert status == 401
+
+
+def test_playgrounds_under_a_path_prefix(playgrounds, hub_url, settings):
+    """With HUB_PATH_PREFIX the proxy passes ``/hub/playground/…`` on; the playground answers there
+    and its page loads its assets from under the prefix."""
+    settings.FORCE_SCRIPT_NAME = "/hub"
+    request = urllib.request.Request(f"{hub_url}/hub/playground/text-generation/alice/tiny-llama/")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        page = response.read().decode()
+    assert "/hub/playground/text-generation/alice/tiny-llama" in page
+    assert fetch(f"{hub_url}/hub/playground/text-generation/alice/tiny-llama")[0] == 200  # the 308 keeps the prefix
+    assert fetch(f"{hub_url}/hub/alice/tiny-llama")[0] == 200  # Django behind the same router

@@ -1,7 +1,9 @@
 """Registry tests: no test may leave staging files behind (an upload that failed must clean up).
 
 ``alice``, ``bob`` and ``repo`` (alice/tiny, one commit of ``base.txt``) are shared by the
-Community tab's page tests (``test_pages_community_*.py``); modules that define their own win.
+Community tab's page tests (``test_pages_community_*.py``); ``hub`` (the stock client as alice
+against the live server) and ``tiny`` (alice/tiny created through it) by the live-client tests.
+Modules that define their own win.
 """
 
 from pathlib import Path
@@ -11,6 +13,7 @@ from django.conf import settings
 
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
+from tests.support.hf import hub_client
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +39,14 @@ def repo(alice):
     repo = make_repo(alice, "tiny")
     commit_files(repo, alice, {"base.txt": b"one\ntwo\nthree\n"}, summary="Base")
     return repo
+
+
+@pytest.fixture
+def hub(live_server):
+    return hub_client(live_server.url)
+
+
+@pytest.fixture
+def tiny(hub):
+    hub.api.create_repo("tiny")
+    return "alice/tiny"

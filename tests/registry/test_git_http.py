@@ -27,11 +27,6 @@ README = "---\nlicense: mit\ntags:\n- tiny\n---\n# Tiny\n\nA tiny model.\n"
 
 
 @pytest.fixture
-def hub(live_server):
-    return hub_client(live_server.url)
-
-
-@pytest.fixture
 def tiny(hub):
     """alice/tiny made through the HF API: a README, a regular file in a folder and an LFS file."""
     hub.api.create_repo("tiny")

@@ -18,10 +18,9 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def lfs_hub(live_server, settings, monkeypatch):
+def lfs_hub(hub, settings, monkeypatch):
     settings.HUB_UPLOAD_POLICY = "lfs"
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
-    hub = hub_client(live_server.url)
     hub.api.create_repo("tiny")
     return hub
 

@@ -338,7 +338,8 @@ def test_stale_edit_opens_no_pull_request(repo, alice, bob):
     response = client_for(bob).post("/alice/tiny/edit/main/base.txt", data)
     assert response.status_code == 400
     (message,) = response.context["form"].non_field_errors()
-    assert message.startswith(f"A commit has happened since {stale[:7]}")
+    assert message.startswith("The branch was updated since you opened this page. Please refresh and try again.")
+    assert f"A commit has happened since {stale[:7]}" in message
     assert (Discussion.objects.count(), repo.refs.filter(name__startswith="refs/pr/").count()) == (0, 0)
 
 

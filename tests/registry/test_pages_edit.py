@@ -100,7 +100,8 @@ def test_stale_parent_is_refused_and_nothing_changes(alice, owner, repo):
     response = owner.post("/alice/tiny/edit/main/README.md", data)
     assert response.status_code == 400
     (message,) = response.context["form"].non_field_errors()
-    assert message.startswith(f"A commit has happened since {stale[:7]}")
+    assert message.startswith("The branch was updated since you opened this page. Please refresh and try again.")
+    assert f"A commit has happened since {stale[:7]}" in message
     assert head(repo).oid == current
 
 

@@ -283,7 +283,8 @@ def test_gated_repository_shows_its_card_but_not_its_files(alice, repo):
         response = Client().get(url)
         assert response.status_code == 403, url
         assert response.context["error"].message == (
-            "Access to alice/tiny is restricted: you must be granted access to download its files."
+            "Access to model alice/tiny is restricted. You must have access to it and be authenticated to access it. "
+            "Please log in."
         )
     owner = Client()
     owner.force_login(alice)

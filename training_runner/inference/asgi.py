@@ -28,6 +28,7 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 
 from common.errors import HubError
+from common.prefix import path_prefix
 
 PLAYGROUND = re.compile(r"^/playground/(?P<pipeline>[a-z-]+)/(?P<namespace>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
 
@@ -124,11 +125,14 @@ def with_playgrounds(django_app):
         if scope["type"] == "lifespan":
             return await parent(scope, receive, send)
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/playground/"):
+        # Under HUB_PATH_PREFIX the proxy may pass the prefix on: the playground path follows it.
+        mount = path_prefix()
+        local = path[len(mount) :] if mount and path.startswith(mount + "/") else path
+        if scope["type"] != "http" or not local.startswith("/playground/"):
             return await django_app(scope, receive, send)
         if not _host_allowed(scope):
             return await _plain(send, 400, b'{"error": "Invalid Host header.", "code": "bad_host"}')
-        match = PLAYGROUND.match(path)
+        match = PLAYGROUND.match(local)
         if match is None or match["pipeline"] not in apps:
             return await _plain(send, 404, b'{"error": "No such playground.", "code": "not_found"}')
         if match["rest"] is None:  # relative asset URLs need the trailing slash
@@ -144,7 +148,8 @@ def with_playgrounds(django_app):
                 message = dict(message, headers=headers + SECURITY_HEADERS)
             await send(message)
 
-        inner = dict(scope, state=state, root_path=scope.get("root_path", "") + prefix)
+        mounted_at = path[: len(path) - len(local)] or scope.get("root_path", "")
+        inner = dict(scope, state=state, root_path=mounted_at + prefix)
         await apps[match["pipeline"]](inner, receive, secured_send)
 
     return application

@@ -8,6 +8,7 @@ import io
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import HubError
@@ -53,7 +54,7 @@ def playground_toggle(request: HttpRequest, namespace: str, name: str) -> HttpRe
     enabled = request.POST.get("enabled") == "on"
     playground_set(user=request.user, namespace=namespace, name=name, enabled=enabled)
     messages.success(request, "The playground is on." if enabled else "The playground is off.")
-    return redirect(f"/{namespace}/{name}/playground")
+    return redirect(f"{get_script_prefix()}{namespace}/{name}/playground")
 
 
 @require_GET

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import get_script_prefix
 
 from registry.models import Repo
 from training_runner.jobs.choices import LogLevel, MetricEvent, OutputMode, RunKind, RunState
@@ -93,7 +94,7 @@ class Run(models.Model):
 
     @property
     def web_path(self) -> str:
-        return f"/runs/{self.pk}"
+        return f"{get_script_prefix()}runs/{self.pk}"
 
     @property
     def run_state(self) -> RunState:

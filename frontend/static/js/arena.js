@@ -1,7 +1,7 @@
 // The arena page: start a battle, stream both anonymous answers side by side, vote once, and
 // reveal the two models. Talks to the arena's REST endpoints with the session's CSRF token.
 
-import { announce, csrfToken } from "./site.js";
+import { announce, csrfToken, pathPrefix } from "./site.js";
 
 const form = document.getElementById("arena-form");
 
@@ -24,7 +24,7 @@ async function failure(response) {
 
 async function streamAnswer(battle, side) {
   const target = document.getElementById(`arena-answer-${side}`);
-  const response = await post(`/api/v1/arena/battles/${battle}/answers/${side}`);
+  const response = await post(`${pathPrefix()}/api/v1/arena/battles/${battle}/answers/${side}`);
   if (!response.ok) throw new Error(await failure(response));
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -60,7 +60,7 @@ if (form) {
       document.getElementById(`arena-name-${side}`).textContent = "";
     }
     try {
-      const response = await post("/api/v1/arena/battles", { prompt: form.elements.prompt.value });
+      const response = await post(`${pathPrefix()}/api/v1/arena/battles`, { prompt: form.elements.prompt.value });
       if (!response.ok) throw new Error(await failure(response));
       battle = (await response.json()).battle;
       sides.hidden = false;
@@ -79,7 +79,7 @@ if (form) {
     const button = event.target.closest("button[data-outcome]");
     if (!button || !battle) return;
     for (const other of voting.querySelectorAll("button")) other.disabled = true;
-    const response = await post(`/api/v1/arena/battles/${battle}/vote`, { outcome: button.dataset.outcome });
+    const response = await post(`${pathPrefix()}/api/v1/arena/battles/${battle}/vote`, { outcome: button.dataset.outcome });
     if (!response.ok) {
       showError(await failure(response));
       return;

@@ -4,7 +4,7 @@
 // Without JavaScript the page is the same, as of its last load.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { announce } from "./site.js";
+import { announce, pathPrefix } from "./site.js";
 
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 const POLL_MS = 2000;
@@ -150,14 +150,14 @@ async function getJson(url) {
 
 async function poll() {
   try {
-    const run = await getJson(`/api/v1/runs/${data.id}`);
-    const metrics = await getJson(`/api/v1/runs/${data.id}/metrics?after=${lastMetric}`);
+    const run = await getJson(`${pathPrefix()}/api/v1/runs/${data.id}`);
+    const metrics = await getJson(`${pathPrefix()}/api/v1/runs/${data.id}/metrics?after=${lastMetric}`);
     for (const m of metrics.results) {
       addMetric(m);
       lastMetric = Math.max(lastMetric, m.id);
     }
     drawChart();
-    const logs = await getJson(`/api/v1/runs/${data.id}/logs?after=${lastLog}`);
+    const logs = await getJson(`${pathPrefix()}/api/v1/runs/${data.id}/logs?after=${lastLog}`);
     appendLog(logs.results);
     if (logs.results.length) lastLog = logs.results[logs.results.length - 1].id;
     showState(run);

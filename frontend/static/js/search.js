@@ -4,6 +4,8 @@
 // with none chosen, submits the search, and Escape closes the list. Without this script the box
 // is a plain form that opens /search.
 
+import { pathPrefix } from "./site.js";
+
 const DELAY_MS = 150;
 
 export function setupSearchSuggestions() {
@@ -69,7 +71,7 @@ export function setupSearchSuggestions() {
     all.className = "suggestion-all";
     all.setAttribute("role", "option");
     all.setAttribute("aria-selected", "false");
-    all.dataset.url = `/search?q=${encodeURIComponent(input.value.trim())}`;
+    all.dataset.url = `${pathPrefix()}/search?q=${encodeURIComponent(input.value.trim())}`;
     all.textContent = groups.length ? `All results for “${input.value.trim()}”` : `No matches yet: search for “${input.value.trim()}”`;
     all.addEventListener("mousedown", (event) => event.preventDefault());
     all.addEventListener("click", () => window.location.assign(all.dataset.url));
@@ -87,7 +89,7 @@ export function setupSearchSuggestions() {
     }
     controller = new AbortController();
     try {
-      const response = await fetch(`/search/suggest?q=${encodeURIComponent(query)}`, {
+      const response = await fetch(`${pathPrefix()}/search/suggest?q=${encodeURIComponent(query)}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
         signal: controller.signal,

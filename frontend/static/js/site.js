@@ -9,6 +9,11 @@ export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 }
 
+/** The path the hub is served under ("" at the root): prefix every path the scripts build. */
+export function pathPrefix() {
+  return document.querySelector('meta[name="path-prefix"]')?.content ?? "";
+}
+
 let liveRegion = null;
 
 /** Say ``message`` to screen readers (and nothing on screen). */
@@ -78,7 +83,7 @@ function setupLikeForms() {
           credentials: "same-origin",
         });
         if (response.status === 401) {
-          window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+          window.location.assign(`${pathPrefix()}/login?next=${encodeURIComponent(window.location.pathname)}`);
           return;
         }
         if (!response.ok) throw new Error(`like failed: ${response.status}`);
