@@ -12,7 +12,7 @@ from common.errors import NotFound, ValidationError
 from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo
-from registry.choices import UploadPolicy
+from registry.choices import RepoType, UploadPolicy
 from registry.errors import EntryNotFound, RepoExists, RepoNotFound
 from registry.git.attributes import GitAttributes
 from registry.hf import shapes
@@ -30,7 +30,7 @@ from registry.models import Blob, GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
 from registry.selectors.pages import looks_binary
-from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.repos import RepoFilters, repo_children_count, repo_list
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
@@ -133,7 +133,10 @@ def repo_info(request: HttpRequest, plural: str, namespace: str, name: str, revi
     repo = get_repo(request, plural, namespace, name)
     resolved = revision_resolve(repo=repo, revision=revision)
     files = tree_files(resolved.commit.tree_oid)
-    body = shapes.repo_info(repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"))
+    children = repo_children_count(user=request.user, repo=repo) if repo.type == RepoType.MODEL else None
+    body = shapes.repo_info(
+        repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"), children=children
+    )
     return JsonResponse(body)
 
 
@@ -154,7 +157,8 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
         repo_type=repo_type,
         search=" ".join(searches),
         author=request.GET.get("author", ""),
-        tags=tuple(request.GET.getlist("filter")),
+        # ``other`` is how the Hub's listing URLs spell tag filters (``other=base_model:finetune:x``).
+        tags=tuple(request.GET.getlist("filter") + request.GET.getlist("other")),
         pipeline_tag=request.GET.get("pipeline_tag", ""),
         library=request.GET.get("library", ""),
         language=request.GET.get("language", ""),

@@ -134,3 +134,13 @@ def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, li
         .order_by("-last_modified", "-id")[:100]
     )
     return {"parents": parents, "children": children}
+
+
+def repo_children_count(*, user, repo: Repo) -> int:
+    """How many models ``user`` may see name ``repo`` as their base model (``childrenModelCount``)."""
+    return (
+        Repo.objects.visible_to(user)
+        .filter(type=RepoType.MODEL, tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
+        .distinct()
+        .count()
+    )
