@@ -4,7 +4,7 @@ from django.urls import path, re_path
 
 from registry import apis
 from registry.githttp import views as git
-from registry.hf import commit, discussions, files, lfs, likes, repos
+from registry.hf import collections, commit, discussions, files, lfs, likes, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
@@ -20,6 +20,14 @@ hf_api_urlpatterns = [
     path("lfs/complete/<str:token>", lfs.complete, name="lfs-complete"),
     path("lfs/verify/<str:token>", lfs.verify, name="lfs-verify"),
     path("users/<str:username>/likes", likes.user_likes, name="hf-user-likes"),
+    path("collections", collections.collections, name="hf-collections"),
+    path("collections/<str:owner>/<str:slug>", collections.collection_detail, name="hf-collection"),
+    path("collections/<str:owner>/<str:slug>/items", collections.collection_items, name="hf-collection-items"),
+    path(
+        "collections/<str:owner>/<str:slug>/items/<str:item_key>",
+        collections.collection_item,
+        name="hf-collection-item",
+    ),
     re_path(rf"^{_TYPES}$", repos.repo_listing, name="hf-repo-list"),
     re_path(rf"^{_TYPES}/(?P<name>[^/]+)$", repos.repo_info_single_segment),
     re_path(rf"^{_REPO}$", repos.repo_info, name="hf-repo-info"),

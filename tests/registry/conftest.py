@@ -11,6 +11,7 @@ from django.conf import settings
 
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
+from tests.support.hf import hub_client
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +37,15 @@ def repo(alice):
     repo = make_repo(alice, "tiny")
     commit_files(repo, alice, {"base.txt": b"one\ntwo\nthree\n"}, summary="Base")
     return repo
+
+
+@pytest.fixture
+def hub(live_server):
+    """The real huggingface_hub client as alice, against a live server (modules may define their own)."""
+    return hub_client(live_server.url)
+
+
+@pytest.fixture
+def bob_hub(live_server):
+    """The same as bob."""
+    return hub_client(live_server.url, "bob")

@@ -7,19 +7,8 @@ from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.utils import get_session
 
 from registry.models import Repo
-from tests.support.hf import hub_client
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def hub(live_server):
-    return hub_client(live_server.url)
-
-
-@pytest.fixture
-def bob(live_server):
-    return hub_client(live_server.url, "bob")
 
 
 def _like(client, repo_id: str, *, repo_type: str = "model", method: str = "POST"):
@@ -33,45 +22,45 @@ def _like(client, repo_id: str, *, repo_type: str = "model", method: str = "POST
     return response.json()
 
 
-def test_like_unlike_list_liked_repos_and_likers(hub, bob):
+def test_like_unlike_list_liked_repos_and_likers(hub, bob_hub):
     hub.api.create_repo("tiny")
     hub.api.create_repo("corpus", repo_type="dataset")
     hub.api.create_repo("secret", private=True)
 
-    assert _like(bob, "alice/tiny") == {"liked": True, "likes": 1}
-    assert _like(bob, "alice/tiny") == {"liked": True, "likes": 1}  # liking twice changes nothing
-    assert _like(bob, "alice/corpus", repo_type="dataset") == {"liked": True, "likes": 1}
+    assert _like(bob_hub, "alice/tiny") == {"liked": True, "likes": 1}
+    assert _like(bob_hub, "alice/tiny") == {"liked": True, "likes": 1}  # liking twice changes nothing
+    assert _like(bob_hub, "alice/corpus", repo_type="dataset") == {"liked": True, "likes": 1}
     assert _like(hub, "alice/secret") == {"liked": True, "likes": 1}
     assert _like(hub, "alice/tiny") == {"liked": True, "likes": 2}
 
-    likes = bob.api.list_liked_repos()  # without a user: whoami's
+    likes = bob_hub.api.list_liked_repos()  # without a user: whoami's
     assert (likes.user, likes.total, likes.models, likes.datasets) == ("bob", 2, ["alice/tiny"], ["alice/corpus"])
     assert hub.api.list_liked_repos("alice").models == ["alice/tiny", "alice/secret"]
     # A private repository's likes are visible only to those who may see it.
-    assert bob.api.list_liked_repos("alice").models == ["alice/tiny"]
+    assert bob_hub.api.list_liked_repos("alice").models == ["alice/tiny"]
 
-    likers = list(bob.api.list_repo_likers("alice/tiny"))
+    likers = list(bob_hub.api.list_repo_likers("alice/tiny"))
     assert [(u.username, u.fullname, u.avatar_url) for u in likers] == [("bob", "bob", ""), ("alice", "alice", "")]
     assert hub.api.model_info("alice/tiny").likes == 2
 
-    bob.api.unlike("alice/tiny")
-    bob.api.unlike("alice/tiny")  # unliking twice changes nothing
+    bob_hub.api.unlike("alice/tiny")
+    bob_hub.api.unlike("alice/tiny")  # unliking twice changes nothing
     assert [u.username for u in hub.api.list_repo_likers("alice/tiny")] == ["alice"]
-    assert bob.api.list_liked_repos().models == []
+    assert bob_hub.api.list_liked_repos().models == []
     assert Repo.objects.get(name="tiny").likes == 1
 
     with pytest.raises(RepositoryNotFoundError):
-        bob.api.unlike("alice/secret")
+        bob_hub.api.unlike("alice/secret")
     with pytest.raises(RepositoryNotFoundError):
-        list(bob.api.list_repo_likers("alice/secret"))
+        list(bob_hub.api.list_repo_likers("alice/secret"))
 
 
-def test_likes_pages_follow_the_link_header(hub, bob, settings):
+def test_likes_pages_follow_the_link_header(hub, bob_hub, settings):
     settings.HUB_LIST_PAGE_SIZE = 2
     for name in ("a", "b", "c"):
         hub.api.create_repo(name)
-        _like(bob, f"alice/{name}")
-    assert bob.api.list_liked_repos("bob").models == ["alice/c", "alice/b", "alice/a"]
+        _like(bob_hub, f"alice/{name}")
+    assert bob_hub.api.list_liked_repos("bob").models == ["alice/c", "alice/b", "alice/a"]
     _like(hub, "alice/a")
     assert [u.username for u in hub.api.list_repo_likers("alice/a")] == ["bob", "alice"]
 
