@@ -134,9 +134,12 @@ def collection_items(request: HttpRequest, owner: str, slug: str) -> JsonRespons
     if not isinstance(item, dict):
         raise ValidationError('\'item\' must be {"id": str, "type": str}.', fields={"item": ["Invalid."]})
     services.collection_item_add(
-        user=request.user, collection=collection, kind=item.get("type"), item_id=item.get("id"),
+        user=request.user,
+        collection=collection,
+        kind=item.get("type"),
+        item_id=item.get("id"),
         note=body.get("note") or "",
-    )  # fmt: skip
+    )
     return JsonResponse(_full(request, collection))
 
 

@@ -73,9 +73,13 @@ def collection_create(
         _check_title_free(namespace=namespace, title=title)
         position = Collection.objects.filter(namespace=namespace).count()
         collection = Collection.objects.create(
-            namespace=namespace, title=title, description=description, private=bool(private),
-            position=position, created_by=user,
-        )  # fmt: skip
+            namespace=namespace,
+            title=title,
+            description=description,
+            private=bool(private),
+            position=position,
+            created_by=user,
+        )
     return collection
 
 
@@ -147,9 +151,13 @@ def collection_item_add(*, user, collection: Collection, kind: str, item_id: str
         try:
             with transaction.atomic():
                 item = CollectionItem.objects.create(
-                    collection=collection, kind=kind, object_pk=target.object_pk, repo=target.repo,
-                    position=count, note=note,
-                )  # fmt: skip
+                    collection=collection,
+                    kind=kind,
+                    object_pk=target.object_pk,
+                    repo=target.repo,
+                    position=count,
+                    note=note,
+                )
         except IntegrityError:
             raise Conflict(f"{target.id} is already in collection {collection.slug}.") from None
         Collection.objects.filter(pk=collection.pk).update(last_updated=timezone.now())

@@ -30,8 +30,11 @@ def test_create_fill_reorder_annotate_rename_and_delete_a_collection(hub):
     assert created.slug == f"alice/favourite-models-{key}"
     assert len(key) == 24
     assert (created.title, created.description, created.owner["name"], created.owner["type"]) == (
-        "Favourite models", "What I use", "alice", "user",
-    )  # fmt: skip
+        "Favourite models",
+        "What I use",
+        "alice",
+        "user",
+    )
     assert (created.items, created.position, created.private, created.upvotes) == ([], 0, False, 0)
     assert created.url == f"{hub.url}/collections/{created.slug}"
 
@@ -50,23 +53,30 @@ def test_create_fill_reorder_annotate_rename_and_delete_a_collection(hub):
 
     items = api.get_collection(slug).items
     assert [(i.item_id, i.item_type, i.position) for i in items] == [
-        ("alice/tiny", "model", 0), ("alice/corpus", "dataset", 1), ("alice/guide", "tutorial", 2),
+        ("alice/tiny", "model", 0),
+        ("alice/corpus", "dataset", 1),
+        ("alice/guide", "tutorial", 2),
         ("lab/mc", "leaderboard", 3),
-    ]  # fmt: skip
+    ]
     api.update_collection_item(slug, items[3].item_object_id, position=0)
     api.update_collection_item(slug, items[1].item_object_id, note="Its training data")
     api.delete_collection_item(slug, items[2].item_object_id)
     api.delete_collection_item(slug, items[2].item_object_id, missing_ok=True)
     items = api.get_collection(slug).items
     assert [(i.item_id, i.position, i.note) for i in items] == [
-        ("lab/mc", 0, "Where it ranks"), ("alice/tiny", 1, "Start here"), ("alice/corpus", 2, "Its training data"),
-    ]  # fmt: skip
+        ("lab/mc", 0, "Where it ranks"),
+        ("alice/tiny", 1, "Start here"),
+        ("alice/corpus", 2, "Its training data"),
+    ]
 
     renamed = api.update_collection_metadata(slug, title="Best models", theme="green", private=True)
     assert renamed.slug == f"alice/best-models-{key}"
     assert (renamed.title, renamed.theme, renamed.private, renamed.description) == (
-        "Best models", "green", True, "What I use",
-    )  # fmt: skip
+        "Best models",
+        "green",
+        True,
+        "What I use",
+    )
     assert api.get_collection(slug).slug == renamed.slug  # the old slug still finds it: its key decides
     assert api.create_collection("best MODELS", exists_ok=True).slug == renamed.slug
     with pytest.raises(HfHubHTTPError) as raised:
@@ -136,11 +146,14 @@ def test_list_collections_filters_sorts_orders_and_truncates(hub, bob_hub):
     hub.api.update_collection_metadata(second.slug, position=0)
     assert [c.title for c in hub.api.list_collections(owner="alice")] == ["Second", "First"]
     assert [c.title for c in hub.api.list_collections(owner=["alice", "bob"], sort="lastModified")] == [
-        "Bob's", "Second", "First",
-    ]  # fmt: skip
+        "Bob's",
+        "Second",
+        "First",
+    ]
     assert [c.title for c in hub.api.list_collections(item="models/alice/e", sort="lastModified")] == [
-        "Second", "First",
-    ]  # fmt: skip
+        "Second",
+        "First",
+    ]
     assert [c.title for c in hub.api.list_collections(item=["models/alice/a", "models/alice/e"])] == ["First"]
     assert list(hub.api.list_collections(item="models/alice/missing")) == []
 
