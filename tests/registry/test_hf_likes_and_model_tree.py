@@ -2,6 +2,7 @@
 (HF_PROTOCOL.md §7.3, §7.7)."""
 
 import pytest
+from django.test import Client
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.utils import get_session
@@ -53,6 +54,20 @@ def test_like_unlike_list_liked_repos_and_likers(hub, bob_hub):
         bob_hub.api.unlike("alice/secret")
     with pytest.raises(RepositoryNotFoundError):
         list(bob_hub.api.list_repo_likers("alice/secret"))
+
+
+def test_the_like_button_the_rest_api_and_the_hf_api_share_their_likes(hub, bob_hub):
+    hub.api.create_repo("tiny")
+    page = Client()
+    page.force_login(bob_hub.user)
+    assert page.post("/alice/tiny/like", HTTP_ACCEPT="application/json").json() == {"liked": True, "likes": 1}
+    rest = Client(headers={"authorization": f"Bearer {hub.token}"})
+    assert rest.post("/api/v1/repos/models/alice/tiny/like").json() == {"likes": 2, "liked": True}
+    assert [u.username for u in hub.api.list_repo_likers("alice/tiny")] == ["bob", "alice"]
+    bob_hub.api.unlike("alice/tiny")
+    assert rest.delete("/api/v1/repos/models/alice/tiny/like").json() == {"likes": 0, "liked": False}
+    assert page.post("/alice/tiny/like", {"action": "like"}, HTTP_ACCEPT="application/json").json()["likes"] == 1
+    assert bob_hub.api.list_liked_repos().models == ["alice/tiny"]
 
 
 def test_likes_pages_follow_the_link_header(hub, bob_hub, settings):

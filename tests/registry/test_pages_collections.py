@@ -43,6 +43,8 @@ def test_the_list_page_shows_visible_collections_with_their_first_items(picks, a
     assert "Drafts" in logged_in(alice).get("/collections?owner=alice").content.decode()
     assert "Drafts" not in logged_in(bob).get("/collections?owner=alice").content.decode()
     assert '<a href="/collections">Collections</a>' in html  # the header links here
+    profile = Client().get("/alice").content.decode()
+    assert '<a href="/collections?owner=alice" id="profile-collections">Collections</a>' in profile
 
 
 def test_the_list_page_query_count_does_not_grow(picks, alice, django_assert_num_queries):
