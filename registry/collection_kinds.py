@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
-
 from common.errors import ValidationError
 from common.timefmt import iso_z
 from registry.choices import RepoType
@@ -35,7 +33,7 @@ class ItemTarget:
 @dataclass(frozen=True)
 class ItemKind:
     name: str  # the item ``type`` of the HF API: "model", "leaderboard"
-    label: str  # how pages head a group of them
+    label: str  # how pages name the kind: "Model"
     url_plural: str  # the prefix of ``list_collections(item="models/ns/x")``
     find: Callable[[Any, str], ItemTarget | None]  # (reader, id) -> the target, None if not visible
     describe: Callable[[Any, list[int]], dict[int, ItemTarget]]  # (reader, pks) -> the visible ones
@@ -79,7 +77,7 @@ def _repo_target(repo: Repo) -> ItemTarget:
     )
 
 
-def _repo_kind(repo_type: RepoType, label: str) -> ItemKind:
+def _repo_kind(repo_type: RepoType) -> ItemKind:
     def find(user, item_id: str) -> ItemTarget | None:
         namespace, _, name = item_id.partition("/")
         if not namespace or not name or "/" in name:
@@ -89,11 +87,13 @@ def _repo_kind(repo_type: RepoType, label: str) -> ItemKind:
         return _repo_target(repo) if repo is not None else None
 
     def describe(user, pks: list[int]) -> dict[int, ItemTarget]:
-        repos = Repo.objects.visible_to(user).filter(Q(pk__in=pks), type=repo_type).select_related("namespace")
+        repos = Repo.objects.visible_to(user).filter(pk__in=pks, type=repo_type).select_related("namespace")
         return {repo.pk: _repo_target(repo) for repo in repos}
 
-    return ItemKind(name=repo_type.value, label=label, url_plural=f"{repo_type.value}s", find=find, describe=describe)
+    return ItemKind(
+        name=repo_type.value, label=repo_type.label, url_plural=f"{repo_type.value}s", find=find, describe=describe
+    )
 
 
-for _type, _label in ((RepoType.MODEL, "Models"), (RepoType.DATASET, "Datasets"), (RepoType.TUTORIAL, "Tutorials")):
-    register_item_kind(_repo_kind(_type, _label))
+for _type in (RepoType.MODEL, RepoType.DATASET, RepoType.TUTORIAL):
+    register_item_kind(_repo_kind(_type))

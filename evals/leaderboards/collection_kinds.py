@@ -27,5 +27,5 @@ def _describe(user, pks: list[int]) -> dict[int, ItemTarget]:
 
 
 LEADERBOARD_ITEMS = ItemKind(
-    name="leaderboard", label="Leaderboards", url_plural="leaderboards", find=_find, describe=_describe
+    name="leaderboard", label="Leaderboard", url_plural="leaderboards", find=_find, describe=_describe
 )

@@ -52,6 +52,7 @@ def test_curate_a_collection_and_upvote_it(browser, live_server, browser_page, f
     expect(page.locator("#collection-title")).to_have_text("Starter pack")
     collection = Collection.objects.get()
     assert page.url == f"{live_server.url}{collection.web_path}"
+    browser_page.screenshot("collection-owner")
 
     # Deleting asks first; dismissed, nothing is deleted.
     page.click("#collection-delete-form button")
