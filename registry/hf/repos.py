@@ -170,11 +170,15 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     offset = query_int(request, "cursor", 0)
     repos = list(repo_list(user=request.user, filters=filters)[offset : offset + page_size + 1])
     full = query_bool(request, "full")
+    # ``expand`` is a repeated plain key (HF_PROTOCOL.md §7.7); only the model tree is added here.
+    with_bases = "baseModels" in request.GET.getlist("expand")
     items = []
     for repo in repos:
         item = shapes.repo_summary(repo, sha=repo.head_oid)
         if query_bool(request, "cardData") or full:
             item["cardData"] = repo.card_data or {}
+        if with_bases and (bases := shapes.base_models(item["tags"])) is not None:
+            item["baseModels"] = bases
         if full and repo.head_oid:
             tree = GitCommit.objects.values_list("tree_oid", flat=True).get(repo=repo, oid=repo.head_oid)
             item["siblings"] = [shapes.sibling(info, files_metadata=False) for info in tree_files(tree)]

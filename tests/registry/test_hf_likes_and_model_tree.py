@@ -142,6 +142,11 @@ def test_model_tree_on_model_info_and_listing_filters(hub):
     assert ids(filter="base_model:merge:alice/other-base") == ["alice/merged"]
     assert ids(filter=["base_model:alice/base", "gguf"]) == ["alice/q4"]
 
+    expanded = api.list_models(filter="base_model:adapter:alice/base", expand=["baseModels"])
+    assert [(m.id, m.base_models) for m in expanded] == [
+        ("alice/lora", {"relation": "adapter", "models": [{"id": "alice/base"}]})
+    ]
+
     # The Hub's own listing URLs spell the filter ``other=``.
     listed = get_session().get(f"{hub.url}/api/models", params={"other": "base_model:finetune:alice/base"})
     assert [m["id"] for m in listed.json()] == ["alice/ft"]
