@@ -107,3 +107,14 @@ class CollectionItemForm(forms.Form):
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = kinds
+
+
+class CollectionPickForm(forms.Form):
+    """Which of the visitor's collections an object goes to, with a note."""
+
+    collection = forms.ChoiceField(label="Collection")
+    note = forms.CharField(label="Note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, collections: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].choices = collections

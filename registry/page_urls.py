@@ -27,6 +27,7 @@ _COLLECTION = r"collections/(?P<owner>[^/]+)/(?P<slug>[^/]+)"
 page_urlpatterns = [
     re_path(r"^collections$", collection_views.collection_list_page, name="collections"),
     re_path(r"^collections/new$", collection_views.collection_new, name="collection-new"),
+    re_path(r"^collections/add$", collection_views.collection_add_to, name="collection-add-to"),
     re_path(rf"^{_COLLECTION}$", collection_views.collection_page, name="collection"),
     re_path(rf"^{_COLLECTION}/settings$", collection_views.collection_settings, name="collection-settings"),
     re_path(rf"^{_COLLECTION}/items$", collection_views.collection_item_add, name="collection-item-add"),

@@ -12,7 +12,7 @@ from functools import reduce
 from django.db.models import Q, QuerySet
 
 from common.errors import PermissionDenied, Unauthenticated, ValidationError
-from hub.choices import NamespaceKind
+from hub.choices import NamespaceKind, OrgRole
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
 from registry.collection_kinds import ItemTarget, item_kind, item_kind_by_plural
@@ -46,6 +46,18 @@ def namespace_can_curate(*, user, namespace: Namespace) -> bool:
     return role_allows(role.first(), OrgAction.WRITE_REPO)
 
 
+def collections_curated_by(*, user) -> QuerySet[Collection]:
+    """The collections ``user`` may add items to: their own, then their organizations' where they
+    may write repositories."""
+    roles = [role for role in OrgRole if role_allows(role, OrgAction.WRITE_REPO)]
+    organizations = Membership.objects.filter(user=user, role__in=roles).values("organization__namespace_id")
+    return (
+        Collection.objects.filter(Q(namespace__user=user) | Q(namespace_id__in=organizations))
+        .select_related("namespace")
+        .order_by("namespace__name", "position", "id")
+    )
+
+
 def check_can_curate(*, user, namespace: Namespace, token=None) -> None:
     if user is None or not user.is_authenticated:
         raise Unauthenticated("Log in or pass a token to change collections.")
@@ -61,16 +73,23 @@ def access_collection(*, user, owner: str, slug: str, write: bool = False, token
     Only the slug's trailing key identifies it: a link with an older title still finds it. A
     private collection is indistinguishable from a missing one (404)."""
     match = _SLUG_KEY.search(slug)
-    collection = None
-    if match:
-        collection = (
-            Collection.objects.visible_to(user)
-            .select_related("namespace__user", "namespace__organization")
-            .filter(key=match.group(1), namespace__name__iexact=owner)
-            .first()
-        )
-    if collection is None:
+    if match is None:
         raise CollectionNotFound(f"Collection {owner}/{slug} not found.")
+    return access_collection_by_key(user=user, key=match.group(1), owner=owner, write=write, token=token)
+
+
+def access_collection_by_key(
+    *, user, key: str, owner: str | None = None, write: bool = False, token=None
+) -> Collection:
+    """The collection whose key is ``key`` (of ``owner``, when given), checked as ``access_collection``."""
+    queryset = (
+        Collection.objects.visible_to(user).select_related("namespace__user", "namespace__organization").filter(key=key)
+    )
+    if owner is not None:
+        queryset = queryset.filter(namespace__name__iexact=owner)
+    collection = queryset.first()
+    if collection is None:
+        raise CollectionNotFound(f"Collection {owner + '/' if owner else ''}{key} not found.")
     if write:
         check_can_curate(user=user, namespace=collection.namespace, token=token)
     return collection

@@ -12,19 +12,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.errors import HubError, Unauthenticated, ValidationError
-from frontend.forms import CollectionForm, CollectionItemForm
+from common.errors import HubError, NotFound, Unauthenticated, ValidationError
+from frontend.forms import CollectionForm, CollectionItemForm, CollectionPickForm
 from frontend.pages import page_view
 from hub.permissions import OrgAction, role_allows
 from hub.selectors import namespace_get, user_memberships_list
-from registry.collection_kinds import ITEM_KINDS
+from registry.collection_kinds import ITEM_KINDS, item_kind
 from registry.selectors.collections import (
     COLLECTION_SORTS,
     LISTING_ITEMS,
     access_collection,
+    access_collection_by_key,
     collection_item_get,
     collection_list,
     collection_upvoted,
+    collections_curated_by,
     collections_items,
     namespace_can_curate,
 )
@@ -97,6 +99,38 @@ def collection_new(request: HttpRequest) -> HttpResponse:
             return redirect(collection.web_path)
     status = 400 if form.errors else 200
     return render(request, "registry/collections/new.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def collection_add_to(request: HttpRequest) -> HttpResponse:
+    """Add one object (``?type=model&item=ns/name``, as the repository pages link here) to one of
+    the visitor's collections."""
+    if not request.user.is_authenticated:
+        raise Unauthenticated("Log in to curate collections.")
+    kind, item_id = request.GET.get("type", ""), request.GET.get("item", "")
+    target = item_kind(kind).find(request.user, item_id)
+    if target is None:
+        raise NotFound(f"No {kind} '{item_id}' was found.")
+    choices = [(c.key, f"{c.namespace.name} / {c.title}") for c in collections_curated_by(user=request.user)]
+    form = CollectionPickForm(request.POST or None, collections=choices)
+    if request.method == "POST":
+        collection = _apply(
+            form,
+            lambda values: (
+                services.collection_item_add(
+                    user=request.user,
+                    collection=access_collection_by_key(user=request.user, key=values["collection"], write=True),
+                    kind=kind,
+                    item_id=item_id,
+                    note=values["note"],
+                ).collection
+            ),
+        )
+        if collection is not None:
+            return redirect(collection.web_path)
+    context = {"form": form, "target": target, "kind": item_kind(kind)}
+    return render(request, "registry/collections/add_to.html", context, status=400 if form.errors else 200)
 
 
 @require_GET

@@ -160,3 +160,30 @@ def test_an_item_whose_repository_turned_private_is_hidden_from_readers(picks, a
     Repo.objects.filter(name="tiny").update(private=True)
     assert 'href="/alice/tiny"' not in Client().get(picks.web_path).content.decode()
     assert 'href="/alice/tiny"' in logged_in(alice).get(picks.web_path).content.decode()
+
+
+def test_adding_a_repository_to_a_collection_from_its_page(picks, alice, bob):
+    team = collection_create(user=alice, namespace=alice.namespace, title="Team", private=True)
+    client = logged_in(alice)
+    assert 'id="action-collect" href="/collections/add?type=model&amp;item=alice/tiny"' in (
+        client.get("/alice/tiny").content.decode()
+    )
+    form = client.get("/collections/add?type=dataset&item=alice/corpus").content.decode()
+    assert '<a href="/datasets/alice/corpus" id="add-to-target">alice/corpus</a>' in form
+    assert f'<option value="{picks.key}">alice / Picks</option>' in form
+    assert f'<option value="{team.key}">alice / Team</option>' in form
+    added = client.post(
+        "/collections/add?type=dataset&item=alice/corpus", {"collection": team.key, "note": "For the team"}
+    )
+    assert added.headers["Location"] == team.web_path
+    assert list(team.items.values_list("kind", "repo__name", "note")) == [("dataset", "corpus", "For the team")]
+    again = client.post("/collections/add?type=dataset&item=alice/corpus", {"collection": team.key})
+    assert again.status_code == 400
+    assert "alice/corpus is already in collection" in again.content.decode()
+    # bob may not put anything in alice's collections, nor see what is not his to pick.
+    other = logged_in(bob).get("/collections/add?type=model&item=alice/tiny").content.decode()
+    assert "You have no collections yet." in other
+    refused = logged_in(bob).post("/collections/add?type=model&item=alice/tiny", {"collection": picks.key})
+    assert refused.status_code == 400
+    assert logged_in(bob).get("/collections/add?type=space&item=alice/app").status_code == 400
+    assert Client().get("/collections/add?type=model&item=alice/tiny").status_code == 302
