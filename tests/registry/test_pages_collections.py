@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from evals.leaderboards.services.boards import leaderboard_create
 from registry.choices import RepoType
 from registry.models import Collection, CollectionItem, Repo
 from registry.services.collections import collection_create, collection_item_add
@@ -187,3 +188,17 @@ def test_adding_a_repository_to_a_collection_from_its_page(picks, alice, bob):
     assert refused.status_code == 400
     assert logged_in(bob).get("/collections/add?type=space&item=alice/app").status_code == 400
     assert Client().get("/collections/add?type=model&item=alice/tiny").status_code == 302
+
+
+def test_a_leaderboard_goes_into_a_collection_from_its_page(picks, alice):
+    lab = make_org("lab", admin=alice)
+    board = leaderboard_create(
+        user=alice, namespace=lab.namespace, name="mc", title="Multiple choice", suite="bigbench_mc"
+    )
+    client = logged_in(alice)
+    link = 'id="action-collect" href="/collections/add?type=leaderboard&amp;item=lab/mc"'
+    assert link in client.get(board.web_path).content.decode()
+    client.post("/collections/add?type=leaderboard&item=lab/mc", {"collection": picks.key, "note": "Where they rank"})
+    html = Client().get(picks.web_path).content.decode()
+    assert '<span class="badge">leaderboard</span> <a href="/leaderboards/lab/mc">Multiple choice</a>' in html
+    assert "Where they rank" in html
