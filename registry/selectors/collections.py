@@ -20,6 +20,7 @@ from registry.errors import CollectionNotFound
 from registry.models import Collection, CollectionItem, CollectionUpvote
 
 _SLUG_KEY = re.compile(r"-([0-9a-f]{24})$")
+# ``trending`` ranks by upvotes: no trending score is kept for collections.
 COLLECTION_SORTS = {
     "lastModified": ["-last_updated", "-id"],
     "upvotes": ["-upvotes", "-last_updated", "-id"],
