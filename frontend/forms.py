@@ -8,6 +8,16 @@ from hub.services.discussions import MAX_COMMENT
 from registry.choices import RepoType
 
 
+def visibility_field() -> forms.ChoiceField:
+    """Public or private, for a repository or a collection."""
+    return forms.ChoiceField(
+        label="Visibility",
+        choices=[("public", "Public — anyone can see it"), ("private", "Private — only you and your organization")],
+        initial="public",
+        widget=forms.RadioSelect,
+    )
+
+
 class RepoCreateForm(forms.Form):
     owner = forms.ChoiceField(label="Owner")
     name = forms.CharField(
@@ -17,12 +27,7 @@ class RepoCreateForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     type = forms.ChoiceField(label="Type", choices=RepoType.choices, initial=RepoType.MODEL, widget=forms.RadioSelect)
-    visibility = forms.ChoiceField(
-        label="Visibility",
-        choices=[("public", "Public — anyone can see it"), ("private", "Private — only you and your organization")],
-        initial="public",
-        widget=forms.RadioSelect,
-    )
+    visibility = visibility_field()
 
     def __init__(self, *args, owners: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -69,3 +74,47 @@ class DiscussionNewForm(forms.Form):
             self.fields["target_branch"].required = True
         else:
             del self.fields["target_branch"]
+
+
+class CollectionForm(forms.Form):
+    """A new collection (with ``owners``) or a collection's settings (without)."""
+
+    owner = forms.ChoiceField(label="Owner")
+    title = forms.CharField(label="Title", max_length=60)
+    description = forms.CharField(
+        label="Description", required=False, max_length=150, help_text="At most 150 characters, plain text."
+    )
+    visibility = visibility_field()
+
+    def __init__(self, *args, owners: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if owners is None:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].choices = [(name, name) for name in owners]
+
+
+class CollectionItemForm(forms.Form):
+    type = forms.ChoiceField(label="Kind")
+    item = forms.CharField(
+        label="Id",
+        max_length=200,
+        help_text="As in its URL: owner/name.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    note = forms.CharField(label="Note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = kinds
+
+
+class CollectionPickForm(forms.Form):
+    """Which of the visitor's collections an object goes to, with a note."""
+
+    collection = forms.ChoiceField(label="Collection")
+    note = forms.CharField(label="Note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, collections: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].choices = collections

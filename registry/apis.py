@@ -367,13 +367,11 @@ class LikeApi(RepoApiView):
     @extend_schema(request=None, responses=LikeOutputSerializer)
     def post(self, request, types: str, namespace: str, name: str):
         repo = _repo(request, types, namespace, name)
-        counters.like_add(user=request.user, repo=repo)
-        repo.refresh_from_db(fields=["likes"])
-        return Response({"likes": repo.likes, "liked": True})
+        state = counters.repo_like_set(user=request.user, repo=repo, liked=True)
+        return Response({"likes": state.likes, "liked": state.liked})
 
     @extend_schema(request=None, responses=LikeOutputSerializer)
     def delete(self, request, types: str, namespace: str, name: str):
         repo = _repo(request, types, namespace, name)
-        counters.like_remove(user=request.user, repo=repo)
-        repo.refresh_from_db(fields=["likes"])
-        return Response({"likes": repo.likes, "liked": False})
+        state = counters.repo_like_set(user=request.user, repo=repo, liked=False)
+        return Response({"likes": state.likes, "liked": state.liked})

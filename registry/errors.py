@@ -30,3 +30,22 @@ class GatedRepo(PermissionDenied):
 class RepoExists(Conflict):
     code = "repo_exists"
     default_message = "You already created a repository with this name."
+
+
+class CollectionNotFound(NotFound):
+    code = "collection_not_found"
+    default_message = "Collection not found."
+
+
+class CollectionExists(Conflict):
+    """The owner already has a collection of that title; the body names its ``slug`` (the client's
+    ``create_collection(exists_ok=True)`` reads it)."""
+
+    code = "collection_exists"
+
+    def __init__(self, message: str, *, slug: str) -> None:
+        super().__init__(message)
+        self.slug = slug
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"slug": self.slug}

@@ -261,4 +261,5 @@ class UploadSession(models.Model):
         return max(1, -(-self.size // self.chunk_size))
 
 
+from registry.models_collections import Collection, CollectionItem, CollectionUpvote  # noqa: E402, F401  (see that module)
 from registry.models_xet import XetFile, XetFileXorb, Xorb  # noqa: E402, F401  (Xet index, see that module)

@@ -12,6 +12,7 @@ from django.urls import re_path
 
 from hub.services.namespaces import RESERVED_NAMES
 from registry import views
+from registry.views import collections as collection_views
 
 _RESERVED = "|".join(re.escape(name) for name in sorted(RESERVED_NAMES))
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
@@ -21,7 +22,18 @@ REPO_PATTERN = rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
 _DISCUSSION = r"discussions/(?P<num>[1-9][0-9]{0,8})"
 _COMMENT = r"comments/(?P<event_id>[1-9][0-9]{0,17})"
 
+_COLLECTION = r"collections/(?P<owner>[^/]+)/(?P<slug>[^/]+)"
+
 page_urlpatterns = [
+    re_path(r"^collections$", collection_views.collection_list_page, name="collections"),
+    re_path(r"^collections/new$", collection_views.collection_new, name="collection-new"),
+    re_path(r"^collections/add$", collection_views.collection_add_to, name="collection-add-to"),
+    re_path(rf"^{_COLLECTION}$", collection_views.collection_page, name="collection"),
+    re_path(rf"^{_COLLECTION}/settings$", collection_views.collection_settings, name="collection-settings"),
+    re_path(rf"^{_COLLECTION}/items$", collection_views.collection_item_add, name="collection-item-add"),
+    re_path(rf"^{_COLLECTION}/items/(?P<item_key>[0-9a-f]{{24}})$", collection_views.collection_item_change),
+    re_path(rf"^{_COLLECTION}/upvote$", collection_views.collection_upvote, name="collection-upvote"),
+    re_path(rf"^{_COLLECTION}/delete$", collection_views.collection_delete, name="collection-delete"),
     re_path(rf"^{_REPO}$", views.repo_page, name="repo"),
     re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", views.tree, name="repo-tree"),
     re_path(rf"^{_REPO}/blob/(?P<rest>.+)$", views.blob, name="repo-blob"),

@@ -19,8 +19,19 @@ class RepoQuerySet(models.QuerySet):
 
         Staff see everything (moderation). Anonymous users see public repositories only.
         """
-        if user is None or not user.is_authenticated:
-            return self.filter(private=False)
-        if user.is_staff:
-            return self
-        return self.filter(Q(private=False) | Q(namespace_id__in=namespaces_of(user)))
+        return _visible_to(self, user)
+
+
+class CollectionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CollectionQuerySet:
+        """Collections ``user`` may see: the same rule as repositories."""
+        return _visible_to(self, user)
+
+
+def _visible_to(queryset: models.QuerySet, user) -> models.QuerySet:
+    """Public rows, plus private ones of ``user``'s namespaces; all for staff, public for anonymous."""
+    if user is None or not user.is_authenticated:
+        return queryset.filter(private=False)
+    if user.is_staff:
+        return queryset
+    return queryset.filter(Q(private=False) | Q(namespace_id__in=namespaces_of(user)))

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 
 from registry import apis
 from registry.githttp import views as git
-from registry.hf import commit, discussions, files, lfs, repos
+from registry.hf import collections, commit, discussions, files, lfs, likes, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
@@ -25,11 +25,22 @@ hf_api_urlpatterns = [
     path("lfs/parts/<str:token>", lfs.part_upload, name="lfs-part"),
     path("lfs/complete/<str:token>", lfs.complete, name="lfs-complete"),
     path("lfs/verify/<str:token>", lfs.verify, name="lfs-verify"),
+    path("users/<str:username>/likes", likes.user_likes, name="hf-user-likes"),
+    path("collections", collections.collections, name="hf-collections"),
+    path("collections/<str:owner>/<str:slug>", collections.collection_detail, name="hf-collection"),
+    path("collections/<str:owner>/<str:slug>/items", collections.collection_items, name="hf-collection-items"),
+    path(
+        "collections/<str:owner>/<str:slug>/items/<str:item_key>",
+        collections.collection_item,
+        name="hf-collection-item",
+    ),
     re_path(rf"^{_TYPES}$", repos.repo_listing, name="hf-repo-list"),
     re_path(rf"^{_TYPES}/(?P<name>[^/]+)$", repos.repo_without_namespace),
     re_path(rf"^{_REPO}$", repos.repo_info, name="hf-repo-info"),
     re_path(rf"^{_REPO}/revision/(?P<revision>.+)$", repos.repo_info, name="hf-repo-info-revision"),
     re_path(rf"^{_REPO}/settings$", repos.repo_settings, name="hf-repo-settings"),
+    re_path(rf"^{_REPO}/like$", likes.repo_like, name="hf-repo-like"),
+    re_path(rf"^{_REPO}/likers$", likes.repo_likers, name="hf-repo-likers"),
     re_path(rf"^{_REPO}/refs$", repos.repo_refs, name="hf-repo-refs"),
     re_path(rf"^{_REPO}/commits/(?P<revision>.+)$", repos.repo_commits, name="hf-repo-commits"),
     re_path(rf"^{_REPO}/branch/(?P<branch>.+)$", repos.repo_branch, name="hf-repo-branch"),

@@ -15,6 +15,7 @@ from hub.hf import hf_endpoint, read_json, require_user, require_write_scope
 from hub.scopes import reads_over_post
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo, check_can_read_files
+from registry.choices import RepoType
 from registry.errors import EntryNotFound, RepoExists, RepoNotFound
 from registry.hf import shapes
 from registry.hf.common import (
@@ -31,7 +32,7 @@ from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
 from registry.selectors.lfs_files import lfs_files_list
-from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.repos import RepoFilters, repo_children_count, repo_list
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.uploads import UploadCandidate, upload_advice
 from registry.services import commits as commit_services
@@ -137,7 +138,10 @@ def repo_info(request: HttpRequest, plural: str, namespace: str, name: str, revi
     repo = get_repo(request, plural, namespace, name)
     resolved = revision_resolve(repo=repo, revision=revision)
     files = tree_files(resolved.commit.tree_oid)
-    body = shapes.repo_info(repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"))
+    children = repo_children_count(user=request.user, repo=repo) if repo.type == RepoType.MODEL else None
+    body = shapes.repo_info(
+        repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"), children=children
+    )
     return JsonResponse(body)
 
 
@@ -160,7 +164,8 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
         repo_type=repo_type,
         search=" ".join(searches),
         author=request.GET.get("author", ""),
-        tags=tuple(request.GET.getlist("filter")),
+        # ``other`` is how the Hub's listing URLs spell tag filters (``other=base_model:finetune:x``).
+        tags=tuple(request.GET.getlist("filter") + request.GET.getlist("other")),
         pipeline_tag=request.GET.get("pipeline_tag", ""),
         library=request.GET.get("library", ""),
         language=request.GET.get("language", ""),
@@ -172,11 +177,15 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     offset = query_int(request, "cursor", 0)
     repos = list(repo_list(user=request.user, filters=filters)[offset : offset + page_size + 1])
     full = query_bool(request, "full")
+    # ``expand`` is a repeated plain key (HF_PROTOCOL.md §7.7); only the model tree is added here.
+    with_bases = "baseModels" in request.GET.getlist("expand")
     items = []
     for repo in repos:
         item = shapes.repo_summary(repo, sha=repo.head_oid)
         if query_bool(request, "cardData") or full:
             item["cardData"] = repo.card_data or {}
+        if with_bases and (bases := shapes.base_models(item["tags"])) is not None:
+            item["baseModels"] = bases
         if full and repo.head_oid:
             tree = GitCommit.objects.values_list("tree_oid", flat=True).get(repo=repo, oid=repo.head_oid)
             item["siblings"] = [shapes.sibling(info, files_metadata=False) for info in tree_files(tree)]

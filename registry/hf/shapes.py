@@ -7,6 +7,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils.html import escape
 
 from common.timefmt import iso_z
+from registry.cards.vocab import BASE_MODEL_RELATIONS
 from registry.models import GitCommit, Repo
 from registry.services.xet import xet_file_hash_for_sha256
 from registry.trees import FileInfo, FolderInfo
@@ -52,8 +53,27 @@ def sibling(info: FileInfo, *, files_metadata: bool) -> dict:
     return entry
 
 
-def repo_info(repo: Repo, *, commit: GitCommit, files: list[FileInfo], files_metadata: bool) -> dict:
+def base_models(tags: list[str]) -> dict | None:
+    """``baseModels`` of ``model_info`` as the Hub shapes it, read from the derived
+    ``base_model:{relation}:{id}`` tags: ``{"relation", "models": [{"id"}]}``."""
+    relation, models = None, []
+    for tag in tags:
+        parts = tag.split(":", 2)
+        if len(parts) == 3 and parts[0] == "base_model" and parts[1] in BASE_MODEL_RELATIONS:
+            relation = parts[1]
+            models.append({"id": parts[2]})
+    return {"relation": relation, "models": models} if models else None
+
+
+def repo_info(
+    repo: Repo, *, commit: GitCommit, files: list[FileInfo], files_metadata: bool, children: int | None = None
+) -> dict:
+    """``repo_info``; ``children`` (models only) is how many models name this one as their base."""
     body = repo_summary(repo, sha=commit.oid)
+    if (bases := base_models(body["tags"])) is not None:
+        body["baseModels"] = bases
+    if children is not None:
+        body["childrenModelCount"] = children
     body["lastModified"] = iso_z(commit.authored_at)
     body["cardData"] = repo.card_data or {}
     body["siblings"] = [sibling(info, files_metadata=files_metadata) for info in files]

@@ -144,3 +144,13 @@ def repo_redirect_target(*, user, repo_type: RepoType, namespace: str, name: str
         .filter(redirects__type=repo_type, redirects__namespace__iexact=namespace, redirects__name__iexact=name)
         .first()
     )
+
+
+def repo_children_count(*, user, repo: Repo) -> int:
+    """How many models ``user`` may see name ``repo`` as their base model (``childrenModelCount``)."""
+    return (
+        Repo.objects.visible_to(user)
+        .filter(type=RepoType.MODEL, tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
+        .distinct()
+        .count()
+    )

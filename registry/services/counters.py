@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -34,6 +35,24 @@ def download_record(*, repo: Repo, client_key: str) -> bool:
             except IntegrityError:
                 DownloadDay.objects.filter(repo=repo, day=today).update(count=F("count") + 1)
     return True
+
+
+@dataclass(frozen=True)
+class LikeState:
+    """Whether the user now likes the repository, and its like count after the change."""
+
+    liked: bool
+    likes: int
+
+
+def repo_like_set(*, user, repo: Repo, liked: bool) -> LikeState:
+    """``user`` likes (``liked``) or stops liking ``repo``: the one service behind the like button,
+    the REST API and the HF API. Idempotent; the count moves only with a row (F() update)."""
+    if liked:
+        like_add(user=user, repo=repo)
+    else:
+        like_remove(user=user, repo=repo)
+    return LikeState(liked=liked, likes=Repo.objects.values_list("likes", flat=True).get(pk=repo.pk))
 
 
 def like_add(*, user, repo: Repo) -> bool:

@@ -7,10 +7,32 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from registry.cards.vocab import BASE_MODEL_RELATIONS
 from registry.models import GitCommit, Repo, RepoTag
 from registry.signals import default_branch_moved
 
 MAX_TAGS = 200
+
+
+def base_model_relation(card) -> str | None:
+    """How a model derives from the base models its card names (None: it names none).
+
+    The card's ``base_model_relation`` wins; otherwise, as the Hub infers it from what it knows,
+    several bases make a merge, a PEFT library an adapter, a GGUF model a quantization, and
+    anything else a fine-tune. (Only the card is read: the relation is derived when it changes.)
+    """
+    if card is None or not card.base_model:
+        return None
+    declared = card.metadata.get("base_model_relation")
+    if declared in BASE_MODEL_RELATIONS:
+        return declared
+    if len(card.base_model) > 1:
+        return "merge"
+    if card.library_name == "peft":
+        return "adapter"
+    if card.library_name == "gguf" or "gguf" in card.tags:
+        return "quantized"
+    return "finetune"
 
 
 def card_tags(card) -> list[str]:
@@ -24,6 +46,9 @@ def card_tags(card) -> list[str]:
         tags.append(f"license:{card.license}")
     tags += [f"dataset:{name}" for name in card.datasets]
     tags += [f"base_model:{name}" for name in card.base_model]
+    # The Hub's model-tree filters: ``base_model:finetune:org/base`` lists the fine-tunes of a model.
+    relation = base_model_relation(card)
+    tags += [f"base_model:{relation}:{name}" for name in card.base_model]
     unique: list[str] = []
     for tag in tags:
         tag = str(tag)[:200]

@@ -32,7 +32,7 @@ from registry.selectors.pages import README, file_read, looks_binary
 from registry.selectors.revisions import Revision, revision_path_split, revision_resolve
 from registry.selectors.uploads import upload_received_parts
 from registry.services.commits import AddFile, commit_create
-from registry.services.counters import like_add, like_remove
+from registry.services.counters import repo_like_set
 from registry.services.uploads import check_object
 from registry.storage import stage_bytes
 from registry.trees import FileInfo, FolderInfo, tree_lookup
@@ -193,12 +193,7 @@ def like(request: HttpRequest, namespace: str, name: str, type_prefix: str | Non
             return JsonResponse({"error": "Log in to like repositories.", "code": "unauthenticated"}, status=401)
         return redirect_to_login(request.path.removesuffix("/like"))
     repo = _repo(request, type_prefix, namespace, name)
-    liked = request.POST.get("action") != "unlike"
-    if liked:
-        like_add(user=request.user, repo=repo)
-    else:
-        like_remove(user=request.user, repo=repo)
-    likes = Repo.objects.values_list("likes", flat=True).get(pk=repo.pk)
+    state = repo_like_set(user=request.user, repo=repo, liked=request.POST.get("action") != "unlike")
     if wants_json:
-        return JsonResponse({"liked": liked, "likes": likes})
+        return JsonResponse({"liked": state.liked, "likes": state.likes})
     return redirect(repo.web_path)

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from hub.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
+from registry.services.collections import collection_create, collection_item_add
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
 from tests.registry.community_helpers import propose
@@ -75,13 +76,17 @@ def site(live_server, fast_passwords):
     commit_files(dataset, alice, {"README.md": b"# Stories\n", "train.txt": b"once upon a time\n"})
     tutorial = make_repo(alice, "guide", repo_type=RepoType.TUTORIAL)
     commit_files(tutorial, alice, TUTORIAL)
+    picks = collection_create(user=alice, namespace=alice.namespace, title="Picks", description="To start with")
+    for kind, item_id in (("model", "alice/tiny-llama"), ("dataset", "alice/stories"), ("tutorial", "alice/guide")):
+        collection_item_add(user=alice, collection=picks, kind=kind, item_id=item_id, note=LONG_LINE)
     client = Client()
     client.force_login(alice)
-    return {"commit": first.commit.oid, "session": client.cookies["sessionid"].value}
+    return {"commit": first.commit.oid, "session": client.cookies["sessionid"].value, "collection": picks.web_path}
 
 
-def _pages(commit: str) -> list[str]:
+def _pages(commit: str, collection: str) -> list[str]:
     return [
+        "/collections", "/collections/new", collection,
         "/", "/models", "/datasets", "/tutorials", "/search?q=tiny", "/search", "/new",
         "/alice/tiny-llama", "/alice/tiny-llama/tree/main", "/alice/tiny-llama/blob/main/config.json",
         "/alice/tiny-llama/blob/main/train.py", "/alice/tiny-llama/blob/main/README.md",
@@ -141,7 +146,7 @@ def _ui(browser, live_server, viewport, session: str | None) -> BrowserPage:
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_page_loads_cleanly_and_never_scrolls_sideways(site, browser, live_server, viewport):
     report = {}
-    for session, paths in ((site["session"], _pages(site["commit"])), (None, ANONYMOUS_PAGES)):
+    for session, paths in ((site["session"], _pages(site["commit"], site["collection"])), (None, ANONYMOUS_PAGES)):
         ui = _ui(browser, live_server, viewport, session)
         visit = Visit(ui)
         for path in paths:

@@ -43,6 +43,7 @@ def repo(alice):
 
 @pytest.fixture
 def hub(live_server):
+    """The real huggingface_hub client as alice, against a live server (modules may define their own)."""
     return hub_client(live_server.url)
 
 
@@ -50,3 +51,9 @@ def hub(live_server):
 def tiny(hub):
     hub.api.create_repo("tiny")
     return "alice/tiny"
+
+
+@pytest.fixture
+def bob_hub(live_server):
+    """The same as bob."""
+    return hub_client(live_server.url, "bob")

@@ -59,7 +59,7 @@ def test_card_metadata_is_indexed_on_commit(alice):
     assert repo.card_data["datasets"] == ["alice/wiki-corpus"]
     assert set(RepoTag.objects.filter(repo=repo).values_list("tag", flat=True)) == {
         "llama", "tiny", "transformers", "text-generation", "en", "fr", "license:mit",
-        "dataset:alice/wiki-corpus", "base_model:alice/base",
+        "dataset:alice/wiki-corpus", "base_model:alice/base", "base_model:finetune:alice/base",
     }  # fmt: skip
     info = Client().get("/api/models/alice/pocket").json()
     assert info["cardData"]["license"] == "mit"
