@@ -58,6 +58,12 @@ def test_control_characters_in_api_paths_are_a_json_400(client, path):
     assert body["error"] == "The path holds control characters (NUL, CR, LF, ...), which no name may contain."
 
 
+def test_unicode_in_unrouted_api_paths_is_a_json_404_with_a_clean_header(client):
+    response = client.get("/api/v1/runs/%C2%85%E2%80%A8%E2%80%AE/metrics?after=1e-225")
+    _bad(response, 404, "not_found")
+    assert response["X-Error-Message"] == "No API endpoint at /api/v1/runs/ ??/metrics."
+
+
 def test_control_characters_in_page_paths_are_an_html_400(client):
     for path in ("/alice/tiny/raw/main/x%00.txt", "/alice/tiny/tree/ma%0din", "/alice/tiny/blob/main/a%0d"):
         response = client.get(path)
