@@ -107,7 +107,7 @@ class ApiErrorShapeMiddleware:
         error.code = status.phrase.lower().replace(" ", "_").replace("-", "_")
         answer = error_response(error)
         answer.status_code = status
-        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-            if header in response:
-                answer[header] = response[header]
+        for header, value in response.headers.items():
+            if header.lower() not in {"content-type", "content-length"}:
+                answer[header] = value
         return answer

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import ValidationError
-from common.inputs import MAX_INT32, text_int
+from common.inputs import MAX_INT32, text_int, value_int
 from hub.hf import hf_endpoint
 from hub.models import Discussion
 from hub.services.discussions import check_can_push_to_pull_request, pull_request_commit, pull_request_propose
@@ -46,7 +46,8 @@ def _read_operations(request: HttpRequest):
             elif isinstance(line, LfsFileLine):
                 if line.algo not in (None, "sha256"):
                     raise ValidationError(f"Unsupported LFS hash algorithm '{line.algo}' for {line.path}.")
-                operations.append(AddLfsFile(path=line.path, sha256=line.oid, size=line.size))
+                size = None if line.size is None else value_int(line.size, "size")
+                operations.append(AddLfsFile(path=line.path, sha256=line.oid, size=size))
             elif isinstance(line, DeletedFileLine):
                 operations.append(DeleteFile(path=line.path))
             elif isinstance(line, DeletedFolderLine):

@@ -59,7 +59,7 @@ def repo_create(request: HttpRequest) -> JsonResponse:
         raise ValidationError("'name' must be a string and 'organization' a string or null.")
     repo_type = body_type(body.get("type"))
     namespace = _namespace_for(request, organization)
-    if "visibility" in body:
+    if body.get("visibility") is not None:
         private = value_choice(body, "visibility", ("public", "private")) == "private"
     else:
         private = value_bool(body, "private")
@@ -122,9 +122,9 @@ def repo_settings(request: HttpRequest, plural: str, namespace: str, name: str) 
     repo = get_repo(request, plural, namespace, name, need=Permission.ADMIN)
     body = read_json(request)
     private = None
-    if "visibility" in body:
+    if body.get("visibility") is not None:
         private = value_choice(body, "visibility", ("public", "private")) == "private"
-    elif "private" in body:
+    elif body.get("private") is not None:
         private = value_bool(body, "private")
     repo_services.repo_update_settings(repo=repo, private=private, gated=body.get("gated"))
     return JsonResponse({})

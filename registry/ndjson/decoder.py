@@ -37,8 +37,6 @@ DEFAULT_MAX_STRING_BYTES = 1 << 16
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 32
 DEFAULT_MAX_LINES = 100_000
-# Sizes are stored in BIGINT columns.
-MAX_SIZE = 2**63 - 1
 
 _MISSING = object()
 _STREAMED = object()  # value.content, which went to the sink
@@ -282,8 +280,8 @@ class _Decoder(_JsonParser):
             return None
         if isinstance(item, bool) or not isinstance(item, int):
             self._fail(f"field 'value.size' must be a non-negative integer, got {_describe(item)}")
-        if not 0 <= item <= MAX_SIZE:
-            self._fail(f"field 'value.size' must be a non-negative integer of at most {MAX_SIZE}")
+        if item < 0:
+            self._fail(f"field 'value.size' must be a non-negative integer, got {item}")
         return item
 
     def _content(self, field: str) -> object:

@@ -176,7 +176,10 @@ def upload_parts(request: HttpRequest, namespace: str, name: str, type_prefix: s
         repo = _repo(request, type_prefix, namespace, name)
         if not request.user.is_authenticated:
             raise Unauthenticated("Log in to upload.")
-        body = json_object(request.body or b"{}")
+        try:
+            body = json_object(request.body or b"{}")
+        except ValidationError:
+            raise ValidationError("The body must be a JSON object with oid and size.") from None
         sha256, size = check_object(oid=body.get("oid"), size=body.get("size"))
     except HubError as error:
         return JsonResponse(error.as_dict(), status=error.status)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 ROUTES = all_routes()
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
-CRAFTED_SEGMENTS = ("a\rb", "a\nb", "a\x00b", "\u202eevil", "9" * 25, "a" * 300, "..", "%", " x ")
+CRAFTED_SEGMENTS = ("a\rb", "a\nb", "a\x00b", "\x85\u2028", "\u202eevil", "9" * 25, "a" * 300, "..", "%", " x ")
 CRAFTED_QUERIES = (
     {"cursor": "99999999999999999999"},
     {"p": "99999999999999999999"},
@@ -69,7 +69,7 @@ BODIES = {
         for value in WRONG_VALUES
     },
 }
-_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 MAX_HEADER_BYTES = 8192
 
 

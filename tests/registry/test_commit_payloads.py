@@ -174,3 +174,10 @@ def test_commit_bodies_stream_past_the_body_cap(token, settings):
     response = _commit(token, [HEADER, _file("big.bin", b"\x00" * 200_000)])
     assert response.status_code == 200
     assert Repo.objects.get().commits.count() == 2
+
+
+def test_an_lfs_size_past_what_the_database_holds_is_a_400(token):
+    lfs = {"key": "lfsFile", "value": {"path": "w.bin", "algo": "sha256", "oid": "0" * 64, "size": 10**30}}
+    response = _commit(token, [HEADER, lfs])
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"size": [f"must be between 0 and {2**63 - 1}."]}

@@ -58,6 +58,12 @@ def test_control_characters_in_api_paths_are_a_json_400(client, path):
     assert body["error"] == "The path holds control characters (NUL, CR, LF, ...), which no name may contain."
 
 
+def test_unicode_in_unrouted_api_paths_is_a_json_404_with_a_clean_header(client):
+    response = client.get("/api/v1/runs/%C2%85%E2%80%A8%E2%80%AE/metrics?after=1e-225")
+    _bad(response, 404, "not_found")
+    assert response["X-Error-Message"] == "No API endpoint at /api/v1/runs/ ??/metrics."
+
+
 def test_control_characters_in_page_paths_are_an_html_400(client):
     for path in ("/alice/tiny/raw/main/x%00.txt", "/alice/tiny/tree/ma%0din", "/alice/tiny/blob/main/a%0d"):
         response = client.get(path)
@@ -182,3 +188,52 @@ def test_svg_files_are_downloaded_not_rendered(alice, repo, client):
         assert response["Content-Disposition"] == "attachment; filename*=UTF-8''logo.svg"
         assert response["Content-Security-Policy"].startswith("sandbox")
     assert client.get("/alice/tiny/resolve/main/pic.png")["Content-Disposition"].startswith("inline;")
+
+
+class _LazyBody:
+    """A request body of ``size`` bytes produced as it is read, so only what the server reads is
+    ever in memory."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, size: int = -1) -> bytes:
+        count = self.left if size is None or size < 0 else min(size, self.left)
+        self.left -= count
+        return b"x" * count
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/repos/create", "application/json"),
+        ("/api/v1/organizations", "application/json"),
+        ("/api/v1/organizations", "application/x-www-form-urlencoded"),
+        ("/login", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_100_mb_body_is_refused_without_holding_it(alice, path, content_type):
+    import tracemalloc
+
+    from django.test.client import ClientHandler, RequestFactory
+
+    size = 100 * 1024 * 1024
+    environ = RequestFactory()._base_environ(
+        PATH_INFO=path, REQUEST_METHOD="POST", CONTENT_TYPE=content_type, CONTENT_LENGTH=str(size),
+        HTTP_AUTHORIZATION=f"Bearer {make_token(alice)}", **{"wsgi.input": _LazyBody(size)},
+    )  # fmt: skip
+    handler = ClientHandler(enforce_csrf_checks=False)
+    # Warm up: the first request imports the views, which is not what is measured.
+    handler(RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="POST", CONTENT_TYPE=content_type))
+    tracemalloc.start()
+    try:
+        response = handler(environ)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    # The default cap is 8 MiB: at most that (and one byte) is read to find out.
+    assert peak < 12 * 1024 * 1024, peak
