@@ -8,6 +8,7 @@ a board id) and describes stored items by primary key, both as a given reader ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from common.errors import ValidationError
 from common.timefmt import iso_z
 from registry.choices import RepoType
-from registry.models import Repo
+from registry.models import Collection, Repo
 
 
 @dataclass(frozen=True)
@@ -95,5 +96,35 @@ def _repo_kind(repo_type: RepoType) -> ItemKind:
     )
 
 
+def _collection_target(collection: Collection) -> ItemTarget:
+    # The client takes a collection item's id from ``slug`` (HF_PROTOCOL.md §7.2).
+    fields = {"slug": collection.slug, "title": collection.title, "private": collection.private}
+    return ItemTarget(
+        object_pk=collection.pk, id=collection.key, title=collection.title, web_path=collection.web_path, fields=fields
+    )
+
+
+def _find_collection(user, item_id: str) -> ItemTarget | None:
+    match = re.search(r"-([0-9a-f]{24})$", item_id)
+    if match is None:
+        return None
+    found = Collection.objects.visible_to(user).select_related("namespace").filter(key=match.group(1)).first()
+    return _collection_target(found) if found is not None else None
+
+
+def _describe_collections(user, pks: list[int]) -> dict[int, ItemTarget]:
+    found = Collection.objects.visible_to(user).filter(pk__in=pks).select_related("namespace")
+    return {collection.pk: _collection_target(collection) for collection in found}
+
+
 for _type in (RepoType.MODEL, RepoType.DATASET, RepoType.TUTORIAL):
     register_item_kind(_repo_kind(_type))
+register_item_kind(
+    ItemKind(
+        name="collection",
+        label="Collection",
+        url_plural="collections",
+        find=_find_collection,
+        describe=_describe_collections,
+    )
+)

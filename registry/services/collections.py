@@ -143,6 +143,8 @@ def collection_item_add(*, user, collection: Collection, kind: str, item_id: str
     target = item_kind_.find(user, item_id)
     if target is None:
         raise NotFound(f"No {kind} '{item_id}' was found.")
+    if kind == "collection" and target.object_pk == collection.pk:
+        raise ValidationError("A collection cannot hold itself.", fields={"item": ["Itself."]})
     with transaction.atomic():
         collection = collection_lock(collection_id=collection.pk)
         count = CollectionItem.objects.filter(collection=collection).count()

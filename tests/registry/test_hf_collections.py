@@ -181,3 +181,23 @@ def test_organization_collections_need_a_writing_member(hub, bob_hub):
     with pytest.raises(HfHubHTTPError) as raised:
         bob_hub.api.update_collection_metadata(created.slug, title="Renamed")
     assert _status(raised) == 403
+
+
+def test_a_collection_may_hold_other_collections(hub, bob_hub):
+    parent = hub.api.create_collection("Reading list")
+    child = hub.api.create_collection("Papers we reproduced")
+    hidden = hub.api.create_collection("Drafts", private=True)
+    hub.api.add_collection_item(parent.slug, child.slug, "collection", note="Start here")
+    added = hub.api.add_collection_item(parent.slug, hidden.slug, "collection")
+    assert [(i.item_id, i.item_type, i.note) for i in added.items] == [
+        (child.slug, "collection", "Start here"),
+        (hidden.slug, "collection", None),
+    ]
+    assert [i.item_id for i in bob_hub.api.get_collection(parent.slug).items] == [child.slug]
+    assert [c.title for c in hub.api.list_collections(item=f"collections/{child.slug}")] == ["Reading list"]
+    with pytest.raises(BadRequestError) as raised:
+        hub.api.add_collection_item(parent.slug, parent.slug, "collection")
+    assert "A collection cannot hold itself." in str(raised.value)
+    with pytest.raises(HfHubHTTPError) as raised:
+        bob_hub.api.add_collection_item(bob_hub.api.create_collection("Mine").slug, hidden.slug, "collection")
+    assert _status(raised) == 404
