@@ -29,7 +29,7 @@ pytestmark = [
 ]
 
 # Long enough to watch: a few hundred tiny steps.
-PARAMS = """train.max_steps=300
+PARAMS = """train.max_steps=600
 train.batch_size=4
 data.seq_len=32
 train.eval_interval=100
@@ -83,14 +83,14 @@ def test_fine_tune_from_the_model_page_watch_it_train_then_evaluate(hub, browser
     expect(page).to_have_url(f"{ui.base_url}/runs/{run.pk}")
     # The curve grows while the run trains, without reloading the page.
     wait_for(lambda: chart_points(page) >= 5, timeout=120, what="the first points of the loss curve")
+    expect(page.locator("#run-state")).to_contain_text("Running")
+    expect(page.locator("#run-history li")).to_have_count(2)  # queued, then running: kept current too
     first = chart_points(page)
     wait_for(lambda: chart_points(page) > first, timeout=60, what="the curve to grow")
     expect(page.locator("#loss-chart canvas")).to_have_count(1)
-    expect(page.locator("#run-state")).to_contain_text("Running")
-    expect(page.locator("#run-history li")).to_have_count(2)  # queued, then running: kept current too
     ui.screenshot("run-training")
 
-    expect(page.locator("#run-state")).to_contain_text("Succeeded", timeout=180_000)
+    expect(page.locator("#run-state")).to_contain_text("Succeeded", timeout=300_000)
     expect(page.locator("#run-reason")).to_contain_text("Published to alice/tiny-greek as commit")
     expect(page.locator("#final-metrics")).to_contain_text("val_loss")
 
@@ -104,7 +104,7 @@ def test_fine_tune_from_the_model_page_watch_it_train_then_evaluate(hub, browser
     page.click("#run-new-form button[type=submit]")
     evaluation = Run.objects.filter(kind="evaluation").get()
     expect(page).to_have_url(f"{ui.base_url}/runs/{evaluation.pk}")
-    expect(page.locator("#run-state")).to_contain_text("Succeeded", timeout=180_000)
+    expect(page.locator("#run-state")).to_contain_text("Succeeded", timeout=300_000)
     expect(page.locator("#task-scores tbody tr")).to_have_count(2)  # acc and acc_norm of one task
     expect(page.locator("#aggregate")).to_contain_text("letters-suite: acc (mean) =")
     ui.screenshot("run-evaluation")

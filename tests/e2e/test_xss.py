@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from registry.models import GitCommit
@@ -116,10 +117,12 @@ def test_payloads_render_inert_everywhere(browser_page, evil_repo, tmp_path):
     expect(page.locator("#panel-preview pre.mermaid svg")).to_have_count(1)
     assert_inert(ui, "preview")
 
-    # Raw HTML and SVG files are served sandboxed, never as pages of the hub.
-    for name in ("page.html", "drawing.svg"):
-        page.goto(f"/alice/evil/raw/main/{name}")
-        assert_inert(ui, name)
+    # Raw HTML is served sandboxed, never as a page of the hub; SVG only as a download.
+    page.goto("/alice/evil/raw/main/page.html")
+    assert_inert(ui, "page.html")
+    with pytest.raises(PlaywrightError, match="Download is starting"):
+        page.goto("/alice/evil/raw/main/drawing.svg")
+    assert_inert(ui, "drawing.svg")
     # A hostile file name dropped into the uploader stays text.
     page.goto("/alice/evil/upload/main")
     page.wait_for_selector("#upload-form[data-ready]")
