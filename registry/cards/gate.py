@@ -84,6 +84,34 @@ def gate_form(metadata: dict) -> GateForm:
     )
 
 
+def gate_card_problems(metadata: dict) -> list[tuple[str, str]]:
+    """What is wrong with the card's ``extra_gated_*`` keys, as ``(path, sentence)`` warnings:
+    the form still works without the entries named."""
+    problems: list[tuple[str, str]] = []
+    for key in ("extra_gated_prompt", "extra_gated_button_content"):
+        if key in metadata and not isinstance(metadata[key], str):
+            problems.append((key, "must be text; it is not shown"))
+    raw = metadata.get("extra_gated_fields")
+    if raw is None:
+        return problems
+    if not isinstance(raw, dict):
+        return [*problems, ("extra_gated_fields", "must map each question to its type; no question is asked")]
+    kinds = ", ".join(FIELD_TYPES)
+    for label, spec in raw.items():
+        path = f"extra_gated_fields.{label}"
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+            problems.append((path, f"a question must be text of at most {MAX_LABEL} characters; it is not asked"))
+        elif _field(label, spec) is None:
+            if spec == "select" or (isinstance(spec, dict) and spec.get("type") == "select"):
+                reason = "a select needs options: a list of texts or of {label, value}"
+            else:
+                reason = f"the type must be one of {kinds}"
+            problems.append((path, f"{reason}; the question is not asked"))
+    if len(raw) > MAX_FIELDS:
+        problems.append(("extra_gated_fields", f"only the first {MAX_FIELDS} questions are asked"))
+    return problems
+
+
 def gate_answers(form: GateForm, answers: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Check ``answers`` (label → submitted value) against ``form``.
 

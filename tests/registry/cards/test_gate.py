@@ -1,6 +1,8 @@
 """The access form a card declares (``extra_gated_*``) and the checking of answers to it."""
 
+from registry.cards import card_parse
 from registry.cards.gate import DEFAULT_BUTTON, GateField, GateForm, gate_answers, gate_form
+from registry.cards.types import CardIssue
 
 
 def test_the_hubs_field_types_are_read_in_order():
@@ -70,3 +72,22 @@ def test_answers_are_required_checked_and_trimmed():
         "Terms": "Tick this box to ask for access.",
     }
     assert gate_answers(GateForm(), {"anything": "goes"}) == ({}, {})
+
+
+def test_card_parse_warns_about_questions_it_will_not_ask():
+    card = card_parse(
+        "---\nextra_gated_prompt: 3\nextra_gated_fields:\n  Name: text\n  Kind: hologram\n"
+        "  Use: {type: select}\n---\n# Card\n",
+        repo_type="model",
+    )
+    assert card.errors == []
+    assert [str(w) for w in card.warnings] == [
+        "extra_gated_prompt: must be text; it is not shown",
+        "extra_gated_fields.Kind: the type must be one of text, checkbox, date_picker, country, select;"
+        " the question is not asked",
+        "extra_gated_fields.Use: a select needs options: a list of texts or of {label, value};"
+        " the question is not asked",
+    ]
+    assert card_parse("---\nextra_gated_fields: [Name]\n---\n", repo_type="dataset").warnings[0] == CardIssue(
+        "extra_gated_fields", "must map each question to its type; no question is asked"
+    )
