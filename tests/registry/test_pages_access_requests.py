@@ -110,7 +110,10 @@ def test_the_review_page_lists_and_decides(gated, alice, bob, carol):
     logged_in(bob).post("/alice/tiny/ask-access", ANSWERS)
     logged_in(carol).post("/alice/tiny/ask-access", ANSWERS)
     admin = logged_in(alice)
-    assert 'id="gate-pending">2 pending' in admin.get("/alice/tiny").content.decode()
+    html = admin.get("/alice/tiny").content.decode()
+    assert 'id="gate-pending">2 pending' in html
+    assert 'href="/alice/tiny/settings/access-requests" id="tab-access-requests"' in html
+    assert 'id="tab-access-requests"' not in logged_in(bob).get("/alice/tiny").content.decode()
     page = admin.get("/alice/tiny/settings/access-requests")
     lists = {str(status): [r.user.username for r in requests] for status, requests in page.context["lists"]}
     assert lists == {"pending": ["bob", "carol"], "accepted": [], "rejected": []}
