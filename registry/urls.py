@@ -111,4 +111,10 @@ api_urlpatterns = [
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
+    path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
+    path(
+        f"{_API_REPO}/access-requests/<int:request_id>",
+        apis.AccessRequestDecisionApi.as_view(),
+        name="api-repo-access-request",
+    ),
 ]
