@@ -93,15 +93,18 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
 
     ``ValidationError`` (400) when they already have access, as the Hub answers."""
     check_repo_gated(repo=repo)
-    with transaction.atomic():
-        existing = AccessRequest.objects.select_for_update().filter(repo=repo, user=user).first()
-        if existing is not None and existing.status == AccessRequestStatus.ACCEPTED:
-            raise ValidationError(f"{user.username} already has access to {repo.repo_id}.")
-        if existing is None:
-            existing = AccessRequest(repo=repo, user=user, fields=None)
-        existing.status = AccessRequestStatus.ACCEPTED
-        existing.reason = ""
-        existing.decided_by = by
-        existing.decided_at = timezone.now()
-        existing.save()
+    try:
+        with transaction.atomic():
+            existing = AccessRequest.objects.select_for_update().filter(repo=repo, user=user).first()
+            if existing is not None and existing.status == AccessRequestStatus.ACCEPTED:
+                raise ValidationError(f"{user.username} already has access to {repo.repo_id}.")
+            if existing is None:
+                existing = AccessRequest(repo=repo, user=user, fields=None)
+            existing.status = AccessRequestStatus.ACCEPTED
+            existing.reason = ""
+            existing.decided_by = by
+            existing.decided_at = timezone.now()
+            existing.save()
+    except IntegrityError:  # the person asked (or another admin granted) at the same moment
+        raise Conflict(f"The access of {user.username} to {repo.repo_id} changed meanwhile; try again.") from None
     return existing

@@ -18,7 +18,7 @@ from common.errors import Unauthenticated, ValidationError
 from frontend.markdown import markdown_render
 from frontend.pages import page_view
 from hub.selectors import user_get_by_name
-from registry.access import Permission
+from registry.access import Permission, repo_role
 from registry.cards.gate import MAX_ANSWER, GateForm
 from registry.choices import AccessRequestStatus
 from registry.models import Repo
@@ -63,6 +63,7 @@ def gate_context(request: HttpRequest, repo: Repo, *, can_admin: bool) -> dict |
         return None
     gate = repo_gate_form(repo=repo)
     return {
+        "member": can_admin or repo_role(user=request.user, repo=repo) is not None,
         "prompt": SafeString(markdown_render(gate.prompt).html) if gate.prompt else "",
         "button": gate.button,
         "request": access_request_of(repo=repo, user=request.user),

@@ -163,6 +163,13 @@ def test_only_admins_see_the_review_page(gated, alice, bob):
 
 def test_members_and_repositories_without_a_gate_have_no_form(gated, alice):
     assert logged_in(alice).post("/alice/tiny/ask-access", ANSWERS).status_code == 409
+    reader = make_user("reader")
+    org = make_org("lab", admin=alice, members={"reader": "read"})
+    repo = make_repo(alice, "shared", namespace=org.namespace)
+    repo_update_settings(repo=repo, gated="auto")
+    html = logged_in(reader).get("/lab/shared").content.decode()
+    assert 'data-status="member"' in html
+    assert 'id="gate-form"' not in html
     repo_update_settings(repo=gated, gated=False)
     assert logged_in(alice).get("/alice/tiny").context["gate"] is None
     assert logged_in(make_user("bob")).get("/alice/tiny/ask-access").status_code == 400
