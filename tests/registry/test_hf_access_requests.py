@@ -189,3 +189,17 @@ def test_bad_bodies_are_400(hub, bob_hub, gated, live_server):
         response = httpx.post(url, json=body, headers=headers)
         assert response.status_code == 400, body
         assert isinstance(response.json()["error"], str)
+
+
+def test_lists_are_paginated_with_absolute_link_urls(hub, gated, live_server, settings):
+    settings.HUB_LIST_PAGE_SIZE = 2
+    for username in ("p1", "p2", "p3"):
+        hub_client(live_server.url, username)
+        _ask(username)
+    assert [r.username for r in hub.api.list_pending_access_requests(gated)] == ["p1", "p2", "p3"]
+    first = httpx.get(
+        f"{live_server.url}/api/models/{gated}/user-access-request/pending",
+        headers={"authorization": f"Bearer {hub.token}"},
+    )
+    assert len(first.json()) == 2
+    assert first.links["next"]["url"].startswith(f"{live_server.url}/api/models/{gated}/user-access-request/pending?")
