@@ -8,9 +8,9 @@ from common.errors import PermissionDenied, Unauthenticated
 from hub.choices import NamespaceKind
 from hub.models import Membership
 from hub.permissions import OrgAction, role_allows
-from registry.choices import RepoType
+from registry.choices import AccessRequestStatus, RepoType
 from registry.errors import GatedRepo, RepoNotFound
-from registry.models import Repo
+from registry.models import AccessRequest, Repo
 
 
 class Permission(IntEnum):
@@ -69,9 +69,15 @@ def access_repo(
 
 
 def check_can_read_files(*, user, repo: Repo) -> None:
-    """Gated repositories show their page to everyone but their files only to members."""
-    if repo.gated and (user is None or not user.is_staff) and repo_role(user=user, repo=repo) is None:
-        what = f"Access to {repo.repo_type.label.lower()} {repo.repo_id} is restricted"  # the Hub's wording
-        if user is None or not user.is_authenticated:
-            raise GatedRepo(f"{what}. You must have access to it and be authenticated to access it. Please log in.")
-        raise GatedRepo(f"{what} and you are not in the authorized list. Visit {repo.web_path} to ask for access.")
+    """Gated repositories show their page to everyone but their files only to members, site staff
+    and people whose access request was accepted (``registry.services.access_requests``)."""
+    if not repo.gated or (user is not None and user.is_staff) or repo_role(user=user, repo=repo) is not None:
+        return
+    if user is not None and user.is_authenticated:
+        accepted = AccessRequest.objects.filter(repo=repo, user=user, status=AccessRequestStatus.ACCEPTED)
+        if accepted.exists():
+            return
+    what = f"Access to {repo.repo_type.label.lower()} {repo.repo_id} is restricted"  # the Hub's wording
+    if user is None or not user.is_authenticated:
+        raise GatedRepo(f"{what}. You must have access to it and be authenticated to access it. Please log in.")
+    raise GatedRepo(f"{what} and you are not in the authorized list. Visit {repo.web_path} to ask for access.")

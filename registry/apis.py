@@ -17,13 +17,15 @@ from common.pagination import PageNumberPagination
 from common.timefmt import iso_z
 from hub.selectors import namespace_get
 from registry.access import Permission, access_repo
-from registry.choices import RepoType
+from registry.choices import AccessRequestStatus, RepoType
 from registry.hf.common import API_TYPES
 from registry.models import Ref
+from registry.selectors.access_requests import access_request_find, access_requests_list
 from registry.selectors.commits import commit_history
 from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list
 from registry.selectors.revisions import branch_ref, revision_resolve
-from registry.services import counters, refs, repos
+from registry.services import access_requests, counters, refs, repos
+from registry.services.access_requests import MAX_REASON
 from registry.services.commits import AddFile, DeleteFile, DeleteFolder, commit_create
 from registry.storage import BlobWriter
 from registry.trees import FileInfo, tree_list
@@ -375,3 +377,75 @@ class LikeApi(RepoApiView):
         repo = _repo(request, types, namespace, name)
         state = counters.repo_like_set(user=request.user, repo=repo, liked=False)
         return Response({"likes": state.likes, "liked": state.liked})
+
+
+class AccessRequestOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    user = serializers.CharField(source="user.username")
+    status = serializers.CharField()
+    fields = serializers.JSONField(allow_null=True, help_text="Answers to the card's questions, by label.")
+    reason = serializers.CharField(help_text="Why the request was rejected (may be empty).")
+    created_at = serializers.SerializerMethodField()
+    decided_at = serializers.SerializerMethodField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+
+    def get_created_at(self, obj) -> str:
+        return iso_z(obj.created_at)
+
+    def get_decided_at(self, obj) -> str | None:
+        return iso_z(obj.decided_at)
+
+
+class AccessRequestListCreateApi(RepoApiView):
+    """Admins list the requests of a gated repository by status; anyone signed in asks for access,
+    answering the questions its card declares (``extra_gated_fields``)."""
+
+    pagination_class = PageNumberPagination
+
+    class InputSerializer(serializers.Serializer):
+        fields = serializers.DictField(required=False, default=dict, help_text="Answers by question label.")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=list(AccessRequestStatus.values), default="pending")],
+        responses=AccessRequestOutputSerializer(many=True),
+    )
+    def get(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
+        access_requests.check_repo_gated(repo=repo)
+        wanted = request.GET.get("status", AccessRequestStatus.PENDING)
+        if wanted not in AccessRequestStatus.values:
+            raise ValidationError("status must be pending, accepted or rejected.", fields={"status": ["Invalid."]})
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(access_requests_list(repo=repo, status=wanted), request, view=self)
+        return paginator.get_paginated_response(AccessRequestOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: AccessRequestOutputSerializer})
+    def post(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answers = data.validated_data["fields"]
+        made = access_requests.access_request_create(repo=repo, user=request.user, answers=answers)
+        return Response(AccessRequestOutputSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+class AccessRequestDecisionApi(RepoApiView):
+    """An admin accepts or rejects a request (with a reason), or moves it back to pending."""
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=AccessRequestStatus.choices)
+        reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_REASON)
+
+    @extend_schema(
+        request=InputSerializer, responses=AccessRequestOutputSerializer, operation_id="repos_access_requests_decide"
+    )
+    def post(self, request, types: str, namespace: str, name: str, request_id: int):
+        repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = access_request_find(repo=repo, request_id=str(request_id))
+        decided = access_requests.access_request_decide(
+            repo=repo, request=found, status=data.validated_data["status"],
+            reason=data.validated_data["reason"], by=request.user,
+        )  # fmt: skip
+        return Response(AccessRequestOutputSerializer(decided).data)

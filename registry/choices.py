@@ -24,6 +24,14 @@ class GatedMode(models.TextChoices):
     MANUAL = "manual", "Manual approval"
 
 
+class AccessRequestStatus(models.TextChoices):
+    """Where a request for a gated repository's files stands (the Hub's three lists)."""
+
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class UploadPolicy(models.TextChoices):
     """How preupload answers (HF_PROTOCOL.md §3)."""
 

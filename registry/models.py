@@ -261,5 +261,6 @@ class UploadSession(models.Model):
         return max(1, -(-self.size // self.chunk_size))
 
 
+from registry.models_access import AccessRequest  # noqa: E402, F401  (gated access, see that module)
 from registry.models_collections import Collection, CollectionItem, CollectionUpvote  # noqa: E402, F401  (see that module)
 from registry.models_xet import XetFile, XetFileXorb, Xorb  # noqa: E402, F401  (Xet index, see that module)

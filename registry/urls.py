@@ -4,7 +4,7 @@ from django.urls import path, re_path
 
 from registry import apis
 from registry.githttp import views as git
-from registry.hf import collections, commit, discussions, files, lfs, likes, repos
+from registry.hf import access_requests, collections, commit, discussions, files, lfs, likes, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
@@ -12,7 +12,7 @@ _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
 # What follows ``/api/{type}s/{ns}/{name}/`` in the routes below.
 _SUB_ROUTES = (
     "revision|settings|refs|commits|branch|tag|preupload|commit|paths-info|tree|discussions|super-squash|auth-check"
-    "|lfs-files|xet-write-token|xet-read-token"
+    "|lfs-files|xet-write-token|xet-read-token|user-access-request"
 )
 
 # Mounted under ``api/``.
@@ -41,6 +41,13 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/settings$", repos.repo_settings, name="hf-repo-settings"),
     re_path(rf"^{_REPO}/like$", likes.repo_like, name="hf-repo-like"),
     re_path(rf"^{_REPO}/likers$", likes.repo_likers, name="hf-repo-likers"),
+    re_path(
+        rf"^{_REPO}/user-access-request/(?P<status>pending|accepted|rejected)$",
+        access_requests.access_request_list,
+        name="hf-access-requests",
+    ),
+    re_path(rf"^{_REPO}/user-access-request/handle$", access_requests.access_request_handle),
+    re_path(rf"^{_REPO}/user-access-request/grant$", access_requests.access_request_grant),
     re_path(rf"^{_REPO}/refs$", repos.repo_refs, name="hf-repo-refs"),
     re_path(rf"^{_REPO}/commits/(?P<revision>.+)$", repos.repo_commits, name="hf-repo-commits"),
     re_path(rf"^{_REPO}/branch/(?P<branch>.+)$", repos.repo_branch, name="hf-repo-branch"),
@@ -104,4 +111,10 @@ api_urlpatterns = [
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
+    path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
+    path(
+        f"{_API_REPO}/access-requests/<int:request_id>",
+        apis.AccessRequestDecisionApi.as_view(),
+        name="api-repo-access-request",
+    ),
 ]

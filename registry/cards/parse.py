@@ -3,8 +3,9 @@
 What each kind of card is checked for:
 
 - every card: ``license`` (a license id of the Hub's list, or ``other``), ``license_name``, ``license_link``,
-  ``tags`` and ``language``; top-level keys must be strings, and the keys huggingface_hub's card classes
-  reserve for themselves are refused so that the client can always load a card the registry accepted;
+  ``tags``, ``language`` and the access form of gated repos (``extra_gated_*``, warnings only); top-level
+  keys must be strings, and the keys huggingface_hub's card classes reserve for themselves are refused so
+  that the client can always load a card the registry accepted;
 - model: ``pipeline_tag``, ``library_name``, ``datasets`` and ``base_model`` (repo ids),
   ``base_model_relation``, ``metrics`` and ``model-index``;
 - dataset: ``license`` may list several ids; ``task_categories``, ``task_ids``, ``size_categories`` and the
@@ -21,6 +22,7 @@ from typing import Any
 from registry.cards import checks, vocab
 from registry.cards.checks import Issues, describe
 from registry.cards.frontmatter import front_matter_read
+from registry.cards.gate import gate_card_problems
 from registry.cards.model_index import read_model_index
 from registry.cards.types import REPO_TYPES, Card
 
@@ -81,6 +83,8 @@ def _read_common(metadata: dict, issues: Issues, *, repo_type: str) -> dict[str,
     for wrong, right in vocab.MISSPELLED_KEYS.items():
         if wrong in metadata and right not in metadata:
             issues.warn(wrong, f'is not a key the registry reads; did you mean "{right}"?')
+    for path, problem in gate_card_problems(metadata):
+        issues.warn(path, problem)
     licenses = checks.read_licenses(metadata, issues, several=repo_type == "dataset")
     return {
         "licenses": licenses,

@@ -207,6 +207,13 @@ def repo_can_write(*, user, repo: Repo) -> bool:
     return role is not None and role >= Permission.WRITE
 
 
+def repo_can_admin(*, user, repo: Repo) -> bool:
+    """Whether ``user`` administers ``repo`` (settings, access requests); site staff do."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or repo_role(user=user, repo=repo) == Permission.ADMIN
+
+
 def repo_liked(*, user, repo: Repo) -> bool:
     if user is None or not user.is_authenticated:
         return False

@@ -1,5 +1,5 @@
 """HTML pages of one repository: its card, files, file viewer, raw files, history, commits, editing,
-uploading, likes and tutorial pages, and its Community tab.
+uploading, likes and tutorial pages, its Community tab, and gated access.
 
 Thin views: ``access_repo`` fetches and checks, selectors read, services write; markdown goes
 through ``frontend.markdown`` (rendered and sanitised on the server). Templates live in
@@ -7,11 +7,13 @@ through ``frontend.markdown`` (rendered and sanitised on the server). Templates 
 
 One module a group of pages: ``repo`` (the card and tutorial pages), ``files`` (tree, blob, raw),
 ``history`` (commits, commit), ``writing`` (edit, upload, like), ``community_tab`` (discussions and
-pull requests); ``common`` holds what they share. The views are re-exported here for
+pull requests), ``access_requests`` (the access form and the review of requests); ``common``
+holds what they share. The views are re-exported here for
 ``registry.page_urls``. (No module is named after a view it holds: ``registry.views.edit`` or
 ``registry.views.community`` would then name the view here and the module only in ``sys.modules``.)
 """
 
+from registry.views.access_requests import access_requests_page, ask_access
 from registry.views.common import COMMITS_PAGE_SIZE
 from registry.views.community_tab import (
     comment,
@@ -33,6 +35,8 @@ from registry.views.writing import edit, like, upload, upload_parts
 
 __all__ = [
     "COMMITS_PAGE_SIZE",
+    "access_requests_page",
+    "ask_access",
     "blob",
     "comment",
     "comment_edit",

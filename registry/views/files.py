@@ -39,8 +39,11 @@ from registry.views.common import (
 )
 
 
-def _files_revision(request: HttpRequest, repo: Repo, rest: str) -> tuple[str, str, Revision]:
-    check_can_read_files(user=request.user, repo=repo)
+def _files_revision(request: HttpRequest, repo: Repo, rest: str, *, contents: bool = True) -> tuple[str, str, Revision]:
+    """The revision and path of a file page; ``contents`` pages (not the file list, which a gated
+    repository shows to everyone, as the Hub does) check that the visitor may read the files."""
+    if contents:
+        check_can_read_files(user=request.user, repo=repo)
     rev, path = revision_path_split(repo=repo, rest=rest)
     return rev, path.strip("/"), revision_resolve(repo=repo, revision=rev)
 
@@ -49,7 +52,7 @@ def _files_revision(request: HttpRequest, repo: Repo, rest: str) -> tuple[str, s
 @page_view
 def tree(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix: str | None = None):
     repo = _repo(request, type_prefix, namespace, name)
-    rev, path, revision = _files_revision(request, repo, rest)
+    rev, path, revision = _files_revision(request, repo, rest, contents=False)
     info = tree_lookup(revision.commit.tree_oid, path)
     if isinstance(info, FileInfo):
         return redirect(_url(repo, "blob", rev, path))

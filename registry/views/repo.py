@@ -20,6 +20,7 @@ from registry.selectors.pages import (
     README,
     card_of,
     markdown_file_text,
+    repo_can_admin,
     repo_overview,
     tutorial_page_file,
     tutorial_pages,
@@ -27,6 +28,7 @@ from registry.selectors.pages import (
 from registry.selectors.repos import repo_model_tree
 from registry.selectors.revisions import revision_resolve
 from registry.selectors.safetensors import safetensors_parameter_total
+from registry.views.access_requests import gate_context
 from registry.views.common import MAX_SAFETENSORS_FILES, _context, _links, _repo, _url
 
 
@@ -49,13 +51,16 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     card = overview.card
     pipeline_tag = (card.pipeline_tag or "") if card else ""
     library_name = (card.library_name or "") if card else ""
+    can_admin = bool(repo.gated) and repo_can_admin(user=request.user, repo=repo)
     context = _context(
         request, repo, tab="card",
+        can_admin=can_admin,
         overview=overview,
         readme=readme,
         head=revision.commit,
         parameters=safetensors_parameter_total(files=overview.safetensors_files[:MAX_SAFETENSORS_FILES]),
         panels=panels(REPO_SIDEBAR, request, repo),
+        gate=gate_context(request, repo, can_admin=can_admin),
         model_tree=repo_model_tree(user=request.user, repo=repo, base_models=card.base_model if card else [])
         if repo.type == RepoType.MODEL
         else None,

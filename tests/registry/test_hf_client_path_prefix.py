@@ -3,9 +3,13 @@
 and repository URLs, LFS and Xet upload targets, Link pages, redirects — must carry the prefix, or
 the client goes astray."""
 
+from pathlib import Path
+
 import httpx
 import pytest
+from django.test import Client
 from django.urls import set_script_prefix
+from huggingface_hub import hf_hub_download
 
 from common.prefix import PathPrefixMiddleware
 from tests.registry.test_hf_client import (  # noqa: F401  (collected here again, with the prefixed hub)
@@ -78,3 +82,19 @@ def test_the_prefix_is_required_of_urls_and_kept_in_pages(hub, tiny):
     login = httpx.get(f"{hub.url}/new")
     assert login.status_code == 302
     assert login.headers["Location"].startswith(f"{PREFIX}/login")
+
+
+def test_gated_access_requests_under_the_prefix(hub, tiny, live_server, tmp_path):
+    """The access-request calls and the gate's links work when the hub is served under a prefix."""
+    hub.api.upload_file(path_or_fileobj=b"weights", path_in_repo="weights.bin", repo_id=tiny)
+    hub.api.update_repo_settings(tiny, gated="manual")
+    anonymous = httpx.get(f"{hub.url}/{tiny}")
+    assert f'href="{PREFIX}/login?next={PREFIX}/{tiny}"' in anonymous.text
+    bob = hub_client(live_server.url + PREFIX, "bob")
+    page = Client()
+    page.force_login(bob.user)
+    assert page.post(f"/{tiny}/ask-access")["Location"] == f"{PREFIX}/{tiny}"
+    assert [r.username for r in hub.api.list_pending_access_requests(tiny)] == ["bob"]
+    hub.api.accept_access_request(tiny, "bob")
+    path = hf_hub_download(tiny, "weights.bin", endpoint=bob.url, token=bob.token, cache_dir=tmp_path)
+    assert Path(path).read_bytes() == b"weights"

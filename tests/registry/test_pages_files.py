@@ -276,10 +276,14 @@ def test_private_repository_files_are_404_to_outsiders(alice):
             assert b"private weights" not in response.content
 
 
-def test_gated_repository_shows_its_card_but_not_its_files(alice, repo):
+def test_gated_repository_shows_its_card_and_file_list_but_not_its_files(alice, repo):
     repo_update_settings(repo=repo, gated="manual")
     assert Client().get("/alice/tiny").status_code == 200
-    for url in ("/alice/tiny/tree/main", "/alice/tiny/blob/main/config.json", "/alice/tiny/raw/main/config.json"):
+    # The file list is public, as on the Hub; the contents are not.
+    listing = Client().get("/alice/tiny/tree/main")
+    assert listing.status_code == 200
+    assert "config.json" in [entry["name"] for entry in listing.context["entries"]]
+    for url in ("/alice/tiny/blob/main/config.json", "/alice/tiny/raw/main/config.json"):
         response = Client().get(url)
         assert response.status_code == 403, url
         assert response.context["error"].message == (
@@ -288,7 +292,7 @@ def test_gated_repository_shows_its_card_but_not_its_files(alice, repo):
         )
     owner = Client()
     owner.force_login(alice)
-    assert owner.get("/alice/tiny/tree/main").status_code == 200
+    assert owner.get("/alice/tiny/blob/main/config.json").status_code == 200
 
 
 def test_tree_and_blob_query_counts(alice, repo, django_assert_num_queries):
