@@ -113,7 +113,7 @@ api_urlpatterns = [
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
     path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
     path(
-        f"{_API_REPO}/access-requests/<int:request_id>",
+        f"{_API_REPO}/access-requests/<id:request_id>",
         apis.AccessRequestDecisionApi.as_view(),
         name="api-repo-access-request",
     ),
