@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from common.errors import NotFound
+from common.errors import HubError, NotFound
 from common.inputs import text_int
 from registry.cards.gate import GateForm, gate_form
 from registry.choices import AccessRequestStatus
 from registry.models import AccessRequest, Repo
+from registry.selectors.pages import README, card_of
+from registry.selectors.revisions import revision_resolve
+from registry.trees import FileInfo, tree_lookup
 
 
 def repo_gate_form(*, repo: Repo) -> GateForm:
-    """The questions ``repo``'s card asks of people who request access."""
-    return gate_form(repo.card_data or {})
+    """The questions ``repo``'s card asks of people who request access, in the card's order: read
+    from the README of the default branch (``Repo.card_data`` is stored as JSON, whose key order
+    PostgreSQL does not keep, and ``extra_gated_fields`` is an ordered mapping)."""
+    try:
+        commit = revision_resolve(repo=repo, revision=repo.default_branch).commit
+    except HubError:
+        return gate_form({})
+    readme = tree_lookup(commit.tree_oid, README)
+    card = card_of(file=readme, repo_type=repo.type) if isinstance(readme, FileInfo) else None
+    return gate_form(card.metadata if card is not None else {})
 
 
 def access_requests_list(*, repo: Repo, status: AccessRequestStatus | str) -> QuerySet[AccessRequest]:
