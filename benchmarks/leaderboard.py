@@ -168,6 +168,9 @@ def main() -> None:
         for label, suffix, requests in (("JSON export (every entry)", ".json", 20), ("CSV export", ".csv", 20)):
             p50, p95, queries = measure(client, f"{large.web_path}{suffix}", requests)
             print(f"| {label} | {args.entries} | {p50:.1f} | {p95:.1f} | {queries} |", flush=True)
+    from django.db import connections
+
+    connections.close_all()  # the scratch database can only be dropped once nobody uses it
     import psycopg
 
     with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
