@@ -12,6 +12,7 @@ from registry.choices import GatedMode, RepoType
 from registry.errors import RepoExists
 from registry.git.attributes import default_gitattributes
 from registry.models import Ref, Repo, RepoRedirect
+from registry.packcache import pack_cache_purge
 from registry.services.commits import initial_commit_create
 from registry.services.metadata import repo_index_name
 from registry.storage import stage_bytes
@@ -130,4 +131,6 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
 
 def repo_delete(*, repo: Repo) -> None:
     """Delete the repository, its history and refs. Blobs stay until no repository uses them."""
+    pk = repo.pk
     repo.delete()
+    transaction.on_commit(lambda: pack_cache_purge(repo_pk=pk))
