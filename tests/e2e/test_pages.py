@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from hub.services.discussions import comment_add, discussion_create, pull_request_merge
+from community.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
 from registry.services.collections import collection_create, collection_item_add

@@ -3,8 +3,8 @@
 
 from django.test import Client
 
-from hub.models import Discussion
-from hub.services.discussions import pull_request_propose
+from community.models import Discussion
+from community.services.discussions import pull_request_propose
 from registry.models import GitCommit
 from registry.services.commits import AddFile
 from registry.storage import stage_bytes

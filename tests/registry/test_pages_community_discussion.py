@@ -4,8 +4,8 @@ requests, comments (sanitised markdown, edits, hiding), renaming, closing and re
 import pytest
 from django.test import Client
 
-from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import (
+from community.models import Discussion, DiscussionEvent
+from community.services.discussions import (
     comment_add,
     discussion_create,
 )

@@ -6,15 +6,15 @@ import json
 import pytest
 from django.test import Client
 
-from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import (
+from community.hf.discussions import event_json
+from community.models import Discussion, DiscussionEvent
+from community.services.discussions import (
     comment_add,
     discussion_change_status,
     discussion_create,
     pull_request_commit,
     review_submit,
 )
-from registry.hf.discussions import event_json
 from registry.models import GitCommit
 from registry.selectors.diffs import DiffLine, DiffLineKind
 from registry.selectors.pages import file_read
