@@ -1,13 +1,12 @@
-"""Community tests: ``alice``, ``bob`` and ``repo`` (alice/tiny with ``base.txt`` on main and the
-tag ``v1`` at that commit); ``hub`` drives the stock client as alice against a live server. No
-test may leave staging files behind."""
+"""Community tests: ``alice``, ``bob`` and ``repo`` (alice/tiny, one commit of ``base.txt``);
+``hub`` and ``bob_hub`` drive the stock client as alice and bob against a live server, ``tiny``
+is alice/tiny created through it. No test may leave staging files behind."""
 
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from registry.services.refs import tag_create
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
 from tests.support.hf import hub_client
@@ -35,7 +34,6 @@ def bob():
 def repo(alice):
     repo = make_repo(alice, "tiny")
     commit_files(repo, alice, {"base.txt": b"one\ntwo\nthree\n"}, summary="Base")
-    tag_create(repo=repo, tag="v1", revision="main")
     return repo
 
 
@@ -43,6 +41,12 @@ def repo(alice):
 def hub(live_server):
     """The real huggingface_hub client as alice, against a live server."""
     return hub_client(live_server.url)
+
+
+@pytest.fixture
+def tiny(hub):
+    hub.api.create_repo("tiny")
+    return "alice/tiny"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from registry.models import Ref
 from registry.selectors.revisions import ref_target
+from registry.services.refs import tag_create
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,13 @@ REFUSED_TAG = (
     "Invalid reference for a branch: refs/tags/v1 is a tag; commits land on branches (refs/heads/…) "
     "and open pull requests (refs/pr/N)."
 )
+
+
+@pytest.fixture
+def repo(repo):
+    """alice/tiny with the tag ``v1`` at its one commit."""
+    tag_create(repo=repo, tag="v1", revision="main")
+    return repo
 
 
 def _refs(repo) -> dict[str, str]:

@@ -16,9 +16,9 @@ from community.services.discussions import comment_add, discussion_create, pull_
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
 from registry.services.collections import collection_create, collection_item_add
+from tests.community.helpers import propose
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
-from tests.registry.community_helpers import propose
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

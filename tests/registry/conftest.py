@@ -1,7 +1,7 @@
 """Registry tests: no test may leave staging files behind (an upload that failed must clean up).
 
 ``alice``, ``bob`` and ``repo`` (alice/tiny, one commit of ``base.txt``) are shared by the
-Community tab's page tests (``test_pages_community_*.py``); ``hub`` (the stock client as alice
+tests that need a small repository; ``hub`` (the stock client as alice
 against the live server) and ``tiny`` (alice/tiny created through it) by the live-client tests.
 Modules that define their own win.
 """

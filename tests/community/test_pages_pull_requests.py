@@ -22,8 +22,8 @@ from registry.services.commits import AddFile, commit_create
 from registry.services.repos import repo_update_settings
 from registry.storage import stage_bytes
 from registry.trees import tree_lookup
+from tests.community.helpers import client_for, head, propose, url
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401
-from tests.registry.community_helpers import client_for, head, propose, url
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

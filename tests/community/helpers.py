@@ -1,5 +1,5 @@
-"""Helpers of the Community tab's page tests (``test_pages_community_*.py``); their fixtures
-(``alice``, ``bob``, ``repo``) live in ``conftest.py``."""
+"""Helpers of the Community tab's page tests (``test_pages_*.py``); their fixtures
+(``alice``, ``bob``, ``repo``) live in ``tests/community/conftest.py``."""
 
 from django.test import Client
 

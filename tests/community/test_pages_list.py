@@ -13,8 +13,8 @@ from community.services.discussions import (
     review_submit,
 )
 from registry.choices import RepoType
+from tests.community.helpers import client_for, propose
 from tests.frontend.builders import fast_passwords, make_repo  # noqa: F401
-from tests.registry.community_helpers import client_for, propose
 from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
