@@ -7,13 +7,15 @@ through ``frontend.markdown`` (rendered and sanitised on the server). Templates 
 
 One module a group of pages: ``repo`` (the card and tutorial pages), ``files`` (tree, blob, raw),
 ``history`` (commits, commit), ``writing`` (edit, upload, like), ``community_tab`` (discussions and
-pull requests), ``access_requests`` (the access form and the review of requests); ``common``
+pull requests), ``access_requests`` (the access form and the review of requests), ``audit_log``
+(the repository's audit log); ``common``
 holds what they share. The views are re-exported here for
 ``registry.page_urls``. (No module is named after a view it holds: ``registry.views.edit`` or
 ``registry.views.community`` would then name the view here and the module only in ``sys.modules``.)
 """
 
 from registry.views.access_requests import access_requests_page, ask_access
+from registry.views.audit_log import audit_log_page
 from registry.views.common import COMMITS_PAGE_SIZE
 from registry.views.community_tab import (
     comment,
@@ -37,6 +39,7 @@ __all__ = [
     "COMMITS_PAGE_SIZE",
     "access_requests_page",
     "ask_access",
+    "audit_log_page",
     "blob",
     "comment",
     "comment_edit",
