@@ -280,3 +280,19 @@ def test_the_log_is_append_only_in_the_database():
                 cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
                 assert cursor.fetchall() == []
     assert AuditEvent.objects.get(pk=event.pk).target_repr == "acme"
+
+
+def test_the_admin_shows_the_log_read_only():
+    staff = make_user("moderator")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    event = record(actor=staff, action="org.update", target_repr="acme")
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/admin/hub/auditevent/").status_code == 200
+    change = client.get(f"/admin/hub/auditevent/{event.pk}/change/")
+    assert change.status_code == 200
+    assert b'name="_save"' not in change.content
+    assert client.post(f"/admin/hub/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/hub/auditevent/add/").status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
