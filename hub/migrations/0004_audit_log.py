@@ -9,29 +9,36 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-APPEND_ONLY_SQL = """
-CREATE FUNCTION hub_auditevent_refuse_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER hub_auditevent_append_only BEFORE UPDATE OR DELETE ON hub_auditevent
-    FOR EACH ROW EXECUTE FUNCTION hub_auditevent_refuse_change();
-"""
-REMOVE_APPEND_ONLY_SQL = """
-DROP TRIGGER IF EXISTS hub_auditevent_append_only ON hub_auditevent;
-DROP FUNCTION IF EXISTS hub_auditevent_refuse_change();
-"""
+# Executed without parameters (``params=None``), so the ``%`` of RAISE is not a placeholder.
+APPEND_ONLY_SQL = (
+    """
+    CREATE FUNCTION hub_auditevent_refuse_change() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP;
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER hub_auditevent_append_only BEFORE UPDATE OR DELETE ON hub_auditevent
+        FOR EACH ROW EXECUTE FUNCTION hub_auditevent_refuse_change()
+    """,
+)
+REMOVE_APPEND_ONLY_SQL = (
+    "DROP TRIGGER IF EXISTS hub_auditevent_append_only ON hub_auditevent",
+    "DROP FUNCTION IF EXISTS hub_auditevent_refuse_change()",
+)
 
 
 def add_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        for statement in APPEND_ONLY_SQL:
+            schema_editor.execute(statement, params=None)
 
 
 def remove_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REMOVE_APPEND_ONLY_SQL)
+        for statement in REMOVE_APPEND_ONLY_SQL:
+            schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
