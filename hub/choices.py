@@ -63,5 +63,6 @@ class AuditAction(models.TextChoices):
     REPO_MOVE = "repo.move", "Repository moved"
     REPO_VISIBILITY = "repo.visibility", "Repository visibility changed"
     REPO_GATING = "repo.gating", "Repository gating changed"
+    REPO_PLAYGROUND = "repo.playground", "Playground switched on or off"
     ACCESS_DECIDE = "access.decide", "Access request decided"
     ACCESS_GRANT = "access.grant", "Access granted"

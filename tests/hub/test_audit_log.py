@@ -296,3 +296,21 @@ def test_the_admin_shows_the_log_read_only():
     assert client.post(f"/admin/hub/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/hub/auditevent/add/").status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_switching_a_playground_is_recorded():
+    alice = make_user("alice")
+    repo = make_repo(alice, "tiny")
+    commit_files(repo, alice, {"README.md": b"---\npipeline_tag: text-generation\n---\n# Tiny\n"})
+    client = Client(REMOTE_ADDR=ADDRESS)
+    client.force_login(alice)
+    assert client.post("/alice/tiny/playground/toggle", {"enabled": "on"}).status_code == 302
+    assert client.post("/alice/tiny/playground/toggle", {"enabled": "on"}).status_code == 302
+    assert _events(action="repo.playground") == [
+        (
+            "repo.playground",
+            "alice",
+            "model alice/tiny",
+            {"before": {"playground": False}, "after": {"playground": True}},
+        )
+    ]
