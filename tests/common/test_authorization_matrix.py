@@ -180,9 +180,14 @@ def _repo_routes() -> list[Route]:
     ]
 
 
-def _send(client: Client, method: str, path: str, key: str = "") -> int:
-    """One request in a savepoint rolled back after it; returns its status (302 for the log-in
-    page)."""
+@dataclass(frozen=True)
+class Answer:
+    status: int  # 302 stands for the log-in page
+    error: str  # a JSON answer's body, else ""
+
+
+def _send(client: Client, method: str, path: str, key: str = "") -> Answer:
+    """One request in a savepoint rolled back after it."""
     content_type, body = BODIES.get(key, ("application/json", b"{}"))
     with transaction.atomic():
         if method == "GET":
@@ -190,9 +195,31 @@ def _send(client: Client, method: str, path: str, key: str = "") -> int:
         else:
             response = client.generic(method, path, body, content_type=content_type)
         transaction.set_rollback(True)
-    if response.status_code == 302 and "/login" in response.get("Location", ""):
-        return 302
-    return response.status_code
+    status = response.status_code
+    if status == 302 and "/login" in response.get("Location", ""):
+        status = 302
+    is_json = "json" in response.get("Content-Type", "") and not response.streaming
+    return Answer(status, response.content.decode(errors="replace") if is_json else "")
+
+
+def _path(route: Route, values: dict[str, str]) -> str:
+    return route.path_with(**{k: v for k, v in values.items() if k in route.parameters}) + QUERIES.get(
+        route.name or "", ""
+    )
+
+
+def _hidden_problem(answer: Answer, missing: Callable[[], Answer], role: str, name: str) -> str | None:
+    """Why ``answer`` tells a caller who may not see the repository ``name`` that it exists (None
+    when it does not): a 404 with the words a missing repository gets, or for an anonymous caller
+    the same request for log-in a missing repository gets."""
+    if answer.status == 404:
+        ghost = missing()
+        if ghost.status == 404 and answer.error.replace(name, "no-such-repo") != ghost.error:
+            return f"a 404 unlike a missing repository's: {answer.error[:120]!r} vs {ghost.error[:120]!r}"
+        return None
+    if role == "anonymous" and answer.status in (401, 302) and missing().status == answer.status:
+        return None
+    return "expected 404 as for a missing repository"
 
 
 @pytest.fixture
@@ -257,16 +284,14 @@ def test_authorization_matrix(world):
     checked = 0
     for route in routes:
         key = _key(route)
-        paths = {
-            visibility: route.path_with(**{k: v for k, v in values.items() if k in route.parameters})
-            + QUERIES.get(key, "")
-            for visibility, values in repos.items()
-        }
+        paths = {visibility: _path(route, values) for visibility, values in repos.items()}
+        # The same paths to a repository that does not exist.
+        ghosts = {visibility: _path(route, values | {"name": "no-such-repo"}) for visibility, values in repos.items()}
         # Which methods the route takes: "other" on the public repository meets a 405 otherwise.
         methods = ["GET"] + [
-            method for method in UNSAFE if _send(clients["other"], method, paths["public"], key) != 405
+            method for method in UNSAFE if _send(clients["other"], method, paths["public"], key).status != 405
         ]
-        if _send(clients["other"], "GET", paths["public"], key) == 405:
+        if _send(clients["other"], "GET", paths["public"], key).status == 405:
             methods.remove("GET")
         for method in methods:
             if method != "GET" and key not in NEEDS:
@@ -278,23 +303,18 @@ def test_authorization_matrix(world):
                     expected = _expected(key, method, role, visibility)
                     if expected == "allowed" and method != "GET":
                         continue  # writes that are allowed are the services' tests' business
-                    status = _send(clients[role], method, paths[visibility], key)
-                    answers[(visibility, role)] = status
+                    answer = _send(clients[role], method, paths[visibility], key)
+                    status = answers[(visibility, role)] = answer.status
                     checked += 1
                     where = f"{method} {paths[visibility]} ({key}) as {role} on {visibility}: {status}"
                     if status >= 500:
                         problems.append(f"{where}, a server error")
                     elif expected == "hidden":
-                        ghost = route.path_with(
-                            **{k: v for k, v in repos[visibility].items() if k in route.parameters}
-                            | {"name": "no-such-repo"}
-                        ) + QUERIES.get(key, "")
-                        if status != 404 and not (
-                            role == "anonymous"
-                            and status in (401, 302)
-                            and _send(clients[role], method, ghost, key) == status
-                        ):
-                            problems.append(f"{where}, expected 404 as for a missing repository")
+                        name = repos[visibility]["name"]
+                        ghost = ghosts[visibility]
+                        missing = lambda: _send(clients[role], method, ghost, key)  # noqa: B023, E731
+                        if (problem := _hidden_problem(answer, missing, role, name)) is not None:
+                            problems.append(f"{where}, {problem}")
                     elif expected == "inapplicable":
                         if not (400 <= status < 500 or (role == "anonymous" and status == 302)):
                             problems.append(f"{where}, expected a 4xx (not a gated repository)")
