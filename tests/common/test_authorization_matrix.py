@@ -19,6 +19,7 @@ To add a kind of repository (a "disabled" state), add one line to ``VISIBILITIES
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ ADMIN_READS = {
 # Reads that need a write role (a token to push with Xet).
 WRITE_READS = {"xet-write-token", "hf-lfs-files"}
 # Reads that need a signed-in user.
-USER_READS = {"repo-discussion-new"}
+USER_READS = {"repo-discussion-new", "repo-edit", "repo-upload", "repo-ask-access"}
 # Routes about gated access only: on a repository that is not gated they answer a 4xx.
 GATED_ONLY = {
     "api-repo-access-requests",
@@ -182,7 +183,8 @@ def _repo_routes() -> list[Route]:
 
 @dataclass(frozen=True)
 class Answer:
-    status: int  # 302 stands for the log-in page
+    status: int
+    login: bool  # a redirect to the log-in page
     error: str  # a JSON answer's body, else ""
 
 
@@ -195,31 +197,38 @@ def _send(client: Client, method: str, path: str, key: str = "") -> Answer:
         else:
             response = client.generic(method, path, body, content_type=content_type)
         transaction.set_rollback(True)
-    status = response.status_code
-    if status == 302 and "/login" in response.get("Location", ""):
-        status = 302
+    login = response.status_code == 302 and "/login" in response.get("Location", "")
     is_json = "json" in response.get("Content-Type", "") and not response.streaming
-    return Answer(status, response.content.decode(errors="replace") if is_json else "")
+    return Answer(response.status_code, login, response.content.decode(errors="replace") if is_json else "")
 
 
 def _path(route: Route, values: dict[str, str]) -> str:
-    return route.path_with(**{k: v for k, v in values.items() if k in route.parameters}) + QUERIES.get(
-        route.name or "", ""
-    )
+    parts = {k: v for k, v in values.items() if k in route.parameters}
+    return route.path_with(**parts) + QUERIES.get(route.name or "", "")
 
 
-def _hidden_problem(answer: Answer, missing: Callable[[], Answer], role: str, name: str) -> str | None:
-    """Why ``answer`` tells a caller who may not see the repository ``name`` that it exists (None
-    when it does not): a 404 with the words a missing repository gets, or for an anonymous caller
-    the same request for log-in a missing repository gets."""
-    if answer.status == 404:
-        ghost = missing()
-        if ghost.status == 404 and answer.error.replace(name, "no-such-repo") != ghost.error:
-            return f"a 404 unlike a missing repository's: {answer.error[:120]!r} vs {ghost.error[:120]!r}"
-        return None
-    if role == "anonymous" and answer.status in (401, 302) and missing().status == answer.status:
-        return None
-    return "expected 404 as for a missing repository"
+def _problem(expected: str, answer: Answer, role: str, name: str, missing: Callable[[], Answer]) -> str | None:
+    """What is wrong with ``answer`` to ``role`` in a cell that should be ``expected`` (None if
+    nothing); ``missing`` sends the same request for a repository that does not exist, and
+    ``name`` is the repository's, for comparing the words of both answers."""
+    anonymous_refusal = role == "anonymous" and (answer.status == 401 or answer.login)
+    if answer.status >= 500:
+        return "a server error"
+    if expected == "hidden":
+        if answer.status == 404:
+            ghost = missing()
+            if ghost.status == 404 and answer.error.replace(name, "no-such-repo") != ghost.error:
+                return f"a 404 unlike a missing repository's: {answer.error[:120]!r} vs {ghost.error[:120]!r}"
+            return None
+        # An anonymous caller may be asked to log in first, as for a missing repository.
+        if anonymous_refusal and (ghost := missing()).status == answer.status and ghost.login == answer.login:
+            return None
+        return "expected 404 as for a missing repository"
+    if expected == "inapplicable":
+        return None if 400 <= answer.status < 500 or answer.login else "expected a 4xx (not a gated repository)"
+    if expected == "refused":
+        return None if answer.status == 403 or anonymous_refusal else "expected a refusal (403, 401 or log-in)"
+    return "expected no refusal" if answer.status in (401, 403) or answer.login else None
 
 
 @pytest.fixture
@@ -304,26 +313,13 @@ def test_authorization_matrix(world):
                     if expected == "allowed" and method != "GET":
                         continue  # writes that are allowed are the services' tests' business
                     answer = _send(clients[role], method, paths[visibility], key)
-                    status = answers[(visibility, role)] = answer.status
+                    answers[(visibility, role)] = answer.status
                     checked += 1
-                    where = f"{method} {paths[visibility]} ({key}) as {role} on {visibility}: {status}"
-                    if status >= 500:
-                        problems.append(f"{where}, a server error")
-                    elif expected == "hidden":
-                        name = repos[visibility]["name"]
-                        ghost = ghosts[visibility]
-                        missing = lambda: _send(clients[role], method, ghost, key)  # noqa: B023, E731
-                        if (problem := _hidden_problem(answer, missing, role, name)) is not None:
-                            problems.append(f"{where}, {problem}")
-                    elif expected == "inapplicable":
-                        if not (400 <= status < 500 or (role == "anonymous" and status == 302)):
-                            problems.append(f"{where}, expected a 4xx (not a gated repository)")
-                    elif expected == "refused":
-                        allowed = {403} if role != "anonymous" else {401, 403, 302}
-                        if status not in allowed:
-                            problems.append(f"{where}, expected a refusal {sorted(allowed)}")
-                    elif status in (401, 403):
-                        problems.append(f"{where}, expected no refusal")
+                    missing = functools.partial(_send, clients[role], method, ghosts[visibility], key)
+                    problem = _problem(expected, answer, role, repos[visibility]["name"], missing)
+                    if problem is not None:
+                        where = f"{method} {paths[visibility]} ({key}) as {role} on {visibility}: {answer.status}"
+                        problems.append(f"{where}, {problem}")
             # A member reads a private repository as a public one; everyone reads a gated one's
             # metadata as a public one's.
             for role in ROLES:
