@@ -14,7 +14,8 @@ What no cell may do:
 Allowed writes are not sent (the matrix is about refusals; the services' tests cover writes);
 every request runs in a savepoint rolled back after it, so cells never see each other's effects.
 
-To add a kind of repository (a "disabled" state), add one line to ``VISIBILITIES``.
+To add a kind of repository (a "disabled" state), add one line to ``VISIBILITIES``: how to put a
+repository in that state, who sees it, who reads its files, whose writes are still judged by role.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Visibility:
     sees: frozenset[str]  # who may see it at all (everyone else gets a 404)
     reads_files: frozenset[str]  # who may fetch its files
     gated: bool = False  # whether the access-request routes apply
+    writes: frozenset[str] = EVERYONE  # whose writes are judged by their role (the rest are refused)
 
 
 VISIBILITIES = {
@@ -270,8 +272,7 @@ def _expected(key: str, method: str, role: str, visibility: str) -> str:
     if key in GATED_ONLY and not spec.gated:
         return "inapplicable"
     if method != "GET":
-        need = NEEDS[key]
-        if POWER[role] < NEED_POWER[need]:
+        if POWER[role] < NEED_POWER[NEEDS[key]] or role not in spec.writes:
             return "refused"
     else:
         if key in ADMIN_READS and POWER[role] < NEED_POWER["admin"]:
