@@ -29,16 +29,15 @@ REMOVE_APPEND_ONLY_SQL = (
 )
 
 
-def add_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in APPEND_ONLY_SQL:
-            schema_editor.execute(statement, params=None)
+def on_postgresql(statements):
+    """A RunPython step executing ``statements`` on PostgreSQL (other databases have no trigger)."""
 
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for statement in statements:
+                schema_editor.execute(statement, params=None)
 
-def remove_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in REMOVE_APPEND_ONLY_SQL:
-            schema_editor.execute(statement, params=None)
+    return run
 
 
 class Migration(migrations.Migration):
@@ -89,5 +88,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(add_trigger, remove_trigger),
+        migrations.RunPython(on_postgresql(APPEND_ONLY_SQL), on_postgresql(REMOVE_APPEND_ONLY_SQL)),
     ]
