@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request whose changes the audit log records (hub/services/audit.py).
+    "hub.middleware.AuditRequestMiddleware",
     # Read-only tokens make safe requests only, on every route (hub/scopes.py).
     "hub.scopes.TokenScopeMiddleware",
     # Rate limits of the HF API, resolve, LFS and the Xet CAS (hub/throttling.py).

@@ -14,7 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
+from hub.choices import AuditAction
 from registry.access import repo_role
+from registry.audit import repo_audit_record
 from registry.cards.gate import gate_answers
 from registry.choices import AccessRequestStatus, GatedMode
 from registry.models import AccessRequest, Repo
@@ -80,11 +82,17 @@ def access_request_decide(
             raise NotFound("No such access request for this repository.")
         if locked.status == status:
             raise NotFound(f"The access request of {request.user.username} is already {status.label.lower()}.")
+        previous = locked.status
         locked.status = status
         locked.reason = reason
         locked.decided_by = by
         locked.decided_at = None if status == AccessRequestStatus.PENDING else timezone.now()
         locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        repo_audit_record(
+            actor=by, action=AuditAction.ACCESS_DECIDE, repo=repo,
+            data={"user": request.user.username, "before": {"status": previous}, "after": {"status": status.value}}
+            | ({"reason": reason} if reason else {}),
+        )  # fmt: skip
     return locked
 
 
@@ -98,6 +106,7 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
             existing = AccessRequest.objects.select_for_update().filter(repo=repo, user=user).first()
             if existing is not None and existing.status == AccessRequestStatus.ACCEPTED:
                 raise ValidationError(f"{user.username} already has access to {repo.repo_id}.")
+            previous = existing.status if existing is not None else None
             if existing is None:
                 existing = AccessRequest(repo=repo, user=user, fields=None)
             existing.status = AccessRequestStatus.ACCEPTED
@@ -105,6 +114,10 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
             existing.decided_by = by
             existing.decided_at = timezone.now()
             existing.save()
+            repo_audit_record(
+                actor=by, action=AuditAction.ACCESS_GRANT, repo=repo,
+                data={"user": user.username, "before": {"status": previous}, "after": {"status": existing.status}},
+            )  # fmt: skip
     except IntegrityError:  # the person asked (or another admin granted) at the same moment
         raise Conflict(f"The access of {user.username} to {repo.repo_id} changed meanwhile; try again.") from None
     return existing
