@@ -43,7 +43,7 @@ from hub.selectors import namespace_get, user_memberships_list
 from training_runner.inference.selectors import arena_ratings_for
 
 ENTRIES_PAGE_SIZE = 100
-ROWS_CACHE_SECONDS = 24 * 3600  # a board's version moves on when it changes; this only bounds the cache
+ROWS_CACHE_SECONDS = 3600  # a change moves the board to a new version at once; this bounds what old versions keep
 # What the board page's queue shows (it reads no scores).
 QUEUE_FIELDS = (
     "board_id",
