@@ -6,8 +6,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from common.errors import NotFound
-from hub.choices import OrgRole
+from hub.choices import NamespaceKind, OrgRole
 from hub.models import ApiToken, Membership, Namespace, Organization, User
+from hub.permissions import OrgAction, role_allows
 
 
 def namespace_get(*, name: str) -> Namespace:
@@ -66,3 +67,12 @@ def namespace_search(*, query: str) -> QuerySet[Namespace]:
             Q(name__icontains=word) | Q(user__fullname__icontains=word) | Q(organization__fullname__icontains=word)
         )
     return queryset.order_by(Lower("name"))
+
+
+def namespace_people(*, namespace: str, action: OrgAction) -> set[int]:
+    """Ids of the user owning ``namespace``, or of the members of the organization whose role
+    allows ``action`` (watchers of its repositories, readers of its private ones)."""
+    owner = User.objects.filter(namespace__name__iexact=namespace, namespace__kind=NamespaceKind.USER)
+    people = set(owner.values_list("pk", flat=True))
+    members = Membership.objects.filter(organization__namespace__name__iexact=namespace).values_list("user_id", "role")
+    return people | {user_id for user_id, role in members if role_allows(role, action)}

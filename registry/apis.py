@@ -157,12 +157,12 @@ class RepoDetailApi(RepoApiView):
         repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
         data = self.SettingsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        repo = repos.repo_update_settings(repo=repo, **data.validated_data)
+        repo = repos.repo_update_settings(repo=repo, actor=request.user, **data.validated_data)
         return Response(RepoOutputSerializer(repo).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, types: str, namespace: str, name: str):
-        repos.repo_delete(repo=_repo(request, types, namespace, name, need=Permission.ADMIN))
+        repos.repo_delete(repo=_repo(request, types, namespace, name, need=Permission.ADMIN), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

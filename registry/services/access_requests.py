@@ -14,9 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
+from common.events import Event, EventKind, emit
 from registry.access import repo_role
 from registry.cards.gate import gate_answers
 from registry.choices import AccessRequestStatus, GatedMode
+from registry.events import repo_snapshot
 from registry.models import AccessRequest, Repo
 from registry.selectors.access_requests import repo_gate_form
 
@@ -85,7 +87,19 @@ def access_request_decide(
         locked.decided_by = by
         locked.decided_at = None if status == AccessRequestStatus.PENDING else timezone.now()
         locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        if status != AccessRequestStatus.PENDING:
+            _decided(repo=repo, request=locked, by=by)
     return locked
+
+
+def _decided(*, repo: Repo, request: AccessRequest, by) -> None:
+    """``access_request.decided``, addressed to the person who asked."""
+    emit(
+        Event(
+            kind=EventKind.ACCESS_REQUEST_DECIDED, actor_id=getattr(by, "pk", None), repo=repo_snapshot(repo=repo),
+            user_ids=(request.user_id,), data={"status": str(request.status), "reason": request.reason},
+        )
+    )  # fmt: skip
 
 
 def access_grant(*, repo: Repo, user, by) -> AccessRequest:
@@ -105,6 +119,7 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
             existing.decided_by = by
             existing.decided_at = timezone.now()
             existing.save()
+            _decided(repo=repo, request=existing, by=by)
     except IntegrityError:  # the person asked (or another admin granted) at the same moment
         raise Conflict(f"The access of {user.username} to {repo.repo_id} changed meanwhile; try again.") from None
     return existing

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from common.errors import PermissionDenied, ValidationError
+from common.events import EventKind
 from hub.choices import NamespaceKind
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
 from registry.choices import GatedMode, RepoType
 from registry.errors import RepoExists
+from registry.events import repo_event
 from registry.git.attributes import default_gitattributes
 from registry.models import Ref, Repo, RepoRedirect
 from registry.services.commits import initial_commit_create
@@ -71,6 +73,7 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
             RepoRedirect.objects.filter(type=repo_type, namespace__iexact=namespace.name, name__iexact=name).delete()
             commit = initial_commit_create(repo=repo, user=user, files=staged)
             Ref.objects.create(repo=repo, name=f"refs/heads/{repo.default_branch}", target_oid=commit.oid)
+            repo_event(kind=EventKind.REPO_CREATED, repo=repo, actor=user, head_sha=commit.oid)
     except IntegrityError:
         raise exists from None
     finally:
@@ -79,8 +82,11 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
     return repo
 
 
-def repo_update_settings(*, repo: Repo, private: bool | None = None, gated: str | bool | None = None) -> Repo:
-    """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``."""
+def repo_update_settings(
+    *, repo: Repo, private: bool | None = None, gated: str | bool | None = None, actor=None
+) -> Repo:
+    """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``; a change
+    emits ``repo.config`` (``actor``: who made it, when known)."""
     fields = []
     if private is not None:
         repo.private = bool(private)
@@ -93,6 +99,7 @@ def repo_update_settings(*, repo: Repo, private: bool | None = None, gated: str 
         fields.append("gated")
     if fields:
         repo.save(update_fields=fields)
+        repo_event(kind=EventKind.REPO_CONFIG, repo=repo, actor=actor, private=repo.private, gated=repo.gated)
     return repo
 
 
@@ -123,11 +130,15 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
             if (former[0].lower(), former[1].lower()) != (to_namespace.name.lower(), to_name.lower()):
                 same_type.filter(namespace__iexact=former[0], name__iexact=former[1]).delete()
                 RepoRedirect.objects.create(repo=repo, type=repo.type, namespace=former[0], name=former[1])
+            repo_event(kind=EventKind.REPO_MOVED, repo=repo, actor=user, former_id=f"{former[0]}/{former[1]}")
     except IntegrityError:
         raise exists from None
     return repo
 
 
-def repo_delete(*, repo: Repo) -> None:
-    """Delete the repository, its history and refs. Blobs stay until no repository uses them."""
-    repo.delete()
+def repo_delete(*, repo: Repo, actor=None) -> None:
+    """Delete the repository, its history and refs. Blobs stay until no repository uses them.
+    Emits ``repo.deleted`` with the repository as it was."""
+    with transaction.atomic():
+        repo_event(kind=EventKind.REPO_DELETED, repo=repo, actor=actor)
+        repo.delete()
