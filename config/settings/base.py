@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "training_runner.jobs",
     "training_runner.inference",
     "evals.leaderboards",
+    "community.notifications",
+    "community.webhooks",
     "frontend",
 ]
 
@@ -68,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.path_prefix",
+                "community.notifications.context_processors.unread",
             ],
         },
     },
