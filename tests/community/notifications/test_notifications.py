@@ -1,5 +1,5 @@
 """Notifications of runs and access requests (the discussion kinds are in
-``test_notifications_discussions.py``): who gets them, the inbox and email by each person's
+``test_discussion_notifications.py``): who gets them, the inbox and email by each person's
 settings, the inbox page, marking read and the unread count in the header."""
 
 from __future__ import annotations
