@@ -162,6 +162,8 @@ def test_a_test_delivery_from_the_settings_page_is_logged(alice, repo, receiver,
     assert f'<tr id="delivery-{delivery.pk}">' in html
     assert "<code>webhook.test</code>" in html
     assert "HTTP 200 in" in html
+    assert "X-Webhook-Secret: …\n" in html  # the secret itself is never shown
+    assert SECRET not in html
 
 
 def test_the_settings_page_creates_a_webhook_and_lists_it(alice, repo, receiver):
@@ -234,3 +236,23 @@ def test_only_admins_watch(alice, repo, receiver):
     # Another person's hook does not exist for them.
     alice_api = Client(headers={"authorization": f"Bearer {make_token(alice)}"})
     assert alice_api.get(f"/api/v1/webhooks/{made.json()['id']}").status_code == 404
+
+
+def test_private_repositories_reach_only_hooks_whose_owner_can_still_read_them(
+    alice, receiver, django_capture_on_commit_callbacks
+):
+    bob = make_user("bob")
+    acme = make_org("acme", admin=alice, members={"bob": "admin"})
+    private = make_repo(alice, "secret", namespace=acme.namespace, private=True)
+    _hook(bob, receiver, watched=[{"type": "org", "name": "acme"}], secret="")
+    with django_capture_on_commit_callbacks(execute=True):
+        commit_files(private, alice, {"a.txt": b"one"})
+    assert len(receiver.received) == 1
+    assert "X-Webhook-Signature" not in receiver.received[0].headers  # no secret, no signature
+
+    from hub.services.organizations import membership_remove
+
+    membership_remove(actor=alice, organization=acme, username="bob")
+    with django_capture_on_commit_callbacks(execute=True):
+        commit_files(private, alice, {"a.txt": b"two"})
+    assert len(receiver.received) == 1
