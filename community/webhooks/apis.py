@@ -88,6 +88,8 @@ class WebhookApiView(APIView):
 class WebhookListCreateApi(WebhookApiView):
     """The caller's webhooks; create one watching repositories or namespaces they administer."""
 
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=WebhookOutputSerializer(many=True))
     def get(self, request):
         paginator = PageNumberPagination()
@@ -134,6 +136,8 @@ class WebhookDetailApi(WebhookApiView):
 
 class WebhookDeliveryListApi(WebhookApiView):
     """The delivery log of one webhook, newest first: payloads, states and every attempt."""
+
+    pagination_class = PageNumberPagination
 
     @extend_schema(responses=DeliveryOutputSerializer(many=True))
     def get(self, request, webhook_id: int):
