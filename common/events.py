@@ -39,11 +39,11 @@ class EventKind(StrEnum):
     REPO_MOVED = "repo.moved"
     REPO_CONFIG = "repo.config"  # visibility or gating changed
     REPO_UPDATED = "repo.updated"  # a ref moved: data {ref, old, new}
-    DISCUSSION_OPENED = "discussion.opened"
-    DISCUSSION_COMMENTED = "discussion.commented"  # data {comment_id, content, mentions}
-    DISCUSSION_STATUS = "discussion.status"  # data {status}: open (reopened), closed, merged
+    DISCUSSION_OPENED = "discussion.opened"  # data {content}: the description
+    DISCUSSION_COMMENTED = "discussion.commented"  # data {comment_id, content} (people are @mentioned in it)
+    DISCUSSION_STATUS = "discussion.status"  # data {status, content?}: open (reopened), closed, merged
     REVIEW_REQUESTED = "review.requested"  # user_ids: the reviewers asked
-    REVIEW_SUBMITTED = "review.submitted"  # data {review, comment_id}
+    REVIEW_SUBMITTED = "review.submitted"  # data {review, comment_id, content}
     CHECKS_FAILED = "checks.failed"  # data {check, summary}
     RUN_FINISHED = "run.finished"  # data {state, kind, url}; user_ids: the submitter
     ACCESS_REQUEST_DECIDED = "access_request.decided"  # data {status, reason}; user_ids: who asked

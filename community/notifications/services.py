@@ -45,6 +45,17 @@ def mentions_parse(text: str) -> list[str]:
     return names[:MAX_MENTIONS]
 
 
+# The events whose ``content`` (a comment, a description, a review) may mention people.
+MENTIONING = frozenset(
+    {
+        EventKind.DISCUSSION_OPENED,
+        EventKind.DISCUSSION_COMMENTED,
+        EventKind.DISCUSSION_STATUS,
+        EventKind.REVIEW_SUBMITTED,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Message:
     kind: NotificationKind
@@ -104,7 +115,7 @@ def _discussion_messages(event: Event, actor: str) -> dict[int, Message]:
             messages[user_id] = Message(NotificationKind.CHECKS_FAILED, f"{check} failed on {ref}", summary, path)
     else:
         return {}
-    mentioned = event.data.get("mentions") or []
+    mentioned = mentions_parse(comment) if event.kind in MENTIONING else []
     if mentioned:
         title = f"{actor} mentioned you in {ref}"
         for user_id in User.objects.filter(username__in=mentioned).values_list("pk", flat=True):
