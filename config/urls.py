@@ -12,6 +12,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as ops_views
+from community import urls as community_urls
 from community.notifications import urls as notification_urls
 from community.webhooks import urls as webhook_urls
 from evals.leaderboards import urls as leaderboard_urls
@@ -28,6 +29,7 @@ api_v1_urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
+    *community_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
     *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
@@ -42,6 +44,7 @@ urlpatterns = [
     path("v1/", include(inference_urls.openai_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
     path("api/", include(webhook_urls.hf_urlpatterns)),
+    path("api/", include(community_urls.hf_api_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
     path("api/", include(registry_urls.namespaceless_api_urlpatterns)),
@@ -56,6 +59,7 @@ urlpatterns = [
     *inference_urls.page_urlpatterns,
     *notification_urls.page_urlpatterns,
     *webhook_urls.page_urlpatterns,
+    *community_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *registry_urls.namespaceless_file_urlpatterns,
     *hub_urls.page_urlpatterns,

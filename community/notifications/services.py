@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.events import Event, EventKind
+from community.models import DiscussionEvent
 from community.notifications.choices import NotificationKind
 from community.notifications.models import Notification, NotificationSetting
 from community.notifications.selectors import notification_settings_of, unread_cache_key
-from hub.models import DiscussionEvent, User
+from hub.models import User
 from hub.permissions import OrgAction
 from hub.selectors import namespace_people
 from registry.choices import RepoType
