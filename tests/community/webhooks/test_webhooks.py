@@ -256,3 +256,34 @@ def test_private_repositories_reach_only_hooks_whose_owner_can_still_read_them(
     with django_capture_on_commit_callbacks(execute=True):
         commit_files(private, alice, {"a.txt": b"two"})
     assert len(receiver.received) == 1
+
+
+def test_discussion_events_carry_the_discussion_and_the_comment(
+    alice, repo, receiver, django_capture_on_commit_callbacks
+):
+    from community.services.discussions import comment_add, discussion_change_status, discussion_create
+
+    bob = make_user("bob")
+    _hook(alice, receiver, watched=[{"type": "user", "name": "alice"}], domains=["discussion"])
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = discussion_create(repo=repo, user=bob, title="Typo", description="In the card.", pull_request=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = comment_add(discussion=opened, user=alice, content="Fixed, thanks.")
+    with django_capture_on_commit_callbacks(execute=True):
+        discussion_change_status(discussion=opened, user=alice, status="closed")
+
+    payloads = [WebhookPayload.model_validate(r.json) for r in receiver.received]
+    assert [(p.event.action, p.event.scope) for p in payloads] == [
+        ("create", "discussion"),
+        ("create", "discussion.comment"),
+        ("update", "discussion"),
+    ]
+    assert [p.discussion.status for p in payloads] == ["open", "open", "closed"]
+    first = payloads[0].discussion
+    assert (first.num, first.title, first.isPullRequest, first.author.id) == (opened.num, "Typo", False, str(bob.pk))
+    assert first.url.web == f"http://127.0.0.1:8000/alice/tiny/discussions/{opened.num}"
+    assert payloads[1].comment.id == str(comment.pk)
+    assert (payloads[1].comment.content, payloads[1].comment.hidden) == ("Fixed, thanks.", False)
+    assert payloads[1].comment.author.id == str(alice.pk)
+    assert payloads[0].comment is None
+    assert payloads[0].repo.name == "alice/tiny"
