@@ -167,3 +167,21 @@ def test_settings_turn_off_a_kind(people, repo, django_capture_on_commit_callbac
         discussion_create(repo=repo, user=people["carol"], title="T", description="@rita", pull_request=False)
     assert [name for name, _kind, _title in _inbox()] == ["alice", "wendy"]
     assert mail.outbox == []
+
+
+def test_the_pull_request_page_asks_for_reviews(people, repo, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    pr = discussion_create(repo=repo, user=people["carol"], title="PR", description="", pull_request=True)
+    page = Client()
+    page.force_login(people["carol"])
+    html = page.get(f"/acme/tiny/discussions/{pr.num}").content.decode()
+    assert f'<form method="post" action="/acme/tiny/discussions/{pr.num}/request-review">' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = page.post(f"/acme/tiny/discussions/{pr.num}/request-review", {"reviewers": "@wendy"})
+    assert answer.status_code == 302
+    assert _inbox() == [("wendy", "review_requested", f"carol asked for your review of #{pr.num} of acme/tiny (PR)")]
+
+    refused = page.post(f"/acme/tiny/discussions/{pr.num}/request-review", {"reviewers": "wendy, nobody"})
+    assert refused.status_code == 400
+    assert '<p class="field-error" role="alert" id="reviewers-error">' in refused.content.decode()
