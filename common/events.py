@@ -12,10 +12,10 @@ Emitters, one line per operation:
   history rewrites) — ``repo.updated``; ``registry.services.repos`` — ``repo.created``,
   ``repo.deleted``, ``repo.moved``, ``repo.config``; ``registry.services.access_requests`` —
   ``access_request.decided``;
-- the discussion services — ``discussion.opened``, ``discussion.commented``,
-  ``discussion.status``, ``review.requested``, ``review.submitted``;
-- ``training_runner.jobs.services.lifecycle`` — ``run.finished``;
-- checks (``checks.failed``): whoever runs checks on a pull request calls :func:`emit` with it.
+- ``community.services.discussions`` (``discussion_event``) — ``discussion.opened``,
+  ``discussion.commented``, ``discussion.status``, ``review.requested``, ``review.submitted``, and
+  ``checks.failed`` through ``pull_request_checks_failed``, the call for whatever runs checks;
+- ``training_runner.jobs.services.lifecycle`` — ``run.finished``.
 """
 
 from __future__ import annotations
