@@ -287,3 +287,35 @@ def test_discussion_events_carry_the_discussion_and_the_comment(
     assert payloads[1].comment.author.id == str(alice.pk)
     assert payloads[0].comment is None
     assert payloads[0].repo.name == "alice/tiny"
+
+
+def test_the_rest_api_lists_changes_tests_and_logs_a_hook(alice, repo, receiver, django_capture_on_commit_callbacks):
+    api = Client(headers={"authorization": f"Bearer {make_token(alice)}"})
+    body = {"url": receiver.url, "watched": [{"type": "model", "name": "alice/tiny"}], "secret": SECRET}
+    made = api.post("/api/v1/webhooks", json.dumps(body), content_type="application/json").json()
+    assert (made["domains"], made["has_secret"], made["disabled"]) == (["discussion", "repo"], True, False)
+    assert [hook["id"] for hook in api.get("/api/v1/webhooks").json()["results"]] == [made["id"]]
+
+    changed = api.patch(
+        f"/api/v1/webhooks/{made['id']}", json.dumps({"domains": ["repo"]}), content_type="application/json"
+    )
+    assert changed.json()["domains"] == ["repo"]
+    assert changed.json()["watched"] == [{"type": "model", "name": "alice/tiny"}]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tested = api.post(f"/api/v1/webhooks/{made['id']}/test")
+    assert tested.status_code == 201
+    assert (tested.json()["scope"], tested.json()["state"]) == ("webhook.test", "pending")
+    log = api.get(f"/api/v1/webhooks/{made['id']}/deliveries").json()["results"]
+    assert [(d["scope"], d["state"], d["attempts"]) for d in log] == [("webhook.test", "succeeded", 1)]
+    (attempt,) = log[0]["log"]
+    assert (attempt["number"], attempt["status_code"], attempt["retry_in"]) == (1, 200, None)
+    assert attempt["request_headers"]["X-Webhook-Secret"] == "…"
+    assert receiver.received[0].signature_valid(SECRET)
+
+    # Read tokens read; they change nothing.
+    reader = Client(headers={"authorization": f"Bearer {make_token(alice, role='read', name='r')}"})
+    assert reader.get(f"/api/v1/webhooks/{made['id']}").status_code == 200
+    assert reader.delete(f"/api/v1/webhooks/{made['id']}").status_code == 403
+    assert api.delete(f"/api/v1/webhooks/{made['id']}").status_code == 204
+    assert api.get(f"/api/v1/webhooks/{made['id']}").status_code == 404
