@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from common.errors import NotFound, ValidationError
-from hub.choices import OrgRole
+from hub.choices import NamespaceKind, OrgRole
 from hub.models import ApiToken, AuditEvent, Membership, Namespace, Organization, User
-from hub.permissions import OrgAction, check_role_allows
+from hub.permissions import OrgAction, check_role_allows, role_allows
 
 
 def namespace_get(*, name: str) -> Namespace:
@@ -127,3 +127,12 @@ def audit_log_all(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
     if user is None or not user.is_authenticated or not user.is_staff:
         raise NotFound("Page not found.")
     return _audit_filtered(AuditEvent.objects.all(), filters)
+
+
+def namespace_people(*, namespace: str, action: OrgAction) -> set[int]:
+    """Ids of the user owning ``namespace``, or of the members of the organization whose role
+    allows ``action`` (watchers of its repositories, readers of its private ones)."""
+    owner = User.objects.filter(namespace__name__iexact=namespace, namespace__kind=NamespaceKind.USER)
+    people = set(owner.values_list("pk", flat=True))
+    members = Membership.objects.filter(organization__namespace__name__iexact=namespace).values_list("user_id", "role")
+    return people | {user_id for user_id, role in members if role_allows(role, action)}

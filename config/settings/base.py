@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "training_runner.jobs",
     "training_runner.inference",
     "evals.leaderboards",
+    "community.notifications",
+    "community.webhooks",
     "frontend",
 ]
 
@@ -71,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.path_prefix",
+                "community.notifications.context_processors.unread",
             ],
         },
     },

@@ -63,3 +63,17 @@ HUB_XET_RETENTION_DAYS = env.int("HUB_XET_RETENTION_DAYS", 28, minimum=28)
 HUB_XET_DOWNLOADS = env.bool("HUB_XET_DOWNLOADS", False)
 # The offline data kit (BIG-bench tasks, a Wikipedia corpus) the demo content is built from.
 HUB_SHARED_DATA = env.path("HUB_SHARED_DATA", BASE_DIR.parent / "shared" / "data")
+
+# --- Webhooks (community.webhooks) ---------------------------------------------------------------
+# Hook URLs that resolve to private, loopback, link-local or reserved addresses are refused unless
+# this is set (a hub on a private network calling its own services; the tests' local receiver).
+HUB_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("HUB_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# A delivery is tried at most this many times; the n-th retry waits BACKOFF * 2**(n-1) seconds,
+# at most BACKOFF_MAX.
+HUB_WEBHOOK_MAX_ATTEMPTS = env.int("HUB_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+HUB_WEBHOOK_BACKOFF_SECONDS = env.int("HUB_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
+HUB_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("HUB_WEBHOOK_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# How long a receiver has to answer one attempt.
+HUB_WEBHOOK_TIMEOUT_SECONDS = env.int("HUB_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Upper bound of webhooks a user may own.
+HUB_MAX_WEBHOOKS_PER_USER = env.int("HUB_MAX_WEBHOOKS_PER_USER", 50, minimum=1)

@@ -14,11 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
+from common.events import Event, EventKind, emit
 from hub.choices import AuditAction
 from registry.access import repo_role
 from registry.audit import repo_audit_record
 from registry.cards.gate import gate_answers
 from registry.choices import AccessRequestStatus, GatedMode
+from registry.events import repo_snapshot
 from registry.models import AccessRequest, Repo
 from registry.selectors.access_requests import repo_gate_form
 
@@ -93,7 +95,19 @@ def access_request_decide(
             data={"user": request.user.username, "before": {"status": previous}, "after": {"status": status.value}}
             | ({"reason": reason} if reason else {}),
         )  # fmt: skip
+        if status != AccessRequestStatus.PENDING:
+            _decided(repo=repo, request=locked, by=by)
     return locked
+
+
+def _decided(*, repo: Repo, request: AccessRequest, by) -> None:
+    """``access_request.decided``, addressed to the person who asked."""
+    emit(
+        Event(
+            kind=EventKind.ACCESS_REQUEST_DECIDED, actor_id=getattr(by, "pk", None), repo=repo_snapshot(repo=repo),
+            user_ids=(request.user_id,), data={"status": str(request.status), "reason": request.reason},
+        )
+    )  # fmt: skip
 
 
 def access_grant(*, repo: Repo, user, by) -> AccessRequest:
@@ -118,6 +132,7 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
                 actor=by, action=AuditAction.ACCESS_GRANT, repo=repo,
                 data={"user": user.username, "before": {"status": previous}, "after": {"status": existing.status}},
             )  # fmt: skip
+            _decided(repo=repo, request=existing, by=by)
     except IntegrityError:  # the person asked (or another admin granted) at the same moment
         raise Conflict(f"The access of {user.username} to {repo.repo_id} changed meanwhile; try again.") from None
     return existing

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from common.errors import PermissionDenied, ValidationError
+from common.events import EventKind
 from hub.choices import AuditAction, NamespaceKind
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
 from registry.audit import repo_audit_record, repo_repr
 from registry.choices import GatedMode, RepoType
 from registry.errors import RepoExists
+from registry.events import repo_event
 from registry.git.attributes import default_gitattributes
 from registry.models import Ref, Repo, RepoRedirect
 from registry.packcache import pack_cache_purge
@@ -74,6 +76,7 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
             commit = initial_commit_create(repo=repo, user=user, files=staged)
             Ref.objects.create(repo=repo, name=f"refs/heads/{repo.default_branch}", target_oid=commit.oid)
             repo_audit_record(actor=user, action=AuditAction.REPO_CREATE, repo=repo, data={"private": private})
+            repo_event(kind=EventKind.REPO_CREATED, repo=repo, actor=user, head_sha=commit.oid)
     except IntegrityError:
         raise exists from None
     finally:
@@ -86,7 +89,7 @@ def repo_update_settings(
     *, repo: Repo, private: bool | None = None, gated: str | bool | None = None, actor=None
 ) -> Repo:
     """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``. Each
-    actual change is recorded in the audit log as done by ``actor``."""
+    actual change is recorded in the audit log as done by ``actor``, and emits ``repo.config``."""
     changes: list[tuple[AuditAction, str, object, object]] = []
     if private is not None and bool(private) != repo.private:
         changes.append((AuditAction.REPO_VISIBILITY, "private", repo.private, bool(private)))
@@ -106,6 +109,7 @@ def repo_update_settings(
                 repo_audit_record(
                     actor=actor, action=action, repo=repo, data={"before": {field: before}, "after": {field: after}}
                 )
+            repo_event(kind=EventKind.REPO_CONFIG, repo=repo, actor=actor, private=repo.private, gated=repo.gated)
     return repo
 
 
@@ -142,6 +146,7 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
                     actor=user, action=AuditAction.REPO_MOVE, repo=repo,
                     data={"before": {"repo": "/".join(former)}, "after": {"repo": repo.repo_id}},
                 )  # fmt: skip
+            repo_event(kind=EventKind.REPO_MOVED, repo=repo, actor=user, former_id=f"{former[0]}/{former[1]}")
     except IntegrityError:
         raise exists from None
     return repo
@@ -149,9 +154,11 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
 
 def repo_delete(*, repo: Repo, actor=None) -> None:
     """Delete the repository, its history and refs. Blobs stay until no repository uses them.
-    The audit log keeps the event (by ``actor``) and the repository's name."""
+    The audit log keeps the event (by ``actor``) and the repository's name; emits ``repo.deleted``
+    with the repository as it was."""
     pk = repo.pk
     with transaction.atomic():
         repo_audit_record(actor=actor, action=AuditAction.REPO_DELETE, repo=repo, data={"private": repo.private})
+        repo_event(kind=EventKind.REPO_DELETED, repo=repo, actor=actor)
         repo.delete()
     transaction.on_commit(lambda: pack_cache_purge(repo_pk=pk))
