@@ -1,13 +1,14 @@
-"""ASGI entry point, served by uvicorn (``make serve``): Django, plus the Gradio playgrounds
-under ``/playground/`` when ``HUB_PLAYGROUNDS`` is on (``training_runner.inference.asgi``)."""
+"""ASGI entry point, served by uvicorn (``make serve``): Django (whose upload views read their
+bodies as they arrive, ``common.asgi``), plus the Gradio playgrounds under ``/playground/`` when
+``HUB_PLAYGROUNDS`` is on (``training_runner.inference.asgi``)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()  # sets Django up before anything imports models
+from common.asgi import get_hub_asgi_application
+
+application = get_hub_asgi_application()  # sets Django up before anything imports models
 
 from django.conf import settings  # noqa: E402
 

@@ -36,6 +36,9 @@ HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
 HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 # A pack pushed over git may be at most this large (LFS files travel beside it, not in it).
 HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=1024 * 1024)
+# Under ASGI, upload views (LFS objects and parts, Xet xorbs and shards, git pushes) read their
+# bodies as they arrive instead of after Django has spooled them to a temporary file (common/asgi.py).
+HUB_STREAMED_UPLOADS = env.bool("HUB_STREAMED_UPLOADS", True)
 # Packs of whole clones kept on the web node's disk and sent again to the next clone of the same
 # refs (registry/packcache.py): the folder, its byte budget (0 turns the cache off; one pack may
 # take at most a quarter of it) and how many packs each repository keeps.

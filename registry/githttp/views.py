@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from dulwich.errors import GitProtocolError, HangupException
 
+from common.asgi import streams_request_body
 from common.errors import HubError, PermissionDenied, Unauthenticated
 from common.streaming import IteratorStreamingResponse
 from hub.authentication import token_from_request
@@ -184,6 +185,7 @@ def upload_pack(request: HttpRequest, namespace: str, name: str, type_prefix: st
     return IteratorStreamingResponse(chunks(), content_type=content_type)
 
 
+@streams_request_body
 @_git_view
 def receive_pack(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None) -> HttpResponse:
     """``POST …/git-receive-pack``: a push; the push service decides, report-status answers."""

@@ -11,6 +11,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
+from common.asgi import streams_request_body
 from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
 from common.inputs import value_choice
 from common.streaming import RangeFileResponse
@@ -139,6 +140,7 @@ def _signed_repo(payload: dict) -> Repo:
     return repo
 
 
+@streams_request_body
 @hf_endpoint(methods=("PUT", "GET"))
 def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     """``PUT`` receives a whole object (basic transfer); ``GET`` serves one (LFS downloads)."""
@@ -158,6 +160,7 @@ def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@streams_request_body
 @hf_endpoint(methods=("PUT",))
 def part_upload(request: HttpRequest, token: str) -> HttpResponse:
     payload = _unsign(token)

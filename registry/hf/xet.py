@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from common.asgi import streams_request_body
 from common.errors import HubError, Unauthenticated, error_response
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
@@ -136,6 +137,7 @@ def cas_endpoint(*, methods: tuple[str, ...], need: XetScope | None) -> Callable
     return decorator
 
 
+@streams_request_body
 @cas_endpoint(methods=("POST",), need=XetScope.WRITE)
 def xorb_upload(request: HttpRequest, prefix: str, xorb_hash: str) -> JsonResponse:
     """``POST /v1/xorbs/default/{hash}``: ``{"was_inserted": bool}``, 400 if the bytes do not verify."""
@@ -145,6 +147,7 @@ def xorb_upload(request: HttpRequest, prefix: str, xorb_hash: str) -> JsonRespon
     return JsonResponse({"was_inserted": inserted})
 
 
+@streams_request_body
 @cas_endpoint(methods=("POST",), need=XetScope.WRITE)
 def shard_upload(request: HttpRequest) -> JsonResponse:
     """``POST /v1/shards``: ``{"result": 1}`` (0 when nothing was new), 400 if any file fails a check."""
