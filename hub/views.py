@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from common.errors import HubError, NotFound, RateLimited
 from common.throttling import client_ip
 from hub.forms import (
+    LoginForm,
     MemberAddForm,
     MemberRoleForm,
     OrganizationCreateForm,
@@ -67,6 +68,7 @@ class LoginView(auth_views.LoginView):
     address is locked out the form answers 429 with the notice and checks no password."""
 
     template_name = "hub/login.html"
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         username, ip = request.POST.get("username", ""), client_ip(request)
