@@ -12,6 +12,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as ops_views
+from community.moderation import urls as moderation_urls
 from evals.leaderboards import urls as leaderboard_urls
 from frontend import views as frontend_views
 from hub import urls as hub_urls
@@ -29,6 +30,7 @@ api_v1_urlpatterns = [
     *jobs_urls.api_urlpatterns,
     *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
+    *moderation_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -50,6 +52,7 @@ urlpatterns = [
     path("search", frontend_views.search, name="search"),
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,
+    *moderation_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *registry_urls.namespaceless_file_urlpatterns,
     *hub_urls.page_urlpatterns,

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "training_runner.jobs",
     "training_runner.inference",
     "evals.leaderboards",
+    "community.moderation",
     "frontend",
 ]
 
