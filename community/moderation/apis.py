@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +21,7 @@ from community.moderation.selectors import (
     action_get,
     appeal_get,
     appeals_queue,
-    check_moderator,
+    is_moderator,
     moderation_log,
     public_label,
     public_link,
@@ -29,6 +29,15 @@ from community.moderation.selectors import (
     reports_queue,
     target_resolve,
 )
+
+
+class IsModerator(BasePermission):
+    """Moderators and staff (``User.can_moderate``); anonymous callers get 401, others 403."""
+
+    message = "Only moderators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and is_moderator(user=request.user))
 
 
 class TargetInputSerializer(serializers.Serializer):
@@ -147,7 +156,7 @@ class ModerationLogApi(APIView):
 class ModerationReportListApi(APIView):
     """The moderators' queue of reports, by status (open first)."""
 
-    permission_classes = [AllowAny]  # check_moderator answers 401/403 in the one error shape
+    permission_classes = [IsModerator]
     pagination_class = PageNumberPagination
 
     @extend_schema(
@@ -155,7 +164,6 @@ class ModerationReportListApi(APIView):
         responses=ReportOutputSerializer(many=True),
     )
     def get(self, request):
-        check_moderator(user=request.user)
         wanted = _status(request, ReportStatus, ReportStatus.OPEN)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(reports_queue(status=wanted), request, view=self)
@@ -165,7 +173,7 @@ class ModerationReportListApi(APIView):
 class ModerationReportDismissApi(APIView):
     """A moderator dismisses a report (logged, with a reason code and a note)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [IsModerator]
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=Reason.choices)
@@ -173,7 +181,6 @@ class ModerationReportDismissApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ActionOutputSerializer)
     def post(self, request, report_id: int):
-        check_moderator(user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = services.report_dismiss(
@@ -185,7 +192,7 @@ class ModerationReportDismissApi(APIView):
 class ModerationActionCreateApi(APIView):
     """A moderator acts: on the target of an open report (``report``) or on a target named here."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [IsModerator]
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(max_length=32)
@@ -196,7 +203,6 @@ class ModerationActionCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ActionOutputSerializer})
     def post(self, request):
-        check_moderator(user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -235,7 +241,7 @@ class AppealCreateApi(APIView):
 class ModerationAppealListApi(APIView):
     """The moderators' queue of appeals, by status (pending first)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [IsModerator]
     pagination_class = PageNumberPagination
 
     @extend_schema(
@@ -243,7 +249,6 @@ class ModerationAppealListApi(APIView):
         responses=AppealOutputSerializer(many=True),
     )
     def get(self, request):
-        check_moderator(user=request.user)
         wanted = _status(request, AppealStatus, AppealStatus.PENDING)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(appeals_queue(status=wanted), request, view=self)
@@ -253,7 +258,7 @@ class ModerationAppealListApi(APIView):
 class AppealDecideApi(APIView):
     """A moderator upholds an appeal's action or reverses it (both logged)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [IsModerator]
 
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["uphold", "reverse"])
@@ -261,7 +266,6 @@ class AppealDecideApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ActionOutputSerializer)
     def post(self, request, appeal_id: int):
-        check_moderator(user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = services.appeal_decide(
