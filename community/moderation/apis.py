@@ -113,6 +113,12 @@ class AppealOutputSerializer(serializers.Serializer):
         return iso_z(obj.decided_at)
 
 
+def _page(view: APIView, request, queryset, serializer_class) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 def _status(request, choices, default: str) -> str:
     wanted = request.GET.get("status", default)
     if wanted not in choices.values:
@@ -148,9 +154,7 @@ class ModerationLogApi(APIView):
 
     @extend_schema(responses=PublicActionOutputSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(moderation_log(), request, view=self)
-        return paginator.get_paginated_response(PublicActionOutputSerializer(page, many=True).data)
+        return _page(self, request, moderation_log(), PublicActionOutputSerializer)
 
 
 class ModerationReportListApi(APIView):
@@ -165,9 +169,7 @@ class ModerationReportListApi(APIView):
     )
     def get(self, request):
         wanted = _status(request, ReportStatus, ReportStatus.OPEN)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(reports_queue(status=wanted), request, view=self)
-        return paginator.get_paginated_response(ReportOutputSerializer(page, many=True).data)
+        return _page(self, request, reports_queue(status=wanted), ReportOutputSerializer)
 
 
 class ModerationReportDismissApi(APIView):
@@ -250,9 +252,7 @@ class ModerationAppealListApi(APIView):
     )
     def get(self, request):
         wanted = _status(request, AppealStatus, AppealStatus.PENDING)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(appeals_queue(status=wanted), request, view=self)
-        return paginator.get_paginated_response(AppealOutputSerializer(page, many=True).data)
+        return _page(self, request, appeals_queue(status=wanted), AppealOutputSerializer)
 
 
 class AppealDecideApi(APIView):

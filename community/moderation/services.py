@@ -162,8 +162,7 @@ def report_dismiss(*, moderator: User, report: Report, reason: str, note: str = 
         report = _open_report_locked(report)
         action = ModerationAction.objects.create(
             kind=ActionKind.DISMISS_REPORT, reason=reason, note=note, moderator=moderator, report=report,
-            target_kind=report.target_kind, target_id=report.target_id, target_repo=report.target_repo,
-            target_user=report.target_user, target_label=report.target_label,
+            **_target_fields(stored_target(of=report)),
         )  # fmt: skip
         _resolve(report, status=ReportStatus.DISMISSED, by=moderator)
     return action
@@ -204,8 +203,7 @@ def appeal_decide(*, moderator: User, appeal: Appeal, decision: str, note: str =
         else:
             action = ModerationAction.objects.create(
                 kind=ActionKind.UPHOLD_APPEAL, reason=original.reason, note=note, moderator=moderator, appeal=appeal,
-                target_kind=original.target_kind, target_id=original.target_id, target_repo=original.target_repo,
-                target_user=original.target_user, target_label=original.target_label,
+                **_target_fields(stored_target(of=original)),
             )  # fmt: skip
             appeal.status = AppealStatus.UPHELD
         appeal.decided_at, appeal.decided_by = timezone.now(), moderator

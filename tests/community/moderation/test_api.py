@@ -26,6 +26,11 @@ def _report(cast, **extra):
     return api(cast.tokens["bob"]).post("/api/v1/reports", body, format="json")
 
 
+def _disable(cast, *, reason: str, target: dict) -> dict:
+    body = {"action": "disable_repo", "reason": reason, "target": target}
+    return api(cast.tokens["mod"]).post("/api/v1/moderation/actions", body, format="json").json()
+
+
 def test_report_then_queue_then_disable_then_log(cast):
     made = _report(cast)
     assert made.status_code == 201
@@ -73,15 +78,7 @@ def test_report_then_queue_then_disable_then_log(cast):
 
 
 def test_appeal_once_then_reverse(cast):
-    action = (
-        api(cast.tokens["mod"])
-        .post(
-            "/api/v1/moderation/actions",
-            {"action": "disable_repo", "reason": "spam", "target": REPO_TARGET},
-            format="json",
-        )
-        .json()
-    )
+    action = _disable(cast, reason="spam", target=REPO_TARGET)
     url = f"/api/v1/moderation/actions/{action['id']}/appeal"
     assert api(cast.tokens["bob"]).post(url, {"text": "Not mine but unfair."}, format="json").status_code == 403
     made = api(cast.tokens["alice"]).post(url, {"text": "It is a real model."}, format="json")
@@ -113,15 +110,7 @@ def test_appeal_once_then_reverse(cast):
 
 
 def test_appeal_upheld_keeps_the_action_and_is_logged(cast):
-    action = (
-        api(cast.tokens["mod"])
-        .post(
-            "/api/v1/moderation/actions",
-            {"action": "disable_repo", "reason": "spam", "target": REPO_TARGET},
-            format="json",
-        )
-        .json()
-    )
+    action = _disable(cast, reason="spam", target=REPO_TARGET)
     appeal = (
         api(cast.tokens["alice"])
         .post(f"/api/v1/moderation/actions/{action['id']}/appeal", {"text": "Please."}, format="json")
