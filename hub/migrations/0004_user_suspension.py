@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("hub", "0002_discussions"),
+        ("hub", "0003_move_discussions"),
     ]
 
     operations = [

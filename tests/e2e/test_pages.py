@@ -14,13 +14,13 @@ from playwright.sync_api import expect
 
 from community.moderation.selectors import repo_target, user_target
 from community.moderation.services import report_create, report_dismiss
-from hub.services.discussions import comment_add, discussion_create, pull_request_merge
+from community.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
 from registry.services.collections import collection_create, collection_item_add
+from tests.community.helpers import propose
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
-from tests.registry.community_helpers import propose
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
