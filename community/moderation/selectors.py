@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from common.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
 from community.moderation.choices import REVERSALS, ActionKind, AppealStatus, ReportStatus, TargetKind
 from community.moderation.models import Appeal, ModerationAction, Report
+from community.selectors import comment_get, discussion_get
 from hub.selectors import user_get_by_name
 from registry.access import Permission, access_repo, repo_role
 from registry.choices import RepoType
@@ -198,5 +199,17 @@ def target_resolve(
 
 
 def discussion_target(*, repo: Repo, kind: str, num: int | None, comment_id: int | None) -> TargetRef:
-    """A discussion (or one of its comments) of ``repo``; the discussions arrive with the community app."""
-    raise ValidationError("Discussions and comments cannot be reported yet.", fields={"kind": ["Not available."]})
+    """Discussion ``num`` of ``repo``, or its comment ``comment_id``; the user of the target is
+    its author (who may appeal)."""
+    if num is None:
+        raise ValidationError("Name the discussion by its number.", fields={"num": ["This field is required."]})
+    discussion = discussion_get(repo=repo, num=num)
+    label = f"{repo.repo_id}#{num}"
+    if kind == TargetKind.DISCUSSION:
+        return TargetRef(kind=TargetKind.DISCUSSION, id=discussion.pk, label=label, repo=repo,
+                         user=discussion.author, obj=discussion)  # fmt: skip
+    if comment_id is None:
+        raise ValidationError("Name the comment by its id.", fields={"comment_id": ["This field is required."]})
+    comment = comment_get(discussion=discussion, event_id=comment_id)
+    return TargetRef(kind=TargetKind.COMMENT, id=comment.pk, label=f"{label} comment {comment.pk}", repo=repo,
+                     user=comment.author, obj=comment)  # fmt: skip

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from community.models import Discussion, DiscussionEvent
 from community.moderation.choices import (
     ACTION_TARGETS,
     REVERSALS,
@@ -29,6 +30,7 @@ from community.moderation.selectors import (
     is_affected,
     latest_action,
 )
+from community.services.discussions import comment_set_hidden, discussion_set_locked
 from hub.models import User
 from hub.services.suspensions import user_suspend, user_unsuspend
 from registry.models import Repo
@@ -100,8 +102,22 @@ def _apply(*, kind: ActionKind, target: TargetRef, reason: Reason, action: Moder
             user_suspend(user=person, reason=reason)
         else:
             user_unsuspend(user=person)
-    else:
-        raise ValidationError(f"The action '{kind}' is not available.", fields={"kind": ["Not available."]})
+    elif kind in (ActionKind.HIDE_COMMENT, ActionKind.UNHIDE_COMMENT):
+        event = DiscussionEvent.objects.select_for_update().filter(pk=target.id).first()
+        if event is None:
+            raise NotFound("This comment no longer exists.")
+        hidden = kind == ActionKind.HIDE_COMMENT
+        if bool(event.data.get("hidden")) == hidden:
+            raise Conflict(f"This comment is already {'hidden' if hidden else 'shown'}.")
+        comment_set_hidden(event=event, hidden=hidden)
+    else:  # the discussion kinds: ACTION_TARGETS allows nothing else
+        discussion = Discussion.objects.select_for_update().filter(pk=target.id).first()
+        if discussion is None:
+            raise NotFound("This discussion no longer exists.")
+        locked = kind == ActionKind.LOCK_DISCUSSION
+        if discussion.locked == locked:
+            raise Conflict(f"This discussion is already {'locked' if locked else 'unlocked'}.")
+        discussion_set_locked(discussion=discussion, locked=locked)
 
 
 def action_take(
