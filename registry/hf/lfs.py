@@ -16,7 +16,7 @@ from common.inputs import value_choice
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
 from hub.scopes import reads_over_post
-from registry.access import Permission, access_repo, check_can_read_files
+from registry.access import Permission, access_repo, check_can_read_files, check_repo_enabled
 from registry.choices import RepoType
 from registry.errors import GatedRepo, RepoNotFound
 from registry.hf.common import origin
@@ -148,6 +148,8 @@ def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "PUT":
         uploads.lfs_object_receive(repo=repo, sha256=oid, size=size, stream=request)
         return HttpResponse(status=200)
+    # The batch answer checked the repository; a URL signed before it was disabled stops here.
+    check_repo_enabled(repo=repo)
     blob = Blob.objects.filter(sha256=oid, repo_links__repo=repo).first()
     if blob is None:
         raise NotFound(f"Object {oid} is not stored in this repository.")

@@ -43,7 +43,7 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     revision = revision_resolve(repo=repo, revision=None)
     overview = repo_overview(repo=repo, revision=revision)
     readme = None
-    if overview.card is not None:
+    if overview.card is not None and not repo.disabled:  # a disabled repository shows no file
         rendered = markdown_render_cached(
             overview.card.body, links=_links(repo, repo.default_branch, README), content_id=overview.readme.sha256
         )

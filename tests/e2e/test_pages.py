@@ -12,6 +12,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from community.moderation.selectors import repo_target, user_target
+from community.moderation.services import report_create, report_dismiss
 from community.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
@@ -79,6 +81,12 @@ def site(live_server, fast_passwords):
     picks = collection_create(user=alice, namespace=alice.namespace, title="Picks", description="To start with")
     for kind, item_id in (("model", "alice/tiny-llama"), ("dataset", "alice/stories"), ("tutorial", "alice/guide")):
         collection_item_add(user=alice, collection=picks, kind=kind, item_id=item_id, note=LONG_LINE)
+    alice.is_moderator = True  # she also sees the moderation queue, with a report and a dismissal
+    alice.save(update_fields=["is_moderator"])
+    report_create(reporter=bob, target=user_target(name="alice"), reason="other", text=LONG_LINE)
+    model_target = repo_target(user=bob, repo_type="model", namespace="alice", name="tiny-llama")
+    dismissed = report_create(reporter=bob, target=model_target, reason="spam")
+    report_dismiss(moderator=alice, report=dismissed, reason="other", note="Not spam.")
     client = Client()
     client.force_login(alice)
     return {"commit": first.commit.oid, "session": client.cookies["sessionid"].value, "collection": picks.web_path}
@@ -97,7 +105,9 @@ def _pages(commit: str, collection: str) -> list[str]:
         "/alice/tiny-llama/upload/main", "/datasets/alice/stories", "/datasets/alice/stories/blob/main/train.txt",
         "/tutorials/alice/guide", "/tutorials/alice/guide/page/02-model.md", "/alice", "/acme",
         "/organizations/acme/settings/members", "/organizations/new", "/settings/profile", "/settings/password",
-        "/settings/tokens", "/settings/notifications", "/settings/webhooks", "/notifications", "/api/v1/docs/",
+        "/settings/tokens", "/settings/notifications", "/settings/webhooks", "/notifications",
+        "/moderation/", "/moderation/log",
+        "/moderation/report?kind=repo&repo_id=alice/stories&repo_type=dataset", "/api/v1/docs/",
     ]  # fmt: skip
 
 
