@@ -31,8 +31,11 @@ from community.moderation.selectors import (
     latest_action,
 )
 from community.services.discussions import comment_set_hidden, discussion_set_locked
+from hub.choices import AuditAction
 from hub.models import User
+from hub.services.audit import record
 from hub.services.suspensions import user_suspend, user_unsuspend
+from registry.audit import repo_audit_record
 from registry.models import Repo
 from registry.services.repos import repo_set_disabled
 
@@ -152,9 +155,20 @@ def action_take(
             **_target_fields(target),
         )  # fmt: skip
         _apply(kind=kind, target=target, reason=reason, action=action)
+        _audit(moderator=moderator, action=action, target=target)
         if report is not None:
             _resolve(report, status=ReportStatus.ACTIONED, by=moderator)
     return action
+
+
+def _audit(*, moderator: User, action: ModerationAction, target: TargetRef) -> None:
+    """The action in the audit log too: in the repository's (and its organization's) log when the
+    target belongs to a repository, in the site's log otherwise."""
+    data = {"kind": str(action.kind), "reason": str(action.reason), "moderation_action": action.pk}
+    if target.repo is not None:
+        repo_audit_record(actor=moderator, action=AuditAction.MODERATION_ACTION, repo=target.repo, data=data)
+    else:
+        record(actor=moderator, action=AuditAction.MODERATION_ACTION, target_repr=target.label[:200], data=data)
 
 
 def _open_report_locked(report: Report) -> Report:
@@ -180,6 +194,7 @@ def report_dismiss(*, moderator: User, report: Report, reason: str, note: str = 
             kind=ActionKind.DISMISS_REPORT, reason=reason, note=note, moderator=moderator, report=report,
             **_target_fields(stored_target(of=report)),
         )  # fmt: skip
+        _audit(moderator=moderator, action=action, target=stored_target(of=report))
         _resolve(report, status=ReportStatus.DISMISSED, by=moderator)
     return action
 
@@ -221,6 +236,7 @@ def appeal_decide(*, moderator: User, appeal: Appeal, decision: str, note: str =
                 kind=ActionKind.UPHOLD_APPEAL, reason=original.reason, note=note, moderator=moderator, appeal=appeal,
                 **_target_fields(stored_target(of=original)),
             )  # fmt: skip
+            _audit(moderator=moderator, action=action, target=stored_target(of=original))
             appeal.status = AppealStatus.UPHELD
         appeal.decided_at, appeal.decided_by = timezone.now(), moderator
         appeal.save(update_fields=["status", "decided_at", "decided_by"])

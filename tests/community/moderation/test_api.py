@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from community.moderation.models import Appeal, ModerationAction, Report
-from hub.models import User
+from hub.models import AuditEvent, User
 from registry.models import Repo
 from tests.community.moderation.helpers import api, make_cast
 from tests.frontend.builders import make_repo
@@ -75,6 +75,11 @@ def test_report_then_queue_then_disable_then_log(cast):
         "/api/v1/moderation/actions", {"action": "disable_repo", "reason": "spam", "target": REPO_TARGET}, format="json"
     )
     assert (again.status_code, ModerationAction.objects.count()) == (409, 1)
+    # The action is in the repository's audit log, by the moderator.
+    [event] = AuditEvent.objects.filter(action="moderation.action")
+    assert (event.actor_name, event.repo_pk, event.data["kind"], event.data["moderation_action"]) == (
+        "mod", cast.repo.pk, "disable_repo", action["id"],
+    )  # fmt: skip
 
 
 def test_appeal_once_then_reverse(cast):
@@ -158,6 +163,8 @@ def test_suspend_and_unsuspend_a_user(cast):
     )
     assert (lifted.status_code, lifted.json()["reverts"]) == (201, suspended.json()["id"])
     assert api(cast.tokens["bob"]).get("/api/whoami-v2").status_code == 200
+    audited = AuditEvent.objects.filter(action="moderation.action").order_by("id")
+    assert [(e.target_repr, e.data["kind"]) for e in audited] == [("bob", "suspend_user"), ("bob", "unsuspend_user")]
     # Moderators are not suspended through the queue.
     own = api(cast.tokens["mod"]).post(
         "/api/v1/moderation/actions",
