@@ -49,3 +49,10 @@ class CollectionExists(Conflict):
 
     def as_dict(self) -> dict:
         return super().as_dict() | {"slug": self.slug}
+
+
+class FileQuarantined(PermissionDenied):
+    """A file the malware scan found dangerous: not served until the repository's owner releases it."""
+
+    code = "file_quarantined"
+    default_message = "This file is quarantined: the malware scan found it dangerous."
