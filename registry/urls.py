@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from registry import apis
+from registry import apis, apis_scans
 from registry.githttp import views as git
 from registry.hf import access_requests, collections, commit, discussions, files, lfs, likes, repos
 
@@ -111,6 +111,14 @@ api_urlpatterns = [
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
+    path(f"{_API_REPO}/scans/<path:revision>", apis_scans.ScanStatusApi.as_view(), name="api-repo-scans"),
+    path(f"{_API_REPO}/quarantine/release", apis_scans.QuarantineReleaseApi.as_view(), name="api-repo-release"),
+    path(f"{_API_REPO}/conversions", apis_scans.ConversionCreateApi.as_view(), name="api-repo-conversions"),
+    path(
+        f"{_API_REPO}/conversions/<id:conversion_id>",
+        apis_scans.ConversionDetailApi.as_view(),
+        name="api-repo-conversion",
+    ),
     path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
     path(
         f"{_API_REPO}/access-requests/<id:request_id>",
