@@ -11,6 +11,12 @@ from registry.errors import FileQuarantined
 from registry.models import BlobScan, Repo, ScanRelease
 from registry.trees import FileInfo, tree_files
 
+STATE_LABELS = {
+    ScanStatus.PENDING: "Scan pending",
+    ScanStatus.CLEAN: "Scanned: safe",
+    ScanStatus.SUSPICIOUS: "Suspicious",
+    ScanStatus.ERROR: "Scan error",
+}
 # States a repository's page and the HF API report as an issue, worst first.
 ISSUE_STATES = (ScanStatus.DANGEROUS, ScanStatus.SUSPICIOUS, ScanStatus.ERROR)
 
@@ -29,6 +35,13 @@ class FileScan:
     @property
     def quarantined(self) -> bool:
         return self.scan.state == ScanStatus.DANGEROUS and not self.released
+
+    @property
+    def label(self) -> str:
+        """The badge pages show."""
+        if self.scan.state == ScanStatus.DANGEROUS:
+            return "Quarantined" if self.quarantined else "Dangerous (released)"
+        return STATE_LABELS[self.scan.state]
 
     @property
     def dangerous_imports(self) -> list[str]:
@@ -53,13 +66,16 @@ class FileScan:
 
 
 def file_scans(*, repo: Repo, sha256s: Iterable[str]) -> dict[str, FileScan]:
-    """The scans of these contents (sha256 -> scan), with this repository's releases; two queries."""
+    """The scans of these contents (sha256 -> scan), with this repository's releases: one query, two
+    when some are dangerous."""
     wanted = set(sha256s)
     if not wanted:
         return {}
     scans = {s.blob.sha256: s for s in BlobScan.objects.filter(blob__sha256__in=wanted).select_related("blob")}
+    # Only dangerous content can have been released: no second query for a tree without any.
+    dangerous = [sha for sha, scan in scans.items() if scan.state == ScanStatus.DANGEROUS]
     released = set(
-        ScanRelease.objects.filter(repo=repo, blob__sha256__in=list(scans)).values_list("blob__sha256", flat=True)
+        ScanRelease.objects.filter(repo=repo, blob__sha256__in=dangerous).values_list("blob__sha256", flat=True)
     )
     return {sha: FileScan(scan=scan, released=sha in released) for sha, scan in scans.items()}
 

@@ -23,28 +23,14 @@ from common.errors import HubError, ValidationError
 from registry.choices import ConversionStatus, RepoType, ScanStatus
 from registry.conversion.sandbox import SandboxLimits, run_conversion
 from registry.models import Blob, BlobScan, Conversion, Repo
+from registry.selectors.conversions import conversion_sources
 from registry.selectors.revisions import revision_resolve
 from registry.services.conversion_pr import conversion_pull_request_open
 from registry.services.scans import blob_scan, scans_queue
 from registry.storage import blob_open, staging_dir
-from registry.trees import FileInfo, tree_files
+from registry.trees import tree_files
 
-CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
-# Files of a training folder that are not model weights.
-NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "scheduler.pt", "scaler.pt")
 SHARD_BYTES = 5 * 1000**3
-
-
-def conversion_sources(files: list[FileInfo]) -> list[FileInfo]:
-    """The checkpoints a conversion reads: pickle-based weight files at the top of the repository."""
-    return [
-        info
-        for info in files
-        if "/" not in info.path
-        and info.path.lower().endswith(CHECKPOINT_SUFFIXES)
-        and info.path not in NOT_WEIGHTS
-        and not info.path.startswith("rng_state")
-    ]
 
 
 def conversion_request(*, repo: Repo, user, branch: str) -> Conversion:

@@ -7,7 +7,8 @@ through ``frontend.markdown`` (rendered and sanitised on the server). Templates 
 
 One module a group of pages: ``repo`` (the card and tutorial pages), ``files`` (tree, blob, raw),
 ``history`` (commits, commit), ``writing`` (edit, upload, like), ``community_tab`` (discussions and
-pull requests), ``access_requests`` (the access form and the review of requests); ``common``
+pull requests), ``access_requests`` (the access form and the review of requests), ``scans`` (releasing a
+quarantined file, converting checkpoints); ``common``
 holds what they share. The views are re-exported here for
 ``registry.page_urls``. (No module is named after a view it holds: ``registry.views.edit`` or
 ``registry.views.community`` would then name the view here and the module only in ``sys.modules``.)
@@ -31,6 +32,7 @@ from registry.views.community_tab import (
 from registry.views.files import blob, raw, tree
 from registry.views.history import commit, commits
 from registry.views.repo import repo_page, tutorial_page
+from registry.views.scans import convert, release_file
 from registry.views.writing import edit, like, upload, upload_parts
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "commit",
     "commits",
     "community",
+    "convert",
     "discussion_new",
     "discussion_page",
     "edit",
@@ -51,6 +54,7 @@ __all__ = [
     "merge",
     "pull_request_files",
     "raw",
+    "release_file",
     "rename",
     "repo_page",
     "review",
