@@ -99,3 +99,12 @@ def test_repo_page_shows_the_security_panel_and_writers_convert(repo, alice, dja
     assert Discussion.objects.get(num=conversion.pull_request_num).is_pull_request
     after = _client(alice).get("/alice/tiny").content.decode()
     assert f'<a href="/alice/tiny/discussions/{conversion.pull_request_num}">pull request' in after
+
+
+def test_commit_page_shows_the_scan_status_of_its_files(repo):
+    head = repo.refs.get(name="refs/heads/main").target_oid
+    page = _client().get(f"/alice/tiny/commit/{head}").content.decode()
+    assert (
+        '<dd id="commit-scan"><span class="badge scan-badge scan-dangerous">dangerous</span> 2 files scanned: '
+        f'<a href="/alice/tiny/blob/{head}/evil.pkl#scan">evil.pkl</a> (Quarantined)</dd>'
+    ) in page
