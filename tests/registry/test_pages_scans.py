@@ -108,3 +108,28 @@ def test_commit_page_shows_the_scan_status_of_its_files(repo):
         '<dd id="commit-scan"><span class="badge scan-badge scan-dangerous">dangerous</span> 2 files scanned: '
         f'<a href="/alice/tiny/blob/{head}/evil.pkl#scan">evil.pkl</a> (Quarantined)</dd>'
     ) in page
+
+
+def test_rest_scan_status_of_a_commit(repo, client):
+    answer = client.get("/api/v1/repos/models/alice/tiny/scans/main")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["commit"], body["state"], body["scans_done"]) == (
+        repo.refs.get(name="refs/heads/main").target_oid,
+        "dangerous",
+        True,
+    )
+    files = {row["path"]: row for row in body["files"]}
+    assert sorted(files) == ["evil.pkl", "model.pt"]
+    assert {k: files["evil.pkl"][k] for k in ("state", "quarantined", "released", "scanner", "issues")} == {
+        "state": "dangerous",
+        "quarantined": True,
+        "released": False,
+        "scanner": "picklescan",
+        "issues": [],
+    }
+    assert files["evil.pkl"]["findings"] == [
+        {"module": SYSTEM_IMPORT.split(".")[0], "name": "system", "safety": "dangerous", "entry": ""}
+    ]
+    assert files["model.pt"]["state"] == "clean"
+    assert client.get("/api/v1/repos/models/alice/tiny/scans/nope").status_code == 404
