@@ -90,7 +90,7 @@ def _description(conversion: Conversion, rows: list[dict], network_isolated: boo
         f"Converts {sources} (at {conversion.revision[:12]}) to safetensors, which load without running code.",
         "",
         "The checkpoints were read with `torch.load(weights_only=True)` in a sandboxed process"
-        + (" without network access." if network_isolated else "."),
+        + (" without network access." if network_isolated else " (network isolation was unavailable on this worker)."),
         "Every tensor's bytes were hashed (sha256) as loaded and again as read back from the new file:",
         "",
         "| tensor | dtype | shape | file | sha256 before | sha256 after | same |",
