@@ -45,10 +45,25 @@ def scans_queue(*, blobs: Iterable[Blob], hints: dict[str, str] | None = None) -
         [BlobScan(blob=blob, hint=hints.get(blob.sha256, "")[:255]) for blob in by_pk.values()],
         ignore_conflicts=True,
     )
+    _hints_learnt(by_pk=by_pk, hints=hints)
     for blob_id in BlobScan.objects.filter(blob_id__in=list(by_pk), state=ScanStatus.PENDING).values_list(
         "blob_id", flat=True
     ):
         blob_scan_task.delay_on_commit(blob_id)
+
+
+def _hints_learnt(*, by_pk: dict[int, Blob], hints: dict[str, str]) -> None:
+    """Record a file name for scans queued without one (LFS and Xet uploads come before their
+    commit names them). Content scanned as "other" is scanned again under its name: a protocol-0
+    pickle has no magic bytes, only its ``.pkl`` name tells."""
+    hinted = [pk for pk, blob in by_pk.items() if hints.get(blob.sha256)]
+    if not hinted:
+        return
+    for scan in BlobScan.objects.filter(blob_id__in=hinted, hint="").select_related("blob"):
+        hint = hints[scan.blob.sha256][:255]
+        rescan = scan.state != ScanStatus.PENDING and scan.kind == "other" and is_scannable_path(hint)
+        fields = {"hint": hint, **({"state": ScanStatus.PENDING} if rescan else {})}
+        BlobScan.objects.filter(pk=scan.pk, hint="").update(**fields)
 
 
 def scans_queue_for_files(*, files: Iterable[tuple[str, Blob, bool]]) -> None:

@@ -161,3 +161,35 @@ def test_scanning_twice_changes_nothing(django_capture_on_commit_callbacks):
     scan = BlobScan.objects.get()
     again = blob_scan(blob_id=scan.blob_id)
     assert (again.state, again.scanned_at) == (ScanStatus.CLEAN, scan.scanned_at)
+
+
+@pytest.mark.django_db
+def test_protocol_0_pickle_uploaded_by_lfs_is_scanned_again_under_its_committed_name(
+    canary, django_capture_on_commit_callbacks
+):
+    import hashlib
+    import io
+
+    from registry.services.commits import AddLfsFile, commit_create
+    from registry.services.uploads import lfs_object_receive
+    from tests.registry.scan_files import CanaryPayload
+
+    alice = make_user("alice")
+    repo = make_repo(alice, "tiny")
+    data = pickle.dumps(CanaryPayload(canary), protocol=0)  # starts with "c", no magic bytes
+    sha256 = hashlib.sha256(data).hexdigest()
+    with django_capture_on_commit_callbacks(execute=True):
+        lfs_object_receive(repo=repo, sha256=sha256, size=len(data), stream=io.BytesIO(data))
+    scan = BlobScan.objects.get()
+    assert (scan.state, scan.kind, scan.hint) == (ScanStatus.CLEAN, "other", "")
+    with django_capture_on_commit_callbacks(execute=True):
+        commit_create(
+            repo=repo,
+            user=alice,
+            ref="refs/heads/main",
+            operations=[AddLfsFile(path="weights/evil.pkl", sha256=sha256, size=len(data))],
+            summary="Add a pickle",
+        )
+    scan.refresh_from_db()
+    assert (scan.state, scan.kind, scan.hint) == (ScanStatus.DANGEROUS, "pickle", "evil.pkl")
+    assert [f["name"] for f in scan.findings] == ["system"]
