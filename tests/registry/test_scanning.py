@@ -107,10 +107,10 @@ def test_oversized_pickle_is_suspicious_and_not_read(tmp_path):
     assert report.issues == ["file: not scanned, the pickle stream is longer than 1024 bytes"]
 
 
-def test_oversized_safetensors_header_is_dangerous(tmp_path):
+def test_oversized_safetensors_header_is_flagged_suspicious(tmp_path):
     data = struct.pack("<Q", 200_000_000) + b"{}"
     report = _scan(tmp_path, "model.safetensors", data)
-    assert (report.kind, report.state) == ("safetensors", ScanState.DANGEROUS)
+    assert (report.kind, report.state) == ("safetensors", ScanState.SUSPICIOUS)
     assert report.issues == ["safetensors: the header declares 200000000 bytes (limit 100000000)"]
 
 
