@@ -109,6 +109,18 @@ def text_int(raw: str, name: str, *, minimum: int = 0, maximum: int = MAX_INT) -
     return value_int(int(raw), name, minimum=minimum, maximum=maximum)
 
 
+def text_bool(raw: str | None, name: str, *, default: bool = False) -> bool:
+    """A boolean written as text (a form field, a query parameter): true/false, 1/0, yes/no."""
+    if raw is None or raw == "":
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes"}:
+        return True
+    if lowered in {"0", "false", "no"}:
+        return False
+    raise _invalid(name, "must be true or false.")
+
+
 def value_choice(body: dict, name: str, choices: tuple[str, ...], *, default: Any = _MISSING) -> str:
     """``body[name]`` as one of ``choices``."""
     value = body.get(name)

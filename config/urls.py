@@ -12,6 +12,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as ops_views
+from community import urls as community_urls
 from evals.leaderboards import urls as leaderboard_urls
 from frontend import views as frontend_views
 from hub import urls as hub_urls
@@ -26,6 +27,7 @@ api_v1_urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *hub_urls.api_urlpatterns,
     *registry_urls.api_urlpatterns,
+    *community_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
     *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
@@ -38,6 +40,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_urlpatterns)),
     path("v1/", include(inference_urls.openai_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
+    path("api/", include(community_urls.hf_api_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
     path("api/", include(registry_urls.namespaceless_api_urlpatterns)),
@@ -50,6 +53,7 @@ urlpatterns = [
     path("search", frontend_views.search, name="search"),
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,
+    *community_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *registry_urls.namespaceless_file_urlpatterns,
     *hub_urls.page_urlpatterns,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from hub.services.discussions import MAX_COMMENT
+from community.services.discussions import MAX_COMMENT
 from registry.choices import RepoType
 
 

@@ -11,6 +11,7 @@ from django.urls import get_script_prefix
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import HubError, NotFound, PermissionDenied, ValidationError, error_response
+from community.selectors import with_open_discussion_counts
 from evals.leaderboards.selectors import leaderboard_list
 from frontend.forms import RepoCreateForm
 from frontend.pages import page_view, render_error
@@ -19,7 +20,6 @@ from hub.permissions import OrgAction, role_allows
 from hub.selectors import membership_role, namespace_get, organization_members_list, user_memberships_list
 from hub.views import form_errors_from
 from registry.choices import RepoType
-from registry.selectors.community import with_open_discussion_counts
 from registry.selectors.pages import home_sections, listing_facets, namespace_repos, repo_listing_page
 from registry.selectors.repos import RepoFilters
 from registry.selectors.search import site_search

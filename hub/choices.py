@@ -23,24 +23,3 @@ class OrgRole(models.TextChoices):
 class TokenRole(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
-
-
-class DiscussionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
-    MERGED = "merged", "Merged"
-
-
-class DiscussionEventType(models.TextChoices):
-    COMMENT = "comment", "Comment"
-    STATUS_CHANGE = "status-change", "Status change"
-    COMMIT = "commit", "Commit"
-    TITLE_CHANGE = "title-change", "Title change"
-
-
-class ReviewState(models.TextChoices):
-    """What a pull-request review says; stored as ``data["review"]`` of a comment event."""
-
-    APPROVED = "approved", "Approved"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"

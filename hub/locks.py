@@ -15,10 +15,3 @@ def organization_lock(*, organization_id: int) -> Organization:
 
 def memberships_lock(*, organization_id: int) -> QuerySet[Membership]:
     return Membership.objects.select_for_update().filter(organization_id=organization_id)
-
-
-def repo_lock(*, repo_id: int):
-    """Lock a repository row: discussion numbers are allocated under it."""
-    from registry.models import Repo
-
-    return Repo.objects.select_for_update().get(pk=repo_id)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from hub.choices import DiscussionEventType, DiscussionStatus, NamespaceKind, OrgRole, TokenRole
+from hub.choices import NamespaceKind, OrgRole, TokenRole
 
 
 class Namespace(models.Model):
@@ -121,49 +121,3 @@ class ApiToken(models.Model):
     @property
     def can_write(self) -> bool:
         return self.role == TokenRole.WRITE
-
-
-class Discussion(models.Model):
-    """A discussion or pull request on a repository. Numbers are shared by both kinds, per
-    repository, from 1; a pull request owns the ref ``refs/pr/<num>``."""
-
-    repo = models.ForeignKey("registry.Repo", on_delete=models.CASCADE, related_name="discussions")
-    num = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    is_pull_request = models.BooleanField(default=False)
-    status = models.CharField(max_length=8, choices=DiscussionStatus.choices, default=DiscussionStatus.OPEN)
-    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="discussions")
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Pull requests: the branch they merge into, and the commit the merge produced.
-    target_ref = models.CharField(max_length=255, blank=True)
-    merge_commit_oid = models.CharField(max_length=40, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["repo", "num"], name="discussion_num_unique")]
-        indexes = [models.Index(fields=["repo", "-num"])]
-
-    def __str__(self) -> str:
-        return f"#{self.num} {self.title}"
-
-    @property
-    def git_reference(self) -> str | None:
-        return f"refs/pr/{self.num}" if self.is_pull_request else None
-
-
-class DiscussionEvent(models.Model):
-    """One entry of a discussion's timeline. ``data`` holds the type's fields: a comment's
-    ``content``/``edited``/``hidden``/``history``, a status, a commit's ``oid``/``subject``, or a
-    title change's ``from``/``to``."""
-
-    discussion = models.ForeignKey(Discussion, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=16, choices=DiscussionEventType.choices)
-    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    data = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.type} on {self.discussion_id}"

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ValidationError
-from common.inputs import text_int
 from common.openapi import HubAutoSchema
 from common.pagination import PageNumberPagination
 from common.timefmt import iso_z
@@ -21,13 +19,10 @@ from registry.choices import AccessRequestStatus, RepoType
 from registry.hf.common import API_TYPES
 from registry.models import Ref
 from registry.selectors.access_requests import access_request_find, access_requests_list
-from registry.selectors.commits import commit_history
 from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list
-from registry.selectors.revisions import branch_ref, revision_resolve
+from registry.selectors.revisions import revision_resolve
 from registry.services import access_requests, counters, refs, repos
 from registry.services.access_requests import MAX_REASON
-from registry.services.commits import AddFile, DeleteFile, DeleteFolder, commit_create
-from registry.storage import BlobWriter
 from registry.trees import FileInfo, tree_list
 
 
@@ -256,65 +251,6 @@ class CommitPageSerializer(serializers.Serializer):
     results = CommitOutputSerializer(many=True)
     page = serializers.IntegerField(min_value=1)
     has_more = serializers.BooleanField()
-
-
-class CommitListCreateApi(RepoApiView):
-    """History of a revision (GET), or a new commit on a branch (POST, multipart form).
-
-    POST fields: ``summary``, ``description``, ``parent_commit``, any number of files (the form
-    field name is the path in the repository) and ``delete`` (repeated) paths or folders.
-    """
-
-    parser_classes = [MultiPartParser]
-
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
-
-    extra_error_statuses = ("412",)
-
-    @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses=CommitPageSerializer,
-    )
-    def get(self, request, types: str, namespace: str, name: str, revision: str):
-        repo = _repo(request, types, namespace, name)
-        head = revision_resolve(repo=repo, revision=revision).commit
-        paginator = PageNumberPagination()
-        page_size = paginator.get_page_size(request)
-        page_number = text_int(request.GET.get("page") or "1", "page", minimum=1, maximum=10**9 // page_size)
-        commits, more = commit_history(repo=repo, head=head, offset=(page_number - 1) * page_size, limit=page_size)
-        return Response(
-            {"results": CommitOutputSerializer(commits, many=True).data, "page": page_number, "has_more": more}
-        )
-
-    @extend_schema(
-        request={
-            "multipart/form-data": {"type": "object", "additionalProperties": {"type": "string", "format": "binary"}}
-        },
-        responses={201: CommitOutputSerializer},
-    )
-    def post(self, request, types: str, namespace: str, name: str, revision: str):
-        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
-        operations = []
-        try:
-            for path, uploaded in request.FILES.items():
-                writer = BlobWriter(expected_size=uploaded.size)
-                for chunk in uploaded.chunks():
-                    writer.write(chunk)
-                operations.append(AddFile(path=path, staged=writer.finish()))
-            for path in request.POST.getlist("delete"):
-                operations.append(DeleteFolder(path=path.rstrip("/")) if path.endswith("/") else DeleteFile(path=path))
-            result = commit_create(
-                repo=repo, user=request.user, ref=branch_ref(revision), operations=operations,
-                summary=request.POST.get("summary", "") or f"Upload {len(request.FILES)} files",
-                description=request.POST.get("description", ""),
-                parent_commit=request.POST.get("parent_commit") or None,
-            )  # fmt: skip
-        finally:
-            for op in operations:
-                if isinstance(op, AddFile):
-                    op.staged.discard()
-        return Response(CommitOutputSerializer(result.commit).data, status=status.HTTP_201_CREATED)
 
 
 class TreeEntrySerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
-"""REST API of malware scans and conversions (``/api/v1/repos/{types}/{ns}/{name}/…``):
+"""REST API of malware scans (``/api/v1/repos/{types}/{ns}/{name}/…``):
 
 * ``GET scans/{revision}``: the scan status of a commit and of each scanned file;
-* ``POST quarantine/release``: the owner releases a quarantined file (``confirm`` after the warning);
-* ``POST conversions`` / ``GET conversions/{id}``: convert checkpoints to safetensors (writers).
+* ``POST quarantine/release``: the owner releases a quarantined file (``confirm`` after the warning).
+
+Conversions to safetensors open pull requests, so their API lives in ``community.apis``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from rest_framework.response import Response
 from common.timefmt import iso_z
 from registry.access import Permission
 from registry.apis import RepoApiView, _repo
-from registry.selectors.conversions import conversion_get
 from registry.selectors.revisions import revision_resolve
 from registry.selectors.scans import tree_scan_status
-from registry.services.conversions import conversion_request
 from registry.services.scans import scan_release
 from registry.trees import tree_files
 
@@ -103,40 +102,3 @@ class QuarantineReleaseApi(RepoApiView):
             confirm=values["confirm"],
         )
         return Response(ReleaseOutputSerializer(release).data, status=status.HTTP_201_CREATED)
-
-
-class ConversionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    branch = serializers.CharField()
-    revision = serializers.CharField()
-    sources = serializers.ListField(child=serializers.DictField())
-    checksums = serializers.ListField(child=serializers.DictField())
-    globals = serializers.ListField(child=serializers.CharField())
-    error = serializers.CharField()
-    pull_request_num = serializers.IntegerField(allow_null=True)
-
-
-class ConversionCreateApi(RepoApiView):
-    """Writers convert a branch's pickle checkpoints to safetensors: a pull request when done."""
-
-    class InputSerializer(serializers.Serializer):
-        branch = serializers.CharField(max_length=255, required=False, default="")
-
-    @extend_schema(request=InputSerializer, responses={202: ConversionOutputSerializer})
-    def post(self, request, types: str, namespace: str, name: str):
-        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversion = conversion_request(
-            repo=repo, user=request.user, branch=data.validated_data["branch"] or repo.default_branch
-        )
-        conversion.refresh_from_db()
-        return Response(ConversionOutputSerializer(conversion).data, status=status.HTTP_202_ACCEPTED)
-
-
-class ConversionDetailApi(RepoApiView):
-    @extend_schema(responses=ConversionOutputSerializer)
-    def get(self, request, types: str, namespace: str, name: str, conversion_id: int):
-        repo = _repo(request, types, namespace, name)
-        return Response(ConversionOutputSerializer(conversion_get(repo=repo, conversion_id=conversion_id)).data)

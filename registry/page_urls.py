@@ -18,9 +18,9 @@ _RESERVED = "|".join(re.escape(name) for name in sorted(RESERVED_NAMES))
 _PREFIX = r"(?:(?P<type_prefix>datasets|tutorials)/)?"
 _REPO = _PREFIX + rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
 # Models only (no type prefix), for routes other apps add under a model: ``/{ns}/{name}/playground``.
+# Any repository, with the type prefix of datasets and tutorials: ``/{ns}/{name}``, ``/datasets/{ns}/{name}``.
+REPO_PAGE_PATTERN = _REPO
 REPO_PATTERN = rf"(?P<namespace>(?!(?i:{_RESERVED})/)[^/]+)/(?P<name>[^/]+)"
-_DISCUSSION = r"discussions/(?P<num>[1-9][0-9]{0,8})"
-_COMMENT = r"comments/(?P<event_id>[1-9][0-9]{0,17})"
 
 _COLLECTION = r"collections/(?P<owner>[^/]+)/(?P<slug>[^/]+)"
 
@@ -39,7 +39,6 @@ page_urlpatterns = [
     re_path(rf"^{_REPO}/blob/(?P<rest>.+)$", views.blob, name="repo-blob"),
     re_path(rf"^{_REPO}/raw/(?P<rest>.+)$", views.raw, name="repo-raw"),
     re_path(rf"^{_REPO}/release/(?P<rest>.+)$", views.release_file, name="repo-release"),
-    re_path(rf"^{_REPO}/convert$", views.convert, name="repo-convert"),
     re_path(rf"^{_REPO}/commits/(?P<rest>.+)$", views.commits, name="repo-commits"),
     re_path(rf"^{_REPO}/commit/(?P<oid>[0-9a-fA-F]{{5,40}})$", views.commit, name="repo-commit"),
     re_path(rf"^{_REPO}/edit/(?P<rest>.+)$", views.edit, name="repo-edit"),
@@ -49,15 +48,4 @@ page_urlpatterns = [
     re_path(rf"^{_REPO}/ask-access$", views.ask_access, name="repo-ask-access"),
     re_path(rf"^{_REPO}/settings/access-requests$", views.access_requests_page, name="repo-access-requests"),
     re_path(rf"^{_REPO}/page/(?P<path>.+)$", views.tutorial_page, name="repo-tutorial-page"),
-    re_path(rf"^{_REPO}/discussions$", views.community, name="repo-community"),
-    re_path(rf"^{_REPO}/discussions/new$", views.discussion_new, name="repo-discussion-new"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}$", views.discussion_page, name="repo-discussion"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/files$", views.pull_request_files, name="repo-pull-request-files"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/comment$", views.comment, name="repo-discussion-comment"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/status$", views.status, name="repo-discussion-status"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/title$", views.rename, name="repo-discussion-title"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/review$", views.review, name="repo-discussion-review"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/merge$", views.merge, name="repo-discussion-merge"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/edit$", views.comment_edit, name="repo-comment-edit"),
-    re_path(rf"^{_REPO}/{_DISCUSSION}/{_COMMENT}/hide$", views.comment_hide, name="repo-comment-hide"),
 ]

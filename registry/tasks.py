@@ -50,11 +50,3 @@ def blob_scan_task(blob_id: int) -> None:
     from registry.services.scans import blob_scan
 
     blob_scan(blob_id=blob_id)
-
-
-@shared_task(ignore_result=True, acks_late=True, time_limit=7200, soft_time_limit=7000)
-def conversion_run_task(conversion_id: int) -> None:
-    """Convert checkpoints to safetensors (``registry.services.conversions.conversion_run``)."""
-    from registry.services.conversions import conversion_run
-
-    conversion_run(conversion_id=conversion_id)

@@ -4,10 +4,12 @@ from django.urls import path, re_path
 
 from registry import apis, apis_scans
 from registry.githttp import views as git
-from registry.hf import access_requests, collections, commit, discussions, files, lfs, likes, repos
+from registry.hf import access_requests, collections, files, lfs, likes, repos
 
 _TYPES = r"(?P<plural>models|datasets|tutorials|spaces|kernels)"
 _REPO = _TYPES + r"/(?P<namespace>[^/]+)/(?P<name>[^/]+)"
+# For the routes other apps add under a repository of the HF API (``community.urls``).
+HF_REPO_PATTERN = _REPO
 
 # What follows ``/api/{type}s/{ns}/{name}/`` in the routes below.
 _SUB_ROUTES = (
@@ -53,21 +55,12 @@ hf_api_urlpatterns = [
     re_path(rf"^{_REPO}/branch/(?P<branch>.+)$", repos.repo_branch, name="hf-repo-branch"),
     re_path(rf"^{_REPO}/tag/(?P<revision>.+)$", repos.repo_tag, name="hf-repo-tag"),
     re_path(rf"^{_REPO}/preupload/(?P<revision>.+)$", repos.preupload, name="hf-preupload"),
-    re_path(rf"^{_REPO}/commit/(?P<revision>.+)$", commit.commit, name="hf-commit"),
     re_path(rf"^{_REPO}/paths-info/(?P<revision>.+)$", repos.paths_info, name="hf-paths-info"),
     re_path(rf"^{_REPO}/super-squash/(?P<revision>.+)$", repos.super_squash, name="hf-super-squash"),
     re_path(rf"^{_REPO}/lfs-files$", repos.lfs_files, name="hf-lfs-files"),
     re_path(rf"^{_REPO}/lfs-files/batch$", repos.lfs_files_batch, name="hf-lfs-files-batch"),
     re_path(rf"^{_REPO}/auth-check(?:/(?P<write>write))?$", repos.auth_check, name="hf-auth-check"),
     re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", repos.repo_tree, name="hf-tree"),
-    re_path(rf"^{_REPO}/discussions$", discussions.discussion_list, name="hf-discussions"),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)$", discussions.discussion_detail, name="hf-discussion"),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment$", discussions.discussion_comment),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/status$", discussions.discussion_status),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/title$", discussions.discussion_title),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/merge$", discussions.discussion_merge),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/edit$", discussions.comment_edit),
-    re_path(rf"^{_REPO}/discussions/(?P<num>\d+)/comment/(?P<comment_id>[^/]+)/hide$", discussions.comment_hide),
 ]
 
 # Mounted under ``api/`` after every other ``api/`` route (the Xet token routes included): an id
@@ -108,17 +101,10 @@ api_urlpatterns = [
     path(f"{_API_REPO}/refs", apis.RepoRefsApi.as_view(), name="api-repo-refs"),
     path(f"{_API_REPO}/branches/<path:branch>", apis.BranchApi.as_view(), name="api-repo-branch"),
     path(f"{_API_REPO}/tags/<path:tag>", apis.TagApi.as_view(), name="api-repo-tag"),
-    path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
     path(f"{_API_REPO}/scans/<path:revision>", apis_scans.ScanStatusApi.as_view(), name="api-repo-scans"),
     path(f"{_API_REPO}/quarantine/release", apis_scans.QuarantineReleaseApi.as_view(), name="api-repo-release"),
-    path(f"{_API_REPO}/conversions", apis_scans.ConversionCreateApi.as_view(), name="api-repo-conversions"),
-    path(
-        f"{_API_REPO}/conversions/<id:conversion_id>",
-        apis_scans.ConversionDetailApi.as_view(),
-        name="api-repo-conversion",
-    ),
     path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
     path(
         f"{_API_REPO}/access-requests/<id:request_id>",

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "common",
     "hub",
     "registry",
+    "community",
     "training_runner.jobs",
     "training_runner.inference",
     "evals.leaderboards",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from community.models import Discussion
+from community.signals import pull_request_committed
 from evals.leaderboards.models import Entry, Leaderboard
 from evals.leaderboards.services.submissions import entries_follow_run
-from hub.models import Discussion
-from hub.signals import pull_request_committed
 from registry.models import Repo
 from registry.signals import default_branch_moved
 from training_runner.jobs.signals import run_state_changed

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from django.conf import settings
 
-from hub.choices import DiscussionStatus
-from hub.models import Discussion, Namespace
-from hub.services.discussions import (
+from community.choices import DiscussionStatus
+from community.models import Discussion
+from community.services.discussions import (
     comment_add,
     discussion_change_status,
     discussion_create,
     pull_request_commit,
     pull_request_merge,
 )
+from hub.models import Namespace
 from registry.choices import RepoType
 from registry.models import Repo
 from registry.selectors.pages import file_read

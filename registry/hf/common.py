@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import get_script_prefix
 
 from common.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
-from common.inputs import text_int
+from common.inputs import text_bool, text_int
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.errors import RepoNotFound
@@ -92,15 +92,7 @@ def get_repo_for_push(request: HttpRequest, plural: str, namespace: str, name: s
 
 def query_bool(request: HttpRequest, name: str, default: bool = False) -> bool:
     """``true``/``false``/``1``/``0`` as the client sends them; anything else is a 400."""
-    raw = request.GET.get(name)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.lower()
-    if lowered in {"1", "true", "yes"}:
-        return True
-    if lowered in {"0", "false", "no"}:
-        return False
-    raise ValidationError(f"Query parameter {name} must be true or false, not {raw!r}.")
+    return text_bool(request.GET.get(name), name, default=default)
 
 
 # Offsets and page numbers past this are refused rather than handed to the database.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Subquery
+
 from common.errors import NotFound
-from registry.models import Conversion, Repo
-from registry.trees import FileInfo
+from registry.models import Conversion, GitCommit, Ref, Repo
+from registry.trees import FileInfo, tree_files
 
 CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
 # Files of a training folder that are not model weights.
@@ -38,3 +40,10 @@ def conversion_offered(*, files: list[FileInfo]) -> bool:
     """Whether a tree has checkpoints to convert and no safetensors weights yet."""
     names = {info.path for info in files}
     return bool(conversion_sources(files)) and not names & {"model.safetensors", "model.safetensors.index.json"}
+
+
+def default_branch_files(*, repo: Repo) -> list[FileInfo]:
+    """The files at the head of the default branch, with one query (trees come from the cache)."""
+    head = Ref.objects.filter(repo=repo, name=f"refs/heads/{repo.default_branch}").values("target_oid")[:1]
+    tree = GitCommit.objects.filter(repo=repo, oid=Subquery(head)).values_list("tree_oid", flat=True).first()
+    return tree_files(tree) if tree else []

@@ -8,6 +8,7 @@ and the other gets ``PreconditionFailed`` (412) with nothing changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -127,6 +128,30 @@ def _check_card(*, repo: Repo, readme: bytes):
     return card
 
 
+# Commits land on branches and on pull requests; tags and other refs never move by a commit.
+COMMIT_REF = re.compile(r"^refs/heads/.+$|^refs/pr/[1-9][0-9]*$")
+
+
+def commit_ref_check(*, repo: Repo, ref: str) -> None:
+    """Refuse a commit onto anything but a branch (``refs/heads/*``) or a pull request
+    (``refs/pr/N``): 400 naming the reference, so the client shows why (a tag, above all, never
+    moves). A branch name that is only a tag's is refused the same way rather than "not found"."""
+    if COMMIT_REF.match(ref):
+        if ref.startswith("refs/heads/") and ref_target(repo=repo, ref=ref) is None:
+            tag = f"refs/tags/{ref.removeprefix('refs/heads/')}"
+            if ref_target(repo=repo, ref=tag) is not None:
+                ref = tag
+            else:
+                return
+        else:
+            return
+    what = f"{ref} is a tag" if ref.startswith("refs/tags/") else f"{ref} is not a branch"
+    raise ValidationError(
+        f"Invalid reference for a branch: {what}; commits land on branches (refs/heads/…) "
+        "and open pull requests (refs/pr/N)."
+    )
+
+
 def commit_create(
     *,
     repo: Repo,
@@ -138,7 +163,8 @@ def commit_create(
     parent_commit: str | None = None,
     create_ref_from: str | None = None,
 ) -> CommitResult:
-    """Commit ``operations`` on top of ``ref`` (``refs/heads/x`` or ``refs/pr/N``).
+    """Commit ``operations`` on top of ``ref`` (``refs/heads/x`` or ``refs/pr/N``; anything else,
+    a tag above all, is refused with 400 by :func:`commit_ref_check`).
 
     ``parent_commit`` (a full or ≥5-character id) must be the current head, else 412.
     ``create_ref_from`` creates ``ref`` at that commit first (new PR refs). Paths are validated
@@ -147,6 +173,7 @@ def commit_create(
     """
     if not operations:
         raise ValidationError("A commit needs at least one operation.")
+    commit_ref_check(repo=repo, ref=ref)
     for op in operations:
         op.path = folder_validate(op.path) if isinstance(op, DeleteFolder) else path_validate(op.path)
 

@@ -34,8 +34,6 @@ from django.db import transaction
 from django.db.models import Q
 
 from common.errors import HubError, PermissionDenied, PreconditionFailed, ValidationError
-from hub.models import Discussion
-from hub.services.discussions import check_can_push_to_pull_request, pull_request_record_commit
 from registry.access import Permission, repo_role
 from registry.git.attributes import GitAttributes
 from registry.git.objects import MODE_TREE, lfs_pointer_parse
@@ -54,6 +52,7 @@ from registry.git.packs import (
     tree_parse,
 )
 from registry.git.paths import InvalidPath, path_validate
+from registry.hooks import pull_request_refs
 from registry.models import Blob, GitCommit, GitTree, Ref, Repo, RepoBlob, blob_storage_key
 from registry.scanning import is_scannable_path
 from registry.selectors.packs import CommitNode, commit_graph_load
@@ -164,10 +163,7 @@ def _permission_error(*, repo: Repo, user, update: RefUpdate) -> str | None:
         elif name.startswith("refs/tags/"):
             ref_name_validate(name[10:], kind="tag")
         elif name.startswith("refs/pr/") and name[8:].isdigit():
-            discussion = Discussion.objects.filter(repo=repo, num=int(name[8:])).first()
-            if discussion is None or not discussion.is_pull_request:
-                return f"there is no pull request #{name[8:]}; open one on the hub first"
-            check_can_push_to_pull_request(discussion=discussion, user=user)
+            pull_request_refs().check_push(repo=repo, user=user, num=int(name[8:]))
             return None
         else:
             return "only branches (refs/heads/*), tags (refs/tags/*) and pull requests (refs/pr/N) can be pushed"
@@ -653,10 +649,10 @@ def _move_refs(*, repo: Repo, user, live: list, checked: _Checked, cards: dict, 
             commit_objects_record(repo=repo, user=user, commits=commits)
         ref_compare_and_swap(repo=repo, name=update.name, expected=update.old, new=update.new)
         if update.name.startswith("refs/pr/"):
-            discussion = Discussion.objects.get(repo=repo, num=int(update.name[8:]))
             rows = {c.oid: c for c in GitCommit.objects.filter(repo=repo, oid__in=[c.oid for c in commits])}
-            for commit in commits:
-                pull_request_record_commit(discussion=discussion, user=user, commit=rows[commit.oid])
+            pull_request_refs().record_commits(
+                repo=repo, user=user, num=int(update.name[8:]), commits=[rows[commit.oid] for commit in commits]
+            )
         if update.name == default and update.new is not None:
             tip = GitCommit.objects.get(repo=repo, oid=update.new)
             changed = update.name in cards

@@ -1,38 +1,24 @@
 """HTML pages of one repository: its card, files, file viewer, raw files, history, commits, editing,
-uploading, likes and tutorial pages, its Community tab, and gated access.
+uploading, likes and tutorial pages, and gated access (the Community tab is ``community.views``).
 
 Thin views: ``access_repo`` fetches and checks, selectors read, services write; markdown goes
 through ``frontend.markdown`` (rendered and sanitised on the server). Templates live in
 ``frontend/templates/registry/``.
 
 One module a group of pages: ``repo`` (the card and tutorial pages), ``files`` (tree, blob, raw),
-``history`` (commits, commit), ``writing`` (edit, upload, like), ``community_tab`` (discussions and
-pull requests), ``access_requests`` (the access form and the review of requests), ``scans`` (releasing a
-quarantined file, converting checkpoints); ``common``
-holds what they share. The views are re-exported here for
-``registry.page_urls``. (No module is named after a view it holds: ``registry.views.edit`` or
-``registry.views.community`` would then name the view here and the module only in ``sys.modules``.)
+``history`` (commits, commit), ``writing`` (edit, upload, like), ``access_requests`` (the access
+form and the review of requests), ``scans`` (releasing a quarantined file); ``common`` holds what
+they share. The views are re-exported here
+for ``registry.page_urls``. (No module is named after a view it holds: ``registry.views.edit`` or
+``registry.views.upload`` would then name the view here and the module only in ``sys.modules``.)
 """
 
 from registry.views.access_requests import access_requests_page, ask_access
 from registry.views.common import COMMITS_PAGE_SIZE
-from registry.views.community_tab import (
-    comment,
-    comment_edit,
-    comment_hide,
-    community,
-    discussion_new,
-    discussion_page,
-    merge,
-    pull_request_files,
-    rename,
-    review,
-    status,
-)
 from registry.views.files import blob, raw, tree
 from registry.views.history import commit, commits
 from registry.views.repo import repo_page, tutorial_page
-from registry.views.scans import convert, release_file
+from registry.views.scans import release_file
 from registry.views.writing import edit, like, upload, upload_parts
 
 __all__ = [
@@ -40,25 +26,13 @@ __all__ = [
     "access_requests_page",
     "ask_access",
     "blob",
-    "comment",
-    "comment_edit",
-    "comment_hide",
     "commit",
     "commits",
-    "community",
-    "convert",
-    "discussion_new",
-    "discussion_page",
     "edit",
     "like",
-    "merge",
-    "pull_request_files",
     "raw",
     "release_file",
-    "rename",
     "repo_page",
-    "review",
-    "status",
     "tree",
     "tutorial_page",
     "upload",

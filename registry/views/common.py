@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 from django.http import HttpRequest
 
+from community.selectors import community_open_count
 from frontend.markdown import LinkBase
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.models import Repo
-from registry.selectors.community import community_open_count
 from registry.selectors.pages import repo_can_admin, repo_can_write, repo_liked
 from registry.selectors.revisions import Revision
 

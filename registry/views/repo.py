@@ -16,13 +16,11 @@ from registry.choices import RepoType
 from registry.errors import EntryNotFound
 from registry.models import Repo
 from registry.panels import REPO_SIDEBAR, panels
-from registry.selectors.conversions import conversion_offered, conversions_recent
 from registry.selectors.pages import (
     README,
     card_of,
     markdown_file_text,
     repo_can_admin,
-    repo_can_write,
     repo_overview,
     tutorial_page_file,
     tutorial_pages,
@@ -56,16 +54,11 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     pipeline_tag = (card.pipeline_tag or "") if card else ""
     library_name = (card.library_name or "") if card else ""
     can_admin = bool(repo.gated) and repo_can_admin(user=request.user, repo=repo)
-    can_write = repo_can_write(user=request.user, repo=repo)
     files = tree_files(revision.commit.tree_oid)
-    offer_conversion = repo.type == RepoType.MODEL and can_write and conversion_offered(files=files)
     context = _context(
         request, repo, tab="card",
         can_admin=can_admin,
-        can_write=can_write,
         security=tree_scan_status(repo=repo, tree_oid=revision.commit.tree_oid, files=files),
-        offer_conversion=offer_conversion,
-        conversions=conversions_recent(repo=repo) if can_write and repo.type == RepoType.MODEL else [],
         overview=overview,
         readme=readme,
         head=revision.commit,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -14,24 +13,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import HubError, PreconditionFailed, Unauthenticated, ValidationError
 from common.inputs import json_object
+from community.services.changes import ChangeTarget, Landing, change_apply, change_target
 from frontend.forms import FileEditForm
 from frontend.markdown import markdown_render
 from frontend.pages import page_view
-from hub.models import Discussion
-from hub.services.discussions import (
-    can_moderate,
-    check_can_push_to_pull_request,
-    pull_request_commit,
-    pull_request_propose,
-)
 from registry.cards import card_parse
 from registry.errors import EntryNotFound
 from registry.models import Repo
-from registry.selectors.community import discussion_get
 from registry.selectors.pages import README, file_read, looks_binary
-from registry.selectors.revisions import Revision, revision_path_split, revision_resolve
+from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.uploads import upload_received_parts
-from registry.services.commits import AddFile, commit_create
+from registry.services.commits import AddFile
 from registry.services.counters import repo_like_set
 from registry.services.uploads import check_object
 from registry.storage import stage_bytes
@@ -39,37 +31,16 @@ from registry.trees import FileInfo, FolderInfo, tree_lookup
 from registry.views.common import MAX_EDIT_BYTES, _context, _crumbs, _is_branch, _links, _repo, _url
 
 
-def _branch_revision(repo: Repo, rev: str) -> Revision:
+def _destination(request: HttpRequest, repo: Repo, rev: str, *, create_pr: bool | None = None) -> ChangeTarget:
+    """Where a change made in the browser goes (``community.services.changes``): onto a branch
+    (people with write access, unless they ask for a pull request), into a new pull request
+    against it (everyone else signed in), or onto the pull request being edited (``refs/pr/N``)."""
+    if not request.user.is_authenticated:
+        raise Unauthenticated(f"Log in to change {repo.repo_id}.")
     revision = revision_resolve(repo=repo, revision=rev)
     if not _is_branch(revision):
         raise ValidationError(f"'{rev}' is not a branch: changes are committed to branches.")
-    return revision
-
-
-@dataclass(frozen=True)
-class _Destination:
-    """Where a change made in the browser goes: onto a branch (people with write access), into a
-    new pull request against it (anyone logged in), or onto an existing pull request (``refs/pr/N``:
-    its author and writers)."""
-
-    revision: Revision
-    pull_request: Discussion | None
-    can_commit: bool  # may commit to the branch itself
-
-    @property
-    def branch(self) -> str:
-        return self.revision.ref.removeprefix("refs/heads/")
-
-
-def _destination(request: HttpRequest, repo: Repo, rev: str) -> _Destination:
-    if not request.user.is_authenticated:
-        raise Unauthenticated(f"Log in to change {repo.repo_id}.")
-    revision = _branch_revision(repo, rev)
-    if revision.ref.startswith("refs/pr/"):
-        pull_request = discussion_get(repo=repo, num=int(revision.ref.rsplit("/", 1)[1]))
-        check_can_push_to_pull_request(discussion=pull_request, user=request.user)
-        return _Destination(revision=revision, pull_request=pull_request, can_commit=False)
-    return _Destination(revision=revision, pull_request=None, can_commit=can_moderate(user=request.user, repo=repo))
+    return change_target(repo=repo, user=request.user, revision=revision.ref, create_pr=create_pr)
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,7 +51,7 @@ def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
     repo = _repo(request, type_prefix, namespace, name)
     rev, path = revision_path_split(repo=repo, rest=rest)
     destination = _destination(request, repo, rev)
-    revision = destination.revision
+    revision = revision_resolve(repo=repo, revision=destination.ref)
     if not path:
         raise EntryNotFound("Name the file to edit after the branch.")
     info = tree_lookup(revision.commit.tree_oid, path)
@@ -116,13 +87,13 @@ def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
                 "description": values["description"], "parent_commit": values["parent"],
             }  # fmt: skip
             try:
-                if destination.pull_request is not None:
-                    pull_request_commit(discussion=destination.pull_request, user=request.user, **change)
-                    return redirect(f"{repo.web_path}/discussions/{destination.pull_request.num}/files")
-                if values["target"] == "pr" or not destination.can_commit:
-                    proposed = pull_request_propose(repo=repo, user=request.user, branch=destination.branch, **change)
-                    return redirect(f"{repo.web_path}/discussions/{proposed.num}")
-                commit_create(repo=repo, user=request.user, ref=revision.ref, **change)
+                if values["target"] == "pr" and destination.landing == Landing.BRANCH:
+                    destination = _destination(request, repo, rev, create_pr=True)
+                outcome = change_apply(repo=repo, user=request.user, target=destination, **change)
+                if destination.landing == Landing.PULL_REQUEST:
+                    return redirect(f"{repo.web_path}/discussions/{outcome.pull_request.num}/files")
+                if destination.landing == Landing.NEW_PULL_REQUEST:
+                    return redirect(f"{repo.web_path}/discussions/{outcome.pull_request.num}")
                 return redirect(repo.web_path if path == README else _url(repo, "blob", rev, path))
             except (ValidationError, PreconditionFailed) as error:
                 _form_error(form, error)
@@ -157,7 +128,7 @@ def upload(request: HttpRequest, namespace: str, name: str, rest: str, type_pref
     destination = _destination(request, repo, rev)
     context = _context(
         request, repo, tab="files", rev=rev,
-        revision=destination.revision,
+        revision=revision_resolve(repo=repo, revision=destination.ref),
         destination=destination,
         directory=request.GET.get("path", "").strip("/"),
         batch_url=f"{repo.web_path}.git/info/lfs/objects/batch",

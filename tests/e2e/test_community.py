@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from hub.models import Discussion
+from community.models import Discussion
 from registry.models import GitCommit
 from registry.selectors.pages import file_read
 from registry.trees import tree_lookup

@@ -9,9 +9,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from community.services.discussions import pull_request_propose
 from evals.leaderboards.models import Entry
 from evals.leaderboards.services.boards import leaderboard_create
-from hub.services.discussions import pull_request_propose
 from registry.services.commits import AddFile
 from registry.storage import stage_bytes
 from tests.e2e.test_community import log_in

@@ -12,13 +12,13 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from hub.services.discussions import comment_add, discussion_create, pull_request_merge
+from community.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
 from registry.services.collections import collection_create, collection_item_add
+from tests.community.helpers import propose
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
-from tests.registry.community_helpers import propose
 from tests.registry.scan_files import torch_checkpoint
 from tests.support.factories import make_org, make_user
 

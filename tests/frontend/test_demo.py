@@ -7,9 +7,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from community.models import Discussion
 from evals.leaderboards.models import Leaderboard
 from frontend.demo import demo_seed
-from hub.models import Discussion, Organization, User
+from hub.models import Organization, User
 from registry.models import GitCommit, Repo
 from registry.selectors.revisions import revision_resolve
 from registry.trees import tree_files

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load as safetensors_load
 
-from hub.models import Discussion
+from community.models import Discussion
 from registry.choices import ConversionStatus
 from registry.models import Blob, Conversion
 from registry.selectors.revisions import revision_resolve
@@ -89,7 +89,7 @@ def test_benign_checkpoint_converts_to_identical_tensors_in_a_pull_request(
 
 
 def test_large_checkpoint_is_sharded_with_an_index(client, alice, django_capture_on_commit_callbacks, monkeypatch):
-    from registry.services import conversions
+    from community import conversion as conversions
 
     monkeypatch.setattr(conversions, "SHARD_BYTES", 50)
     repo = make_repo(alice, "tiny")

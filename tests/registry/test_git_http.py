@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
-from hub.models import Discussion
+from community.models import Discussion
 from registry.choices import RepoType
 from registry.models import GitCommit
 from tests.frontend.builders import commit_files, make_repo

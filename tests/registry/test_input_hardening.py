@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from common.errors import MAX_HEADER_CHARS, ValidationError, error_response
-from hub.models import Discussion
+from community.models import Discussion
 from registry.models import Repo
 from tests.frontend.builders import commit_files
 from tests.support.factories import make_token

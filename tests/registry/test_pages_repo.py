@@ -129,10 +129,11 @@ def test_repo_page_query_count_does_not_grow_with_files_or_tags(alice, tiny, dja
     # session, user, repository, ref, commit, like state, open discussions on the Community tab,
     # the model tree (the base models its card names, the models fine-tuned from this one), the
     # leaderboards panel (the model's positions, the boards its writer may submit it to), the
-    # malware scans of its files and, for its writer, the recent conversions to safetensors
-    with django_assert_num_queries(13):
+    # malware scans of its files and, for its writer, the conversion panel (the default branch's
+    # tree, the recent conversions to safetensors)
+    with django_assert_num_queries(14):
         assert client.get("/alice/tiny").status_code == 200
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get("/alice/big").status_code == 200
 
 

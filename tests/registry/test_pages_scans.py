@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from hub.models import Discussion
+from community.models import Discussion
 from registry.choices import ConversionStatus
 from registry.models import Conversion, ScanRelease
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401

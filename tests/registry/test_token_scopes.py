@@ -10,9 +10,10 @@ import json
 import pytest
 from django.test import Client
 
-from hub.models import ApiToken, Discussion, User
+from community.models import Discussion
+from community.services.discussions import discussion_create
+from hub.models import ApiToken, User
 from hub.scopes import READS_OVER_POST
-from hub.services.discussions import discussion_create
 from registry.models import Blob, Like, Repo
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_org, make_token, make_user

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 
 from common.errors import HubError
+from community.models import Discussion
 from evals.leaderboards.choices import EntrySource, EntryState
 from evals.leaderboards.models import Entry, Leaderboard
 from evals.leaderboards.selectors import paired_deltas
 from evals.leaderboards.services.scoring import board_rank, entry_score
 from evals.leaderboards.services.submissions import entry_submit
 from evals.leaderboards.services.trust import entry_compare_rerun, entry_contamination
-from hub.models import Discussion
 from registry.choices import RepoType
 from registry.models import GitCommit, Repo
 from registry.selectors.revisions import ref_target

@@ -19,9 +19,9 @@ from typing import Any
 from django.db import transaction
 
 from common.errors import PermissionDenied, ValidationError
+from community.services.discussions import discussion_create
 from evals.leaderboards.choices import EntrySource, EntryState
 from evals.leaderboards.models import Entry, Flag
-from hub.services.discussions import discussion_create
 from registry.choices import RepoType
 from registry.models import Repo
 from registry.selectors.pages import file_read

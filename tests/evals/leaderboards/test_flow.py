@@ -13,14 +13,14 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from community.models import Discussion
+from community.services.discussions import pull_request_propose
 from evals.harness.signing import verify
 from evals.leaderboards.choices import EntrySource, EntryState
 from evals.leaderboards.models import Entry
 from evals.leaderboards.services.scoring import board_rank
 from evals.leaderboards.services.submissions import entry_submit_or_refuse
 from evals.leaderboards.services.trust import entry_flag, entry_rerun
-from hub.models import Discussion
-from hub.services.discussions import pull_request_propose
 from registry.models import Repo
 from registry.selectors.revisions import revision_resolve
 from registry.services.commits import AddFile

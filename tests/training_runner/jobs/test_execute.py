@@ -69,7 +69,7 @@ def test_a_training_run_from_scratch_publishes_a_model_with_its_lineage(alice, c
 
 
 def test_fine_tuning_into_a_pull_request_records_the_base_model_and_shows_in_the_model_tree(alice, corpus, base_model):
-    from hub.models import Discussion
+    from community.models import Discussion
     from registry.selectors.repos import repo_model_tree
     from tests.support.factories import make_user
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from community.services.discussions import pull_request_propose
 from hub.models import Namespace
-from hub.services.discussions import pull_request_propose
 from registry.choices import RepoType
 from registry.models import Repo
 from registry.selectors.revisions import ref_target

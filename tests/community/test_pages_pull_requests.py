@@ -6,15 +6,15 @@ import json
 import pytest
 from django.test import Client
 
-from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import (
+from community.hf.discussions import event_json
+from community.models import Discussion, DiscussionEvent
+from community.services.discussions import (
     comment_add,
     discussion_change_status,
     discussion_create,
     pull_request_commit,
     review_submit,
 )
-from registry.hf.discussions import event_json
 from registry.models import GitCommit
 from registry.selectors.diffs import DiffLine, DiffLineKind
 from registry.selectors.pages import file_read
@@ -22,8 +22,8 @@ from registry.services.commits import AddFile, commit_create
 from registry.services.repos import repo_update_settings
 from registry.storage import stage_bytes
 from registry.trees import tree_lookup
+from tests.community.helpers import client_for, head, propose, url
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401
-from tests.registry.community_helpers import client_for, head, propose, url
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

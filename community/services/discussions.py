@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import Max
 
 from common.errors import Conflict, PermissionDenied, ValidationError
-from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
-from hub.locks import repo_lock
-from hub.models import Discussion, DiscussionEvent, User
-from hub.signals import pull_request_committed
+from community.choices import DiscussionEventType, DiscussionStatus, ReviewState
+from community.locks import repo_lock
+from community.models import Discussion, DiscussionEvent
+from community.selectors import pull_request_conflicts
+from community.signals import pull_request_committed
+from hub.models import User
 from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
 from registry.git.objects import commit_message
@@ -169,7 +171,7 @@ def check_can_push_to_pull_request(*, discussion: Discussion, user) -> None:
 
 def pull_request_record_commit(*, discussion: Discussion, user, commit: GitCommit) -> DiscussionEvent:
     """Record a commit in the pull request's timeline (inside the commit's transaction); apps
-    above hear of it through ``hub.signals.pull_request_committed`` once it commits."""
+    above hear of it through ``community.signals.pull_request_committed`` once it commits."""
     discussion_id, oid = discussion.pk, commit.oid
     transaction.on_commit(
         lambda: pull_request_committed.send(sender=Discussion, discussion_id=discussion_id, commit_oid=oid)
@@ -186,20 +188,6 @@ def pull_request_record_commit(*, discussion: Discussion, user, commit: GitCommi
 class MergeOutcome:
     commit_oid: str
     fast_forward: bool
-
-
-def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
-    """Files both the pull request and its target changed differently since they diverged."""
-    repo = discussion.repo
-    head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
-    target = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
-    base = merge_base(repo=repo, left=head, right=target)
-    ours = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=target.tree_oid)}
-    theirs = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid)}
-    return sorted(
-        path for path in ours.keys() & theirs.keys()
-        if (ours[path].new.oid if ours[path].new else None) != (theirs[path].new.oid if theirs[path].new else None)
-    )  # fmt: skip
 
 
 def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "") -> MergeOutcome:
@@ -234,7 +222,7 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
         discussion.merge_commit_oid = merged.oid
         discussion.save(update_fields=["status", "merge_commit_oid"])
         # The target's head before the merge: what the pull request changed is measured from it
-        # once its ref and the target have moved on (registry.selectors.community).
+        # once its ref and the target have moved on (community.selectors).
         _event(
             discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE,
             data={"status": "merged", "target_before": target_oid},

@@ -3,7 +3,7 @@ one, a discussion's timeline with its comment, rename, status, review and merge 
 files a pull request changes.
 
 Every write is a plain form POST (CSRF-checked by Django's middleware) to a view that calls one
-service of ``hub.services.discussions`` and redirects back; a refused input re-renders the page
+service of ``community.services.discussions`` and redirects back; a refused input re-renders the page
 with the message beside the form that sent it, keeping what was typed.
 """
 
@@ -20,17 +20,10 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationError
-from frontend.forms import DiscussionNewForm
-from frontend.markdown import LinkBase, markdown_render_cached
-from frontend.pages import page_view
-from hub.choices import DiscussionEventType, DiscussionStatus
-from hub.models import Discussion, DiscussionEvent
-from hub.services import discussions as services
-from hub.views import form_errors_from
-from registry.access import check_can_read_files
-from registry.models import Repo
-from registry.panels import PULL_REQUEST_SIDEBAR, panels
-from registry.selectors.community import (
+from community.choices import DiscussionEventType, DiscussionStatus
+from community.conversion import conversion_request
+from community.models import Discussion, DiscussionEvent
+from community.selectors import (
     community_filters_parse,
     community_listing,
     discussion_get,
@@ -40,6 +33,14 @@ from registry.selectors.community import (
     pull_request_merge_blocker,
     review_summary,
 )
+from community.services import discussions as services
+from frontend.forms import DiscussionNewForm
+from frontend.markdown import LinkBase, markdown_render_cached
+from frontend.pages import page_view
+from hub.views import form_errors_from
+from registry.access import Permission, check_can_read_files
+from registry.models import Repo
+from registry.panels import PULL_REQUEST_SIDEBAR, panels
 from registry.selectors.diffs import file_diff
 from registry.selectors.pages import repo_ref_choices
 from registry.views.common import MAX_DIFFED_FILES, _context, _repo, _url
@@ -65,7 +66,7 @@ def community(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     filters = community_filters_parse(request.GET)
     listing = community_listing(repo=repo, filters=filters, page=request.GET.get("p") or 1)
     context = _context(request, repo, tab="community", listing=listing, community_open=listing.counts.open_total)
-    return render(request, "registry/community.html", context)
+    return render(request, "community/community.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,7 +91,7 @@ def discussion_new(request: HttpRequest, namespace: str, name: str, type_prefix:
         else:
             return redirect(_page_url(discussion))
     context = _context(request, repo, tab="community", form=form, pull_request=pull_request)
-    return render(request, "registry/discussion_new.html", context, status=400 if form.errors else 200)
+    return render(request, "community/discussion_new.html", context, status=400 if form.errors else 200)
 
 
 # ---------------------------------------------------------------------------- one discussion
@@ -208,7 +209,7 @@ def _discussion_page(
             "panels": panels(PULL_REQUEST_SIDEBAR, request, discussion),
         }
     context = _context(request, repo, tab="community", can_write=moderator or _staff(user), **context)
-    return render(request, "registry/discussion.html", context, status=status)
+    return render(request, "community/discussion.html", context, status=status)
 
 
 def _staff(user) -> bool:
@@ -252,7 +253,7 @@ def pull_request_files(request: HttpRequest, namespace: str, name: str, num: int
         additions=sum(diff.additions for diff in diffs), deletions=sum(diff.deletions for diff in diffs),
         can_push=can_push, edit_rev=discussion.git_reference if can_push else "",
     )  # fmt: skip
-    return render(request, "registry/discussion_files.html", context)
+    return render(request, "community/discussion_files.html", context)
 
 
 # ---------------------------------------------------------------------------------- actions
@@ -346,3 +347,19 @@ def comment_hide(request: HttpRequest, discussion: Discussion, event_id: str) ->
     event = _comment_event(discussion, event_id)
     services.comment_hide(event=event, user=request.user)
     return _back(discussion, event)
+
+
+@require_POST
+@page_view
+def convert(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None) -> HttpResponse:
+    """Queue a conversion of the default branch's checkpoints to safetensors (writers)."""
+    repo = _repo(request, type_prefix, namespace, name, need=Permission.WRITE)
+    conversion = conversion_request(repo=repo, user=request.user, branch=repo.default_branch)
+    conversion.refresh_from_db()
+    if conversion.pull_request_num:
+        messages.success(request, f"Converted: pull request #{conversion.pull_request_num} adds the safetensors files.")
+    elif conversion.error:
+        messages.error(request, f"The conversion failed: {conversion.error}")
+    else:
+        messages.success(request, "The conversion is queued: a pull request will carry the safetensors files.")
+    return redirect(repo.web_path)

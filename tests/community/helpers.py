@@ -1,10 +1,10 @@
-"""Helpers of the Community tab's page tests (``test_pages_community_*.py``); their fixtures
-(``alice``, ``bob``, ``repo``) live in ``conftest.py``."""
+"""Helpers of the Community tab's page tests (``test_pages_*.py``); their fixtures
+(``alice``, ``bob``, ``repo``) live in ``tests/community/conftest.py``."""
 
 from django.test import Client
 
-from hub.models import Discussion
-from hub.services.discussions import pull_request_propose
+from community.models import Discussion
+from community.services.discussions import pull_request_propose
 from registry.models import GitCommit
 from registry.services.commits import AddFile
 from registry.storage import stage_bytes

@@ -4,14 +4,14 @@ requests, comments (sanitised markdown, edits, hiding), renaming, closing and re
 import pytest
 from django.test import Client
 
-from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import (
+from community.models import Discussion, DiscussionEvent
+from community.services.discussions import (
     comment_add,
     discussion_create,
 )
 from registry.services.refs import branch_create
+from tests.community.helpers import client_for, head, propose, url
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401
-from tests.registry.community_helpers import client_for, head, propose, url
 from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

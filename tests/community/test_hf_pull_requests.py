@@ -6,7 +6,7 @@ import pytest
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
-from hub.models import Discussion
+from community.models import Discussion
 from tests.support.hf import hub_client, write_tree
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,8 @@ paged, with their review states; the open count on the tab and on listing cards.
 import pytest
 from django.test import Client
 
-from hub.services.discussions import (
+from community.selectors import PAGE_SIZE
+from community.services.discussions import (
     comment_add,
     discussion_change_status,
     discussion_create,
@@ -12,9 +13,8 @@ from hub.services.discussions import (
     review_submit,
 )
 from registry.choices import RepoType
-from registry.selectors.community import PAGE_SIZE
+from tests.community.helpers import client_for, propose
 from tests.frontend.builders import fast_passwords, make_repo  # noqa: F401
-from tests.registry.community_helpers import client_for, propose
 from tests.support.factories import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

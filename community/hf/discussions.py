@@ -1,5 +1,5 @@
 """HF-compatible discussions and pull requests (HF_PROTOCOL.md §2.7): thin adapters over
-``hub.services.discussions``."""
+``community.services.discussions``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from django.http import HttpRequest, JsonResponse
 from common.errors import NotFound
 from common.inputs import MAX_INT32, text_int, value_bool, value_str
 from common.timefmt import iso_z
-from hub.choices import DiscussionEventType, DiscussionStatus
+from community.choices import DiscussionEventType, DiscussionStatus
+from community.models import Discussion, DiscussionEvent
+from community.services import discussions as services
 from hub.hf import hf_endpoint, read_json, require_user
-from hub.models import Discussion, DiscussionEvent
-from hub.services import discussions as services
 from registry.hf.common import get_repo, query_int, repo_url
 from registry.selectors.diffs import changes_as_patch, tree_changes
 from registry.selectors.revisions import commit_get, ref_target

@@ -1,7 +1,8 @@
 """Conversion of a model's pickle checkpoints to safetensors: asked for by a writer, run by
-``registry.tasks.conversion_run_task`` in a sandboxed child process (``registry.conversion``), and
+``community.tasks.conversion_run_task`` in a sandboxed child process (``registry.conversion``), and
 finished by a pull request with ``model.safetensors`` (sharded with an index when large) and a table
-of tensor checksums before and after.
+of tensor checksums before and after, opened through the one service that decides where a change
+lands (``community.services.changes``).
 
 A checkpoint whose pickle asks for globals outside the scanner's allow-list is refused with their
 list before anything is loaded; the child itself only ever calls ``torch.load(weights_only=True)``.
@@ -20,14 +21,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import HubError, ValidationError
+from community.services.changes import change_apply, change_target
 from registry.choices import ConversionStatus, RepoType, ScanStatus
 from registry.conversion.sandbox import SandboxLimits, run_conversion
 from registry.models import Blob, BlobScan, Conversion, Repo
 from registry.selectors.conversions import conversion_sources
 from registry.selectors.revisions import revision_resolve
-from registry.services.conversion_pr import conversion_pull_request_open
+from registry.services.commits import AddFile
 from registry.services.scans import blob_scan, scans_queue
-from registry.storage import blob_open, staging_dir
+from registry.storage import blob_open, stage_file, staging_dir
 from registry.trees import tree_files
 
 SHARD_BYTES = 5 * 1000**3
@@ -51,7 +53,7 @@ def conversion_request(*, repo: Repo, user, branch: str) -> Conversion:
         raise ValidationError(
             f"The checkpoints hold {total} bytes; conversions take {settings.HUB_CONVERSION_MAX_BYTES}."
         )
-    from registry.tasks import conversion_run_task
+    from community.tasks import conversion_run_task
 
     with transaction.atomic():
         conversion = Conversion.objects.create(
@@ -151,15 +153,33 @@ def conversion_run(*, conversion_id: int) -> Conversion | None:
             return _finish(conversion, ConversionStatus.FAILED, checksums=rows, error="Tensors changed in conversion.")
         out = Path(folder) / "out"
         try:
-            number = conversion_pull_request_open(
-                repo=conversion.repo,
-                user=conversion.requested_by,
-                branch=conversion.branch,
-                parent_commit=conversion.revision,
+            number = _pull_request_open(
+                conversion,
                 files={name: out / name for name in outcome.result["outputs"]},
-                title="Convert the checkpoints to safetensors",
                 description=_description(conversion, rows, outcome.network_isolated),
             )
         except HubError as error:
             return _finish(conversion, ConversionStatus.FAILED, checksums=rows, error=error.message)
     return _finish(conversion, ConversionStatus.SUCCEEDED, checksums=rows, pull_request_num=number)
+
+
+def _pull_request_open(conversion: Conversion, *, files: dict[str, Path], description: str) -> int:
+    """Propose ``files`` (path in the repository -> local file) as a new pull request against the
+    conversion's branch, on the commit it converted; returns the pull request's number."""
+    user = conversion.requested_by
+    target = change_target(repo=conversion.repo, user=user, revision=conversion.branch, create_pr=True)
+    operations = [AddFile(path=path, staged=stage_file(local)) for path, local in files.items()]
+    try:
+        outcome = change_apply(
+            repo=conversion.repo,
+            user=user,
+            target=target,
+            operations=operations,
+            summary="Convert the checkpoints to safetensors",
+            description=description,
+            parent_commit=conversion.revision,
+        )
+    finally:
+        for op in operations:
+            op.staged.discard()
+    return outcome.pull_request.num

@@ -19,9 +19,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from common.errors import NotFound, ValidationError
-from hub.choices import DiscussionEventType, DiscussionStatus, ReviewState
-from hub.models import Discussion, DiscussionEvent
-from hub.services.discussions import pull_request_conflicts
+from community.choices import DiscussionEventType, DiscussionStatus, ReviewState
+from community.models import Discussion, DiscussionEvent
 from registry.models import GitCommit, Repo
 from registry.selectors.commits import merge_base
 from registry.selectors.diffs import FileChange, tree_changes
@@ -269,6 +268,25 @@ def discussion_get(*, repo: Repo, num: int) -> Discussion:
         raise NotFound(f"Discussion #{num} not found in {repo.repo_id}.")
     discussion.repo = repo  # the caller's instance, with its namespace already loaded
     return discussion
+
+
+def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
+    """Files both the pull request and its target changed differently since they diverged."""
+    repo = discussion.repo
+    head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
+    target = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.target_ref))
+    base = merge_base(repo=repo, left=head, right=target)
+    ours = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=target.tree_oid)}
+    theirs = {c.path: c for c in tree_changes(old_tree=base.tree_oid if base else None, new_tree=head.tree_oid)}
+    return sorted(
+        path for path in ours.keys() & theirs.keys()
+        if (ours[path].new.oid if ours[path].new else None) != (theirs[path].new.oid if theirs[path].new else None)
+    )  # fmt: skip
+
+
+def pull_request_find(*, repo: Repo, num: int) -> Discussion | None:
+    """Pull request ``num`` of ``repo``, or None when there is none (a discussion is not one)."""
+    return Discussion.objects.filter(repo=repo, num=num, is_pull_request=True).first()
 
 
 def discussion_timeline(*, discussion: Discussion) -> list[DiscussionEvent]:

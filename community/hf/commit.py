@@ -10,12 +10,10 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from common.errors import ValidationError
-from common.inputs import MAX_INT32, text_int, value_int
+from common.inputs import value_int
+from community.services.changes import Landing, change_apply, change_target
 from hub.hf import hf_endpoint
-from hub.models import Discussion
-from hub.services.discussions import check_can_push_to_pull_request, pull_request_commit, pull_request_propose
-from registry.errors import RevisionNotFound
-from registry.hf.common import PR_REF, get_repo_for_push, query_bool, repo_url
+from registry.hf.common import get_repo_for_push, query_bool, repo_url
 from registry.ndjson import (
     CommitPayloadError,
     DeletedFileLine,
@@ -25,8 +23,7 @@ from registry.ndjson import (
     LfsFileLine,
     iter_commit_lines,
 )
-from registry.selectors.revisions import branch_ref, ref_target
-from registry.services.commits import AddFile, AddLfsFile, DeleteFile, DeleteFolder, commit_create
+from registry.services.commits import AddFile, AddLfsFile, DeleteFile, DeleteFolder
 from registry.storage import BlobWriter
 
 
@@ -73,38 +70,26 @@ def _discard(operations) -> None:
 @hf_endpoint(methods=("POST",))
 def commit(request: HttpRequest, plural: str, namespace: str, name: str, revision: str) -> JsonResponse:
     """Commit to a branch, to an existing pull request (``refs/pr/N``), or open a pull request
-    with the commit (``?create_pr=1``)."""
-    create_pr = query_bool(request, "create_pr")
-    pull_request = None
+    with the commit (``?create_pr=1``): ``community.services.changes`` decides which."""
     repo = get_repo_for_push(request, plural, namespace, name, revision)
-    user = request.user
-    if not create_pr and PR_REF.match(revision):
-        num = text_int(revision.rsplit("/", 1)[1], "revision", maximum=MAX_INT32)
-        pull_request = Discussion.objects.filter(repo=repo, num=num).first()
-        if pull_request is None:
-            raise RevisionNotFound(f"Invalid rev id: {revision}")
-        check_can_push_to_pull_request(discussion=pull_request, user=user)
+    target = change_target(repo=repo, user=request.user, revision=revision, create_pr=query_bool(request, "create_pr"))
     header, operations = _read_operations(request)
-    change = {"operations": operations, "description": header.description or "", "parent_commit": header.parent_commit}
+    summary = header.summary
+    if target.landing == Landing.NEW_PULL_REQUEST:
+        summary = summary or "Upload files"
     try:
-        if create_pr:
-            pull_request = pull_request_propose(
-                repo=repo, user=user, branch=revision.removeprefix("refs/heads/"),
-                summary=header.summary or "Upload files", **change,
-            )  # fmt: skip
-            oid = ref_target(repo=repo, ref=pull_request.git_reference)
-        elif pull_request is not None:
-            oid = pull_request_commit(discussion=pull_request, user=user, summary=header.summary, **change).oid
-        else:
-            result = commit_create(repo=repo, user=user, ref=branch_ref(revision), summary=header.summary, **change)
-            oid = result.commit.oid
+        outcome = change_apply(
+            repo=repo, user=request.user, target=target, operations=operations,
+            summary=summary,
+            description=header.description or "", parent_commit=header.parent_commit,
+        )  # fmt: skip
     finally:
         _discard(operations)
     body = {
-        "commitUrl": f"{repo_url(request, repo)}/commit/{oid}",
-        "commitOid": oid,
+        "commitUrl": f"{repo_url(request, repo)}/commit/{outcome.commit_oid}",
+        "commitOid": outcome.commit_oid,
         "success": True,
     }
-    if pull_request is not None:
-        body["pullRequestUrl"] = f"{repo_url(request, repo)}/discussions/{pull_request.num}"
+    if outcome.pull_request is not None:
+        body["pullRequestUrl"] = f"{repo_url(request, repo)}/discussions/{outcome.pull_request.num}"
     return JsonResponse(body)

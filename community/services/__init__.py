@@ -1,0 +1,1 @@
+"""Services of the community app: discussions and pull requests, and where a change lands."""
