@@ -71,3 +71,10 @@ class RepoDisabled(HubError):
 
     def as_dict(self) -> dict:
         return super().as_dict() | {"moderation": self.moderation}
+
+
+class FileQuarantined(PermissionDenied):
+    """A file the malware scan found dangerous: not served until the repository's owner releases it."""
+
+    code = "file_quarantined"
+    default_message = "This file is quarantined: the malware scan found it dangerous."

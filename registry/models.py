@@ -269,4 +269,5 @@ class UploadSession(models.Model):
 
 from registry.models_access import AccessRequest  # noqa: E402, F401  (gated access, see that module)
 from registry.models_collections import Collection, CollectionItem, CollectionUpvote  # noqa: E402, F401  (see that module)
+from registry.models_scans import BlobScan, Conversion, ScanRelease  # noqa: E402, F401  (scans, see that module)
 from registry.models_xet import XetFile, XetFileXorb, Xorb  # noqa: E402, F401  (Xet index, see that module)

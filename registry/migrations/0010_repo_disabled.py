@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0008_access_requests"),
+        ("registry", "0009_scans"),
     ]
 
     operations = [

@@ -21,6 +21,7 @@ from registry.services.collections import collection_create, collection_item_add
 from tests.community.helpers import propose
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
+from tests.registry.scan_files import torch_checkpoint
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -69,6 +70,7 @@ def site(live_server, fast_passwords):
         "config.json": b'{"hidden_size": 64, "num_layers": 2, "architectures": ["LlamaForCausalLM"]}',
         "train.py": (LONG_LINE + "\n").encode() * 3,
         "model.safetensors": safetensors_bytes({"lm_head.weight": ("F32", (8, 4))}),
+        "pytorch_model.bin": torch_checkpoint(),  # scanned: badges, the security panel, its scan section
     }, summary="Publish")  # fmt: skip
     pr = propose(model, bob, {"train.py": (LONG_LINE + "\nprint('done')\n").encode()}, summary="Print at the end")
     comment_add(discussion=pr, user=alice, content=f"Thanks!\n\n```\n{LONG_LINE}\n```")
@@ -98,7 +100,8 @@ def _pages(commit: str, collection: str) -> list[str]:
         "/", "/models", "/datasets", "/tutorials", "/search?q=tiny", "/search", "/new",
         "/alice/tiny-llama", "/alice/tiny-llama/tree/main", "/alice/tiny-llama/blob/main/config.json",
         "/alice/tiny-llama/blob/main/train.py", "/alice/tiny-llama/blob/main/README.md",
-        "/alice/tiny-llama/blob/main/model.safetensors", "/alice/tiny-llama/commits/main",
+        "/alice/tiny-llama/blob/main/model.safetensors", "/alice/tiny-llama/blob/main/pytorch_model.bin",
+        "/alice/tiny-llama/commits/main",
         f"/alice/tiny-llama/commit/{commit}", "/alice/tiny-llama/discussions", "/alice/tiny-llama/discussions/1",
         "/alice/tiny-llama/discussions/1/files", "/alice/tiny-llama/discussions/2",
         "/alice/tiny-llama/discussions/new", "/alice/tiny-llama/edit/main/README.md",
