@@ -57,6 +57,12 @@ class HubError(Exception):
         self.fields = _bounded_fields(fields or {})
         super().__init__(self.message)
 
+    @property
+    def header_message(self) -> str:
+        """The ``X-Error-Message`` header: the message, unless the HF client dispatches on a fixed
+        wording (a disabled repository)."""
+        return self.message
+
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.message, "code": self.code}
         if self.fields:
@@ -138,7 +144,7 @@ def error_response(error: HubError, *, headers: dict[str, str] | None = None) ->
     response = JsonResponse(error.as_dict(), status=error.status)
     if error.hf_code:
         response["X-Error-Code"] = error.hf_code
-    response["X-Error-Message"] = header_value(error.message)
+    response["X-Error-Message"] = header_value(error.header_message)
     if isinstance(error, RateLimited):
         response["Retry-After"] = str(error.retry_after)
     for key, value in (headers or {}).items():

@@ -11,9 +11,12 @@ from rest_framework.response import Response
 
 from common.inputs import text_bool, text_int
 from common.pagination import PageNumberPagination
+from community.conversion import conversion_request
 from community.services.changes import change_apply, change_target
+from registry.access import Permission
 from registry.apis import CommitOutputSerializer, CommitPageSerializer, RepoApiView, _repo
 from registry.selectors.commits import commit_history
+from registry.selectors.conversions import conversion_get
 from registry.selectors.revisions import commit_get, revision_resolve
 from registry.services.commits import AddFile, DeleteFile, DeleteFolder
 from registry.storage import BlobWriter
@@ -92,3 +95,40 @@ class CommitListCreateApi(RepoApiView):
             "pull_request_url": f"{repo.web_path}/discussions/{pull_request.num}" if pull_request else None,
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ConversionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    branch = serializers.CharField()
+    revision = serializers.CharField()
+    sources = serializers.ListField(child=serializers.DictField())
+    checksums = serializers.ListField(child=serializers.DictField())
+    globals = serializers.ListField(child=serializers.CharField())
+    error = serializers.CharField()
+    pull_request_num = serializers.IntegerField(allow_null=True)
+
+
+class ConversionCreateApi(RepoApiView):
+    """Writers convert a branch's pickle checkpoints to safetensors: a pull request when done."""
+
+    class InputSerializer(serializers.Serializer):
+        branch = serializers.CharField(max_length=255, required=False, default="")
+
+    @extend_schema(request=InputSerializer, responses={202: ConversionOutputSerializer})
+    def post(self, request, types: str, namespace: str, name: str):
+        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversion = conversion_request(
+            repo=repo, user=request.user, branch=data.validated_data["branch"] or repo.default_branch
+        )
+        conversion.refresh_from_db()
+        return Response(ConversionOutputSerializer(conversion).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ConversionDetailApi(RepoApiView):
+    @extend_schema(responses=ConversionOutputSerializer)
+    def get(self, request, types: str, namespace: str, name: str, conversion_id: int):
+        repo = _repo(request, types, namespace, name)
+        return Response(ConversionOutputSerializer(conversion_get(repo=repo, conversion_id=conversion_id)).data)

@@ -24,6 +24,8 @@ class Discussion(models.Model):
     # Pull requests: the branch they merge into, and the commit the merge produced.
     target_ref = models.CharField(max_length=255, blank=True)
     merge_commit_oid = models.CharField(max_length=40, blank=True)
+    # Locked by the site's moderators (``community.moderation``): nobody may comment any more.
+    locked = models.BooleanField(default=False)
 
     class Meta:
         db_table = "hub_discussion"  # kept from when discussions lived in the hub app (data moved as is)

@@ -270,6 +270,15 @@ def discussion_get(*, repo: Repo, num: int) -> Discussion:
     return discussion
 
 
+def comment_get(*, discussion: Discussion, event_id: int) -> DiscussionEvent:
+    """The comment ``event_id`` of ``discussion`` (404 for any other event or id)."""
+    event = discussion.events.select_related("author").filter(pk=event_id, type=DiscussionEventType.COMMENT).first()
+    if event is None:
+        raise NotFound(f"No comment {event_id} in discussion #{discussion.num}.")
+    event.discussion = discussion
+    return event
+
+
 def pull_request_conflicts(*, discussion: Discussion) -> list[str]:
     """Files both the pull request and its target changed differently since they diverged."""
     repo = discussion.repo

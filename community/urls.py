@@ -29,6 +29,8 @@ _API_REPO = "repos/<str:types>/<str:namespace>/<str:name>"
 # Mounted under ``api/v1/``.
 api_urlpatterns = [
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
+    path(f"{_API_REPO}/conversions", apis.ConversionCreateApi.as_view(), name="api-repo-conversions"),
+    path(f"{_API_REPO}/conversions/<id:conversion_id>", apis.ConversionDetailApi.as_view(), name="api-repo-conversion"),
 ]
 
 _PAGE_REPO = REPO_PAGE_PATTERN
@@ -38,6 +40,7 @@ _COMMENT = r"comments/(?P<event_id>[1-9][0-9]{0,17})"
 # Mounted at the root, before ``registry.page_urls``.
 page_urlpatterns = [
     re_path(rf"^{_PAGE_REPO}/discussions$", views.community, name="repo-community"),
+    re_path(rf"^{_PAGE_REPO}/convert$", views.convert, name="repo-convert"),
     re_path(rf"^{_PAGE_REPO}/discussions/new$", views.discussion_new, name="repo-discussion-new"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}$", views.discussion_page, name="repo-discussion"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/files$", views.pull_request_files, name="repo-pull-request-files"),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from community.choices import DiscussionEventType, DiscussionStatus
+from community.conversion import conversion_request
 from community.models import Discussion, DiscussionEvent
 from community.selectors import (
     community_filters_parse,
@@ -38,7 +39,7 @@ from frontend.markdown import LinkBase, markdown_render_cached
 from frontend.pages import page_view
 from hub.selectors import user_get_by_name
 from hub.views import form_errors_from
-from registry.access import check_can_read_files
+from registry.access import Permission, check_can_read_files
 from registry.models import Repo
 from registry.panels import PULL_REQUEST_SIDEBAR, panels
 from registry.selectors.diffs import file_diff
@@ -360,3 +361,19 @@ def comment_hide(request: HttpRequest, discussion: Discussion, event_id: str) ->
     event = _comment_event(discussion, event_id)
     services.comment_hide(event=event, user=request.user)
     return _back(discussion, event)
+
+
+@require_POST
+@page_view
+def convert(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None) -> HttpResponse:
+    """Queue a conversion of the default branch's checkpoints to safetensors (writers)."""
+    repo = _repo(request, type_prefix, namespace, name, need=Permission.WRITE)
+    conversion = conversion_request(repo=repo, user=request.user, branch=repo.default_branch)
+    conversion.refresh_from_db()
+    if conversion.pull_request_num:
+        messages.success(request, f"Converted: pull request #{conversion.pull_request_num} adds the safetensors files.")
+    elif conversion.error:
+        messages.error(request, f"The conversion failed: {conversion.error}")
+    else:
+        messages.success(request, "The conversion is queued: a pull request will carry the safetensors files.")
+    return redirect(repo.web_path)

@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from common import views as ops_views
 from community import urls as community_urls
+from community.moderation import urls as moderation_urls
 from community.notifications import urls as notification_urls
 from community.webhooks import urls as webhook_urls
 from evals.leaderboards import urls as leaderboard_urls
@@ -34,6 +35,7 @@ api_v1_urlpatterns = [
     *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
     *webhook_urls.api_urlpatterns,
+    *moderation_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -59,6 +61,7 @@ urlpatterns = [
     *inference_urls.page_urlpatterns,
     *notification_urls.page_urlpatterns,
     *webhook_urls.page_urlpatterns,
+    *moderation_urls.page_urlpatterns,
     *community_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *registry_urls.namespaceless_file_urlpatterns,

@@ -6,9 +6,14 @@ from hub.models import ApiToken, AuditEvent, Membership, Namespace, Organization
 
 @admin.register(User)
 class HubUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Profile", {"fields": ("fullname", "bio", "homepage")}))
-    list_display = ("username", "email", "fullname", "is_staff", "date_joined")
-    readonly_fields = ("namespace",)
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Profile", {"fields": ("fullname", "bio", "homepage")}),
+        # Suspensions go through the moderation queue, which logs them; here they are only shown.
+        ("Moderation", {"fields": ("is_moderator", "suspended_at", "suspension_reason")}),
+    )
+    list_display = ("username", "email", "fullname", "is_staff", "is_moderator", "date_joined")
+    readonly_fields = ("namespace", "suspended_at", "suspension_reason")
 
 
 @admin.register(Namespace)

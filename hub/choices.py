@@ -45,3 +45,4 @@ class AuditAction(models.TextChoices):
     REPO_PLAYGROUND = "repo.playground", "Playground switched on or off"
     ACCESS_DECIDE = "access.decide", "Access request decided"
     ACCESS_GRANT = "access.grant", "Access granted"
+    MODERATION_ACTION = "moderation.action", "Moderation action taken"

@@ -1,8 +1,30 @@
 """HTML forms of the hub app: field parsing only; the services decide."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from hub.choices import OrgRole, TokenRole
+from hub.services.suspensions import user_suspended_with_password
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, which says so when the right password is given for a suspended
+    account (Django's backend refuses inactive users as if the password were wrong)."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            suspended = user_suspended_with_password(
+                username=self.cleaned_data.get("username") or "", password=self.cleaned_data.get("password") or ""
+            )
+            if suspended is not None:
+                raise forms.ValidationError(
+                    f"This account was suspended by the moderators on {suspended.suspended_at:%Y-%m-%d} "
+                    f"(reason: {suspended.suspension_reason or 'other'}).",
+                    code="suspended",
+                ) from None
+            raise
 
 
 class SignupForm(forms.Form):

@@ -46,8 +46,18 @@ class User(AbstractUser):
     fullname = models.CharField(max_length=100, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
     homepage = models.URLField(blank=True)
+    # Site moderators work the moderation queue (``community.moderation``); staff are moderators too.
+    is_moderator = models.BooleanField(default=False)
+    # A suspended account is also inactive (``is_active`` false): it cannot log in and its tokens,
+    # sessions and Xet tokens are refused. These say why, for the log-in form and the moderators.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=32, blank=True)
 
     objects = HubUserManager()
+
+    @property
+    def can_moderate(self) -> bool:
+        return self.is_active and (self.is_moderator or self.is_staff)
 
     @property
     def display_name(self) -> str:

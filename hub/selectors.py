@@ -22,8 +22,10 @@ def namespace_get(*, name: str) -> Namespace:
     return namespace
 
 
-def user_get_by_name(*, name: str) -> User:
-    user = User.objects.filter(username__iexact=name, is_active=True).select_related("namespace").first()
+def user_get_by_name(*, name: str, include_suspended: bool = False) -> User:
+    """The active user ``name`` (``include_suspended``: or a suspended one, for the moderators)."""
+    users = User.objects.all() if include_suspended else User.objects.filter(is_active=True)
+    user = users.filter(username__iexact=name).select_related("namespace").first()
     if user is None:
         raise NotFound(f"No user is called '{name}'.")
     return user

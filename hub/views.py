@@ -17,6 +17,7 @@ from common.errors import HubError, NotFound, PermissionDenied, RateLimited, Val
 from common.throttling import client_ip
 from hub.choices import AuditAction
 from hub.forms import (
+    LoginForm,
     MemberAddForm,
     MemberRoleForm,
     OrganizationCreateForm,
@@ -74,6 +75,7 @@ class LoginView(auth_views.LoginView):
     address is locked out the form answers 429 with the notice and checks no password."""
 
     template_name = "hub/login.html"
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         username, ip = request.POST.get("username", ""), client_ip(request)

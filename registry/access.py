@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from django.urls import get_script_prefix
+
 from common.errors import PermissionDenied, Unauthenticated
 from hub.choices import NamespaceKind
 from hub.models import Membership
 from hub.permissions import OrgAction, role_allows
 from registry.choices import AccessRequestStatus, RepoType
-from registry.errors import GatedRepo, RepoNotFound
+from registry.errors import GatedRepo, RepoDisabled, RepoNotFound
 from registry.models import AccessRequest, Repo
 
 
@@ -68,9 +70,31 @@ def access_repo(
     return repo
 
 
+def check_repo_enabled(*, repo: Repo) -> None:
+    """A repository the moderators disabled serves its files to nobody, its owners included:
+    ``RepoDisabled`` (451) names the moderation action and where the public log shows it."""
+    if not repo.disabled:
+        return
+    log_path = f"{get_script_prefix()}moderation/log"
+    if repo.disabled_action is not None:
+        log_path += f"#action-{repo.disabled_action}"
+    when = f" on {repo.disabled_at:%Y-%m-%d}" if repo.disabled_at else ""
+    action = f"moderation action #{repo.disabled_action}" if repo.disabled_action else "a moderation action"
+    raise RepoDisabled(
+        f"Access to this resource is disabled: {repo.repo_id} was disabled by {action}{when}"
+        f" (reason: {repo.disabled_reason or 'other'}). See {log_path}.",
+        action=repo.disabled_action,
+        reason=repo.disabled_reason or "other",
+        log_path=log_path,
+    )
+
+
 def check_can_read_files(*, user, repo: Repo) -> None:
     """Gated repositories show their page to everyone but their files only to members, site staff
-    and people whose access request was accepted (``registry.services.access_requests``)."""
+    and people whose access request was accepted (``registry.services.access_requests``).
+    Disabled repositories serve files to nobody (``check_repo_enabled``); every download path
+    (resolve, raw pages, LFS, Xet, git) passes here."""
+    check_repo_enabled(repo=repo)
     if not repo.gated or (user is not None and user.is_staff) or repo_role(user=user, repo=repo) is not None:
         return
     if user is not None and user.is_authenticated:

@@ -52,3 +52,22 @@ class UploadStatus(models.TextChoices):
     OPEN = "open", "Open"
     COMPLETED = "completed", "Completed"
     ABORTED = "aborted", "Aborted"
+
+
+class ScanStatus(models.TextChoices):
+    """Where the malware scan of a blob stands (``registry.scanning``)."""
+
+    PENDING = "pending", "Pending"
+    CLEAN = "clean", "Clean"
+    SUSPICIOUS = "suspicious", "Suspicious"
+    DANGEROUS = "dangerous", "Dangerous"
+    ERROR = "error", "Error"
+
+
+class ConversionStatus(models.TextChoices):
+    """A conversion to safetensors: queued, running, then succeeded (a pull request) or failed."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"

@@ -1,6 +1,6 @@
 """Errors of the registry, with the ``X-Error-Code`` the huggingface_hub client dispatches on."""
 
-from common.errors import Conflict, NotFound, PermissionDenied
+from common.errors import Conflict, HubError, NotFound, PermissionDenied
 
 
 class RepoNotFound(NotFound):
@@ -49,3 +49,32 @@ class CollectionExists(Conflict):
 
     def as_dict(self) -> dict:
         return super().as_dict() | {"slug": self.slug}
+
+
+class RepoDisabled(HubError):
+    """A repository disabled by the moderators: 451, with the Hub's own wording in
+    ``X-Error-Message`` (the client raises ``DisabledRepoError`` on it) and the moderation action
+    in the body."""
+
+    status = 451
+    code = "repo_disabled"
+    hf_code = "DisabledRepo"
+    default_message = "Access to this resource is disabled."
+
+    def __init__(self, message: str, *, action: int | None, reason: str, log_path: str) -> None:
+        super().__init__(message)
+        self.moderation = {"action": action, "reason": reason, "log": log_path}
+
+    @property
+    def header_message(self) -> str:
+        return self.default_message
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"moderation": self.moderation}
+
+
+class FileQuarantined(PermissionDenied):
+    """A file the malware scan found dangerous: not served until the repository's owner releases it."""
+
+    code = "file_quarantined"
+    default_message = "This file is quarantined: the malware scan found it dangerous."

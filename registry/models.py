@@ -27,7 +27,13 @@ class Repo(models.Model):
     type = models.CharField(max_length=10, choices=RepoType.choices, default=RepoType.MODEL)
     private = models.BooleanField(default=False)
     gated = models.CharField(max_length=8, choices=GatedMode.choices, default=GatedMode.OFF, blank=True)
+    # Set by moderators (``community.moderation``): a disabled repository serves no file on any
+    # path (``registry.access.check_repo_enabled``). ``disabled_action`` is the id of the
+    # moderation action, kept as a plain number so the registry never imports the app above it.
     disabled = models.BooleanField(default=False)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=32, blank=True)
+    disabled_action = models.PositiveBigIntegerField(null=True, blank=True)
     default_branch = models.CharField(max_length=255, default="main")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -263,4 +269,5 @@ class UploadSession(models.Model):
 
 from registry.models_access import AccessRequest  # noqa: E402, F401  (gated access, see that module)
 from registry.models_collections import Collection, CollectionItem, CollectionUpvote  # noqa: E402, F401  (see that module)
+from registry.models_scans import BlobScan, Conversion, ScanRelease  # noqa: E402, F401  (scans, see that module)
 from registry.models_xet import XetFile, XetFileXorb, Xorb  # noqa: E402, F401  (Xet index, see that module)

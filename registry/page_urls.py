@@ -38,6 +38,7 @@ page_urlpatterns = [
     re_path(rf"^{_REPO}/tree/(?P<rest>.+)$", views.tree, name="repo-tree"),
     re_path(rf"^{_REPO}/blob/(?P<rest>.+)$", views.blob, name="repo-blob"),
     re_path(rf"^{_REPO}/raw/(?P<rest>.+)$", views.raw, name="repo-raw"),
+    re_path(rf"^{_REPO}/release/(?P<rest>.+)$", views.release_file, name="repo-release"),
     re_path(rf"^{_REPO}/commits/(?P<rest>.+)$", views.commits, name="repo-commits"),
     re_path(rf"^{_REPO}/commit/(?P<oid>[0-9a-fA-F]{{5,40}})$", views.commit, name="repo-commit"),
     re_path(rf"^{_REPO}/edit/(?P<rest>.+)$", views.edit, name="repo-edit"),

@@ -42,3 +42,11 @@ def xet_collect_task() -> int:
     """Remove Xet files no repository holds and xorbs no file names, past the retention period."""
     collected = xet_collect()
     return collected.files + collected.xorbs
+
+
+@shared_task(ignore_result=True, acks_late=True, time_limit=3600, soft_time_limit=3500)
+def blob_scan_task(blob_id: int) -> None:
+    """Scan one blob for malware (``registry.services.scans.blob_scan``). Safe to run twice."""
+    from registry.services.scans import blob_scan
+
+    blob_scan(blob_id=blob_id)

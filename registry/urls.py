@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from registry import apis
+from registry import apis, apis_scans
 from registry.githttp import views as git
 from registry.hf import access_requests, collections, files, lfs, likes, repos
 
@@ -103,6 +103,8 @@ api_urlpatterns = [
     path(f"{_API_REPO}/tags/<path:tag>", apis.TagApi.as_view(), name="api-repo-tag"),
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
+    path(f"{_API_REPO}/scans/<path:revision>", apis_scans.ScanStatusApi.as_view(), name="api-repo-scans"),
+    path(f"{_API_REPO}/quarantine/release", apis_scans.QuarantineReleaseApi.as_view(), name="api-repo-release"),
     path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
     path(f"{_API_REPO}/audit-log", apis.RepoAuditLogApi.as_view(), name="api-repo-audit-log"),
     path(

@@ -26,6 +26,7 @@ DOMAIN = {
     "hub": 1,
     "registry": 2,
     "community": 3,
+    "community.moderation": 3,  # above the discussions: it acts through their services
     "training_runner.jobs": 4,
     "training_runner.inference": 4,
     "evals.leaderboards": 4,

@@ -118,6 +118,8 @@ def discussion_create(
 
 def comment_add(*, discussion: Discussion, user: User, content: str) -> DiscussionEvent:
     content = _content(content)
+    if discussion.locked:
+        raise PermissionDenied("This discussion was locked by the moderators: no new comments.")
     event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(content))
     discussion_event(
         kind=EventKind.DISCUSSION_COMMENTED, discussion=discussion, user=user, comment_id=event.pk, content=content
@@ -152,6 +154,23 @@ def comment_hide(*, event: DiscussionEvent, user: User) -> DiscussionEvent:
     event.data = {**event.data, "hidden": True}
     event.save(update_fields=["data", "updated_at"])
     return event
+
+
+def comment_set_hidden(*, event: DiscussionEvent, hidden: bool) -> DiscussionEvent:
+    """Hide a comment or show it again, for the site's moderators (``community.moderation``,
+    which checks who may and logs it)."""
+    if event.type != DiscussionEventType.COMMENT:
+        raise ValidationError("Only comments can be hidden.")
+    event.data = {**event.data, "hidden": hidden}
+    event.save(update_fields=["data", "updated_at"])
+    return event
+
+
+def discussion_set_locked(*, discussion: Discussion, locked: bool) -> Discussion:
+    """Lock a discussion (no new comments) or unlock it, for the site's moderators."""
+    discussion.locked = locked
+    discussion.save(update_fields=["locked"])
+    return discussion
 
 
 def discussion_change_status(*, discussion: Discussion, user: User, status: str, comment: str = "") -> DiscussionEvent:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "evals.leaderboards",
     "community.notifications",
     "community.webhooks",
+    "community.moderation",
     "frontend",
 ]
 

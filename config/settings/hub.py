@@ -80,3 +80,15 @@ HUB_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("HUB_WEBHOOK_BACKOFF_MAX_SECONDS", 360
 HUB_WEBHOOK_TIMEOUT_SECONDS = env.int("HUB_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 # Upper bound of webhooks a user may own.
 HUB_MAX_WEBHOOKS_PER_USER = env.int("HUB_MAX_WEBHOOKS_PER_USER", 50, minimum=1)
+
+# --- Malware scanning and conversion (registry.scanning, registry.services.scans, conversions) ----
+# Bytes of one pickle stream the scanner reads; a longer pickle is flagged suspicious, unscanned.
+HUB_SCAN_MAX_PICKLE_BYTES = env.int("HUB_SCAN_MAX_PICKLE_BYTES", 64 * 1024 * 1024, minimum=1024)
+# A zip member larger than 1 MiB that inflates more than this many times is an archive bomb.
+HUB_SCAN_MAX_RATIO = env.int("HUB_SCAN_MAX_RATIO", 200, minimum=2)
+# Limits of the sandboxed conversion to safetensors: CPU seconds, address space, wall-clock seconds,
+# and the largest checkpoint it accepts.
+HUB_CONVERSION_CPU_SECONDS = env.int("HUB_CONVERSION_CPU_SECONDS", 600, minimum=1)
+HUB_CONVERSION_MEMORY_BYTES = env.int("HUB_CONVERSION_MEMORY_BYTES", 8 * 1024**3, minimum=256 * 1024 * 1024)
+HUB_CONVERSION_WALL_SECONDS = env.int("HUB_CONVERSION_WALL_SECONDS", 900, minimum=5)
+HUB_CONVERSION_MAX_BYTES = env.int("HUB_CONVERSION_MAX_BYTES", 20 * 1024**3, minimum=1024)

@@ -18,6 +18,7 @@ from registry.errors import EntryNotFound, RepoNotFound
 from registry.hf.xet import xet_download_headers
 from registry.models import Blob
 from registry.selectors.revisions import revision_path_split, revision_resolve
+from registry.selectors.scans import scan_check_servable
 from registry.services.counters import download_record
 from registry.storage import blob_open
 from registry.trees import FileInfo, tree_lookup
@@ -83,6 +84,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         return error_response(
             EntryNotFound(f"{path} does not exist at {revision}."), headers={"X-Repo-Commit": commit.oid}
         )
+    scan_check_servable(repo=repo, sha256=info.sha256, path=path)
     blob = Blob.objects.get(sha256=info.sha256)
     etag = info.sha256 if info.lfs else info.oid
     content_type = served_content_type(path)

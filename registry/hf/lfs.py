@@ -17,11 +17,12 @@ from common.inputs import value_choice
 from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
 from hub.scopes import reads_over_post
-from registry.access import Permission, access_repo, check_can_read_files
+from registry.access import Permission, access_repo, check_can_read_files, check_repo_enabled
 from registry.choices import RepoType
-from registry.errors import GatedRepo, RepoNotFound
+from registry.errors import FileQuarantined, GatedRepo, RepoNotFound
 from registry.hf.common import origin
 from registry.models import Blob, Repo
+from registry.selectors.scans import scan_check_servable
 from registry.services import uploads
 from registry.storage import blob_open
 
@@ -123,6 +124,8 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
             entry = {"oid": oid, "size": size, "authenticated": True}
             if not present:
                 entry["actions"] = _object_actions(request, repo, oid, size, multipart=multipart)
+        elif present and (quarantine := _quarantine_message(repo, oid)):
+            entry = {"oid": oid, "size": size, "error": {"code": 403, "message": quarantine}}
         elif present:
             token = _sign(r=repo.pk, o=oid, s=size)
             href = origin(request) + reverse("lfs-object", kwargs={"token": token})
@@ -131,6 +134,15 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
             entry = {"oid": oid, "size": size, "error": {"code": 404, "message": "Object does not exist"}}
         answers.append(entry)
     return _lfs_json({"transfer": "basic", "objects": answers, "hash_algo": "sha256"})
+
+
+def _quarantine_message(repo: Repo, oid: str) -> str | None:
+    """Why the object may not be downloaded (the malware scan quarantined it), or None."""
+    try:
+        scan_check_servable(repo=repo, sha256=oid)
+    except FileQuarantined as error:
+        return error.message
+    return None
 
 
 def _signed_repo(payload: dict) -> Repo:
@@ -150,9 +162,12 @@ def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "PUT":
         uploads.lfs_object_receive(repo=repo, sha256=oid, size=size, stream=request)
         return HttpResponse(status=200)
+    # The batch answer checked the repository; a URL signed before it was disabled stops here.
+    check_repo_enabled(repo=repo)
     blob = Blob.objects.filter(sha256=oid, repo_links__repo=repo).first()
     if blob is None:
         raise NotFound(f"Object {oid} is not stored in this repository.")
+    scan_check_servable(repo=repo, sha256=oid)
     response = RangeFileResponse(
         lambda: blob_open(blob), start=0, length=blob.size, content_type="application/octet-stream"
     )

@@ -34,12 +34,13 @@ from registry.selectors.files import last_commits
 from registry.selectors.lfs_files import lfs_files_list
 from registry.selectors.repos import RepoFilters, repo_children_count, repo_list
 from registry.selectors.revisions import revision_path_split, revision_resolve
+from registry.selectors.scans import file_scans, tree_scan_status
 from registry.selectors.uploads import UploadCandidate, upload_advice
 from registry.services import commits as commit_services
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
 from registry.services.lfs_files import lfs_files_delete
-from registry.trees import FolderInfo, tree_files, tree_list, tree_lookup
+from registry.trees import FileInfo, FolderInfo, tree_files, tree_list, tree_lookup
 
 # ---------------------------------------------------------------------------------------- repos
 
@@ -142,6 +143,9 @@ def repo_info(request: HttpRequest, plural: str, namespace: str, name: str, revi
     body = shapes.repo_info(
         repo, commit=resolved.commit, files=files, files_metadata=query_bool(request, "blobs"), children=children
     )
+    if query_bool(request, "securityStatus"):
+        status = tree_scan_status(repo=repo, tree_oid=resolved.commit.tree_oid, files=files)
+        body["securityRepoStatus"] = shapes.security_repo_status(status)
     return JsonResponse(body)
 
 
@@ -363,7 +367,19 @@ def paths_info(request: HttpRequest, plural: str, namespace: str, name: str, rev
     expand = request.POST.get("expand", "false").lower() == "true"
     found = [info for info in (tree_lookup(commit.tree_oid, path.strip("/")) for path in paths if path) if info]
     last = last_commits(repo=repo, head=commit, paths=[info.path for info in found]) if expand else {}
-    return JsonResponse([shapes.tree_entry(info, last_commit=last.get(info.path)) for info in found], safe=False)
+    scans = _scans_of(repo, found) if expand else {}
+    return JsonResponse(
+        [shapes.tree_entry(info, last_commit=last.get(info.path), security=_scan_of(scans, info)) for info in found],
+        safe=False,
+    )
+
+
+def _scans_of(repo: Repo, entries) -> dict:
+    return file_scans(repo=repo, sha256s=[e.sha256 for e in entries if isinstance(e, FileInfo)])
+
+
+def _scan_of(scans: dict, entry):
+    return scans.get(entry.sha256) if isinstance(entry, FileInfo) else None
 
 
 @hf_endpoint(methods=("GET",))
@@ -381,4 +397,6 @@ def repo_tree(request: HttpRequest, plural: str, namespace: str, name: str, rest
     entries = list(tree_list(commit.tree_oid, path, recursive=query_bool(request, "recursive")))
     page = entries[offset : offset + page_size + 1]
     last = last_commits(repo=repo, head=commit, paths=[e.path for e in page[:page_size]]) if expand else {}
-    return paginated(request, [shapes.tree_entry(e, last_commit=last.get(e.path)) for e in page], page_size=page_size)
+    scans = _scans_of(repo, page) if expand else {}
+    items = [shapes.tree_entry(e, last_commit=last.get(e.path), security=_scan_of(scans, e)) for e in page]
+    return paginated(request, items, page_size=page_size)

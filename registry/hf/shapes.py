@@ -9,6 +9,7 @@ from django.utils.html import escape
 from common.timefmt import iso_z
 from registry.cards.vocab import BASE_MODEL_RELATIONS
 from registry.models import GitCommit, Repo
+from registry.selectors.scans import FileScan, TreeScanStatus
 from registry.services.xet import xet_file_hash_for_sha256
 from registry.trees import FileInfo, FolderInfo
 
@@ -87,7 +88,49 @@ def repo_info(
     return body
 
 
-def tree_entry(info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = None) -> dict:
+# The Hub's words for a file's scan state (``securityFileStatus.status``).
+SECURITY_STATUS = {
+    "clean": "safe",
+    "suspicious": "caution",
+    "dangerous": "unsafe",
+    "pending": "queued",
+    "error": "error",
+}
+SAFETY_ORDER = ("innocuous", "suspicious", "dangerous")
+
+
+def security_file_status(found: FileScan) -> dict:
+    """``securityFileStatus`` of a tree entry (``expand``), as huggingface_hub's ``RepoFile`` reads
+    it: ``status``, ``avScan`` (no antivirus runs here: null) and ``pickleImportScan``."""
+    scan = found.scan
+    body: dict = {"status": SECURITY_STATUS[scan.state], "avScan": None, "pickleImportScan": None}
+    if scan.kind in {"pickle", "zip"} and scan.findings:
+        imports = [{"module": f["module"], "name": f["name"], "safety": f["safety"]} for f in scan.findings]
+        highest = max((SAFETY_ORDER.index(i["safety"]) for i in imports if i["safety"] in SAFETY_ORDER), default=0)
+        body["pickleImportScan"] = {"highestSafetyLevel": SAFETY_ORDER[highest], "imports": imports}
+    body["scanner"] = f"{scan.scanner} {scan.scanner_version}".strip()
+    body["issues"] = list(scan.issues)
+    body["quarantined"] = found.quarantined
+    if scan.scanned_at is not None:
+        body["scannedAt"] = iso_z(scan.scanned_at)
+    return body
+
+
+def security_repo_status(status: TreeScanStatus) -> dict:
+    """``securityRepoStatus`` of ``model_info(securityStatus=True)``: whether every scan finished
+    and the files with issues."""
+    return {
+        "scansDone": status.done,
+        "filesWithIssues": [
+            {"path": path, "level": SECURITY_STATUS[found.state], "quarantined": found.quarantined}
+            for path, found in status.issues
+        ],
+    }
+
+
+def tree_entry(
+    info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = None, security: FileScan | None = None
+) -> dict:
     if isinstance(info, FolderInfo):
         entry: dict = {"type": "directory", "oid": info.oid, "size": 0, "path": info.path}
     else:
@@ -102,6 +145,8 @@ def tree_entry(info: FileInfo | FolderInfo, *, last_commit: GitCommit | None = N
             "title": last_commit.title,
             "date": iso_z(last_commit.authored_at),
         }
+    if security is not None:
+        entry["securityFileStatus"] = security_file_status(security)
     return entry
 
 

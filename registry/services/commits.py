@@ -26,6 +26,7 @@ from registry.models import Blob, GitCommit, Repo, RepoBlob
 from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap
+from registry.services.scans import scans_queue_for_files
 from registry.storage import StagedBlob, blob_open, blob_promote
 from registry.trees import MODE_TREE, FileInfo, TreeEditor, tree_lookup
 
@@ -217,7 +218,7 @@ def commit_create(
         if README in blobs:
             card = _check_card(repo=repo, readme=_read_small_blob(blobs[README], limit=5 * 1024 * 1024))
 
-        changed = []
+        changed, committed = [], []
         for op in operations:
             if isinstance(op, DeleteFile) and _is_folder(editor, op.path):
                 editor.delete_folder(op.path)  # a folder named without its trailing "/", as the Hub allows
@@ -230,6 +231,7 @@ def commit_create(
                 lfs = _is_lfs(path=op.path, size=blob.size, attributes=attributes, forced=isinstance(op, AddLfsFile))
                 oid = blob_oid(lfs_pointer(sha256=blob.sha256, size=blob.size)) if lfs else blob.git_sha1
                 editor.add_file(op.path, oid=oid, size=blob.size, sha256=blob.sha256, lfs=lfs)
+                committed.append((op.path, blob, lfs))
             changed.append(op.path)
         tree = editor.write()
 
@@ -240,6 +242,7 @@ def commit_create(
             [RepoBlob(repo=repo, blob=blob) for blob in {b.pk: b for b in blobs.values()}.values()],
             ignore_conflicts=True,
         )
+        scans_queue_for_files(files=committed)
         ref_compare_and_swap(repo=repo, name=ref, expected=expected, new=commit.oid)
         if ref == f"refs/heads/{repo.default_branch}":
             readme_touched = any(op.path == README for op in operations)

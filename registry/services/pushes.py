@@ -54,10 +54,12 @@ from registry.git.packs import (
 from registry.git.paths import InvalidPath, path_validate
 from registry.hooks import pull_request_refs
 from registry.models import Blob, GitCommit, GitTree, Ref, Repo, RepoBlob, blob_storage_key
+from registry.scanning import is_scannable_path
 from registry.selectors.packs import CommitNode, commit_graph_load
 from registry.services.commits import GITATTRIBUTES, README, card_check, commit_objects_record, lfs_required
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap, ref_name_validate
+from registry.services.scans import scans_queue_for_files
 from registry.storage import BlobWriter, StagedBlob, blob_storage, blobs_promote, stage_in_memory, staging_dir
 from registry.trees import CACHE_PREFIX, CACHE_SECONDS, trees_load
 
@@ -250,6 +252,8 @@ class _Checked:
     tree_rows: dict[str, list] = field(default_factory=dict)
     promote: dict[str, StagedBlob] = field(default_factory=dict)
     new_commits: dict[str, PushedCommit] = field(default_factory=dict)
+    # Regular files under pickle-based or archive names, to scan: git id -> path.
+    scan_paths: dict[str, str] = field(default_factory=dict)
 
 
 class _Checker:
@@ -398,6 +402,8 @@ class _Checker:
                     f"`git lfs track` it, then `git lfs migrate import --include='{path}'` and push again."
                 )
             checked.promote[oid] = staged
+            if is_scannable_path(path):
+                checked.scan_paths.setdefault(oid, path)
         else:
             self._note_known(oid, path)
 
@@ -618,6 +624,9 @@ def _write_objects(*, repo: Repo, checked: _Checked) -> None:
         blobs = blobs_promote(list(checked.promote.values()))
         RepoBlob.objects.bulk_create(
             [RepoBlob(repo=repo, blob=blob) for blob in blobs.values()], ignore_conflicts=True, batch_size=500
+        )
+        scans_queue_for_files(
+            files=[(path, blobs[checked.promote[oid].sha256], False) for oid, path in checked.scan_paths.items()]
         )
     if checked.tree_rows:
         GitTree.objects.bulk_create(

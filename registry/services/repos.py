@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from common.errors import PermissionDenied, ValidationError
 from common.events import EventKind
@@ -149,6 +150,18 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
             repo_event(kind=EventKind.REPO_MOVED, repo=repo, actor=user, former_id=f"{former[0]}/{former[1]}")
     except IntegrityError:
         raise exists from None
+    return repo
+
+
+def repo_set_disabled(*, repo: Repo, disabled: bool, reason: str = "", action_id: int | None = None) -> Repo:
+    """Disable ``repo`` (its files stop being served on every path, ``access.check_repo_enabled``)
+    or enable it again. Called by the moderation app, which records who did it and why;
+    ``action_id`` is that record's id, named in the error downloads get."""
+    repo.disabled = disabled
+    repo.disabled_at = timezone.now() if disabled else None
+    repo.disabled_reason = reason if disabled else ""
+    repo.disabled_action = action_id if disabled else None
+    repo.save(update_fields=["disabled", "disabled_at", "disabled_reason", "disabled_action"])
     return repo
 
 

@@ -23,6 +23,7 @@ from common.errors import Conflict, NotFound, ValidationError
 from common.inputs import MAX_INT
 from registry.choices import UploadStatus
 from registry.models import Blob, Repo, RepoBlob, UploadSession
+from registry.services.scans import scans_queue
 from registry.storage import COPY_BUFFER, BlobWriter, blob_promote, staging_dir
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -48,6 +49,7 @@ def repo_has_object(*, repo: Repo, sha256: str, size: int) -> bool:
 
 def _link(*, repo: Repo, blob: Blob) -> None:
     RepoBlob.objects.bulk_create([RepoBlob(repo=repo, blob=blob)], ignore_conflicts=True)
+    scans_queue(blobs=[blob])
 
 
 def _verified(writer: BlobWriter, *, sha256: str):

@@ -20,9 +20,10 @@ from registry.cards import card_parse
 from registry.errors import EntryNotFound
 from registry.hf.files import IMAGE_TYPES, serve_file
 from registry.models import Repo
-from registry.selectors.pages import README, file_read, looks_binary, repo_ref_choices
+from registry.selectors.pages import README, file_read, looks_binary, repo_can_admin, repo_ref_choices
 from registry.selectors.revisions import Revision, revision_path_split, revision_resolve
 from registry.selectors.safetensors import SafetensorsError, safetensors_summary
+from registry.selectors.scans import file_scans
 from registry.trees import FileInfo, FolderInfo, tree_list, tree_lookup
 from registry.views.common import (
     MAX_EDIT_BYTES,
@@ -62,11 +63,13 @@ def tree(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
         tree_list(revision.commit.tree_oid, path),
         key=lambda entry: (isinstance(entry, FileInfo), entry.path.rsplit("/", 1)[-1].lower()),
     )
+    scans = file_scans(repo=repo, sha256s=[entry.sha256 for entry in entries if isinstance(entry, FileInfo)])
     context = _context(
         request, repo, tab="files", rev=rev,
         path=path,
         crumbs=_crumbs(path),
-        entries=[{"info": entry, "name": entry.path.rsplit("/", 1)[-1], "is_file": isinstance(entry, FileInfo)}
+        entries=[{"info": entry, "name": entry.path.rsplit("/", 1)[-1], "is_file": isinstance(entry, FileInfo),
+                  "scan": scans.get(entry.sha256) if isinstance(entry, FileInfo) else None}
                  for entry in entries],
         revision=revision,
         refs=repo_ref_choices(repo=repo),
@@ -141,14 +144,22 @@ def blob(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
         return redirect(_url(repo, "tree", rev, path))
     if info is None:
         raise EntryNotFound(f"{path or 'A file path'} does not exist at {rev}.")
-    view = _file_view(request, repo, rev, info)
+    security = file_scans(repo=repo, sha256s=[info.sha256]).get(info.sha256)
+    if security is not None and security.quarantined:
+        # Not shown and not served (403, naming the scan); the owner may release it from here.
+        view = {"kind": "quarantined"}
+    else:
+        view = _file_view(request, repo, rev, info)
     context = _context(
         request, repo, tab="files", rev=rev,
         path=path, crumbs=_crumbs(path), file=info, view=view, revision=revision,
         refs=repo_ref_choices(repo=repo), is_branch=_is_branch(revision),
         editable=view["kind"] in {"text", "markdown"} and info.size <= MAX_EDIT_BYTES,
+        security=security,
+        can_release=security is not None and security.quarantined and repo_can_admin(user=request.user, repo=repo),
     )  # fmt: skip
-    return render(request, "registry/blob.html", context)
+    status = 403 if view["kind"] == "quarantined" else 200
+    return render(request, "registry/blob.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -14,6 +14,7 @@ from registry.selectors.commits import commit_history
 from registry.selectors.diffs import commit_changes, file_diff
 from registry.selectors.pages import repo_ref_choices
 from registry.selectors.revisions import commit_get, revision_resolve
+from registry.selectors.scans import tree_scan_status
 from registry.views.common import COMMITS_PAGE_SIZE, MAX_DIFFED_FILES, _context, _repo
 
 
@@ -55,5 +56,6 @@ def commit(request: HttpRequest, namespace: str, name: str, oid: str, type_prefi
         commit=commit, parent=parent, body=body, changes=changes, diffs=diffs,
         undiffed=changes[MAX_DIFFED_FILES:],
         additions=sum(diff.additions for diff in diffs), deletions=sum(diff.deletions for diff in diffs),
+        security=tree_scan_status(repo=repo, tree_oid=commit.tree_oid),
     )  # fmt: skip
     return render(request, "registry/commit.html", context)

@@ -28,6 +28,8 @@ from registry.selectors.pages import (
 from registry.selectors.repos import repo_model_tree
 from registry.selectors.revisions import revision_resolve
 from registry.selectors.safetensors import safetensors_parameter_total
+from registry.selectors.scans import tree_scan_status
+from registry.trees import tree_files
 from registry.views.access_requests import gate_context
 from registry.views.common import MAX_SAFETENSORS_FILES, _context, _links, _repo, _url
 
@@ -43,7 +45,7 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     revision = revision_resolve(repo=repo, revision=None)
     overview = repo_overview(repo=repo, revision=revision)
     readme = None
-    if overview.card is not None:
+    if overview.card is not None and not repo.disabled:  # a disabled repository shows no file
         rendered = markdown_render_cached(
             overview.card.body, links=_links(repo, repo.default_branch, README), content_id=overview.readme.sha256
         )
@@ -52,10 +54,12 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     pipeline_tag = (card.pipeline_tag or "") if card else ""
     library_name = (card.library_name or "") if card else ""
     can_write, can_admin = repo_rights(user=request.user, repo=repo)
+    files = tree_files(revision.commit.tree_oid)
     context = _context(
         request, repo, tab="card",
         can_write=can_write,
         can_admin=can_admin,
+        security=tree_scan_status(repo=repo, tree_oid=revision.commit.tree_oid, files=files),
         overview=overview,
         readme=readme,
         head=revision.commit,

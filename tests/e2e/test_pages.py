@@ -12,6 +12,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from community.moderation.selectors import repo_target, user_target
+from community.moderation.services import report_create, report_dismiss
 from community.services.discussions import comment_add, discussion_create, pull_request_merge
 from hub.services.organizations import membership_add
 from registry.choices import RepoType
@@ -19,6 +21,7 @@ from registry.services.collections import collection_create, collection_item_add
 from tests.community.helpers import propose
 from tests.e2e.conftest import BrowserPage
 from tests.frontend.builders import card, commit_files, make_repo, safetensors_bytes
+from tests.registry.scan_files import torch_checkpoint
 from tests.support.factories import make_org, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -67,6 +70,7 @@ def site(live_server, fast_passwords):
         "config.json": b'{"hidden_size": 64, "num_layers": 2, "architectures": ["LlamaForCausalLM"]}',
         "train.py": (LONG_LINE + "\n").encode() * 3,
         "model.safetensors": safetensors_bytes({"lm_head.weight": ("F32", (8, 4))}),
+        "pytorch_model.bin": torch_checkpoint(),  # scanned: badges, the security panel, its scan section
     }, summary="Publish")  # fmt: skip
     pr = propose(model, bob, {"train.py": (LONG_LINE + "\nprint('done')\n").encode()}, summary="Print at the end")
     comment_add(discussion=pr, user=alice, content=f"Thanks!\n\n```\n{LONG_LINE}\n```")
@@ -79,6 +83,12 @@ def site(live_server, fast_passwords):
     picks = collection_create(user=alice, namespace=alice.namespace, title="Picks", description="To start with")
     for kind, item_id in (("model", "alice/tiny-llama"), ("dataset", "alice/stories"), ("tutorial", "alice/guide")):
         collection_item_add(user=alice, collection=picks, kind=kind, item_id=item_id, note=LONG_LINE)
+    alice.is_moderator = True  # she also sees the moderation queue, with a report and a dismissal
+    alice.save(update_fields=["is_moderator"])
+    report_create(reporter=bob, target=user_target(name="alice"), reason="other", text=LONG_LINE)
+    model_target = repo_target(user=bob, repo_type="model", namespace="alice", name="tiny-llama")
+    dismissed = report_create(reporter=bob, target=model_target, reason="spam")
+    report_dismiss(moderator=alice, report=dismissed, reason="other", note="Not spam.")
     client = Client()
     client.force_login(alice)
     return {"commit": first.commit.oid, "session": client.cookies["sessionid"].value, "collection": picks.web_path}
@@ -90,14 +100,17 @@ def _pages(commit: str, collection: str) -> list[str]:
         "/", "/models", "/datasets", "/tutorials", "/search?q=tiny", "/search", "/new",
         "/alice/tiny-llama", "/alice/tiny-llama/tree/main", "/alice/tiny-llama/blob/main/config.json",
         "/alice/tiny-llama/blob/main/train.py", "/alice/tiny-llama/blob/main/README.md",
-        "/alice/tiny-llama/blob/main/model.safetensors", "/alice/tiny-llama/commits/main",
+        "/alice/tiny-llama/blob/main/model.safetensors", "/alice/tiny-llama/blob/main/pytorch_model.bin",
+        "/alice/tiny-llama/commits/main",
         f"/alice/tiny-llama/commit/{commit}", "/alice/tiny-llama/discussions", "/alice/tiny-llama/discussions/1",
         "/alice/tiny-llama/discussions/1/files", "/alice/tiny-llama/discussions/2",
         "/alice/tiny-llama/discussions/new", "/alice/tiny-llama/edit/main/README.md",
         "/alice/tiny-llama/upload/main", "/datasets/alice/stories", "/datasets/alice/stories/blob/main/train.txt",
         "/tutorials/alice/guide", "/tutorials/alice/guide/page/02-model.md", "/alice", "/acme",
         "/organizations/acme/settings/members", "/organizations/new", "/settings/profile", "/settings/password",
-        "/settings/tokens", "/settings/notifications", "/settings/webhooks", "/notifications", "/api/v1/docs/",
+        "/settings/tokens", "/settings/notifications", "/settings/webhooks", "/notifications",
+        "/moderation/", "/moderation/log",
+        "/moderation/report?kind=repo&repo_id=alice/stories&repo_type=dataset", "/api/v1/docs/",
     ]  # fmt: skip
 
 

@@ -299,8 +299,9 @@ def test_tree_and_blob_query_counts(alice, repo, django_assert_num_queries):
     client = Client()
     client.force_login(alice)
     client.get("/alice/tiny/tree/main")
-    # session, user, repository, ref, commit, the refs of the menu, like state, open discussions
-    with django_assert_num_queries(8):
+    # session, user, repository, ref, commit, the malware scans of the files, the refs of the menu,
+    # like state, open discussions
+    with django_assert_num_queries(9):
         client.get("/alice/tiny/tree/main")
-    with django_assert_num_queries(9):  # plus one: which refs could hold a '/' of the path
+    with django_assert_num_queries(10):  # plus one: which refs could hold a '/' of the path
         client.get("/alice/tiny/blob/main/src/train.py")

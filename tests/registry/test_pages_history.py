@@ -102,9 +102,9 @@ def test_first_commit_diffs_against_nothing(history):
 def test_commit_page_query_count(history, django_assert_num_queries):
     _repo, _first, second = history
     Client().get(f"/alice/tiny/commit/{second.oid}")
-    # repository, commit, parent commit, open discussions on the Community tab (trees and blobs
-    # come from the cache and storage)
-    with django_assert_num_queries(4):
+    # repository, commit, parent commit, the malware scans of its files, open discussions on the
+    # Community tab (trees and blobs come from the cache and storage)
+    with django_assert_num_queries(5):
         assert Client().get(f"/alice/tiny/commit/{second.oid}").status_code == 200
 
 

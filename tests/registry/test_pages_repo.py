@@ -128,10 +128,12 @@ def test_repo_page_query_count_does_not_grow_with_files_or_tags(alice, tiny, dja
     client.get("/alice/big")
     # session, user, repository, ref, commit, like state, open discussions on the Community tab,
     # the model tree (the base models its card names, the models fine-tuned from this one), the
-    # leaderboards panel (the model's positions, the boards its writer may submit it to)
-    with django_assert_num_queries(11):
+    # leaderboards panel (the model's positions, the boards its writer may submit it to), the
+    # malware scans of its files and, for its writer, the conversion panel (the default branch's
+    # tree, the recent conversions to safetensors)
+    with django_assert_num_queries(14):
         assert client.get("/alice/tiny").status_code == 200
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(14):
         assert client.get("/alice/big").status_code == 200
 
 
@@ -141,8 +143,8 @@ def test_repo_page_query_count_cold_cache_anonymous(tiny, django_assert_max_num_
     cache.clear()
     # repository, ref, commit, the trees of the revision (one query per level: root), the
     # open discussions on the Community tab, the model tree (base models, fine-tunes) and the
-    # model's leaderboard positions
-    with django_assert_max_num_queries(8):
+    # model's leaderboard positions, the malware scans of its files
+    with django_assert_max_num_queries(9):
         assert Client().get("/alice/tiny").status_code == 200
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from common.errors import NotFound
 from registry.models import Repo, RepoBlob
 from registry.models_xet import XetFile
+from registry.selectors.scans import scan_check_servable
 from registry.services.xet.counters import _count
 from registry.services.xet.index import XorbTables
 from registry.services.xet.tokens import CasGrant
@@ -34,6 +35,7 @@ def xet_reconstruction(
     ``XetRangeNotSatisfiable`` (416) for a range past the end.
     """
     row = xet_file_readable(repo=grant.repo, file_hash=file_hash)
+    scan_check_servable(repo=grant.repo, sha256=row.sha256)
     terms: list[FileTerm] = unpack_terms(bytes(row.terms))
     answer = reconstruction_response(terms, XorbTables().lookup, url_for, byte_range=byte_range)
     _count(reconstructions=1)

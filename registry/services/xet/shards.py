@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from registry.models import Blob, Repo, RepoBlob
 from registry.models_xet import XetFile, XetFileXorb, Xorb
+from registry.services.scans import scans_queue
 from registry.services.xet.counters import _count
 from registry.services.xet.index import XorbTables, _batches
 from registry.storage import BlobWriter, StagedBlob, blob_promote
@@ -158,6 +159,7 @@ def _shard_record(
         RepoBlob.objects.bulk_create(
             [RepoBlob(repo=repo, blob=blobs[sha]) for sha in sha256s - already_linked], ignore_conflicts=True
         )
+        scans_queue(blobs=[blobs[sha] for sha in sha256s])
     return ShardOutcome(files=len(files), registered=registered, linked=len(sha256s - already_linked))
 
 
