@@ -22,3 +22,12 @@ class ReviewState(models.TextChoices):
 
     APPROVED = "approved", "Approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class CheckState(models.TextChoices):
+    """The state a check reports on a commit (the latest report of a name counts)."""
+
+    PENDING = "pending", "Pending"
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    ERROR = "error", "Error"

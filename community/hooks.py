@@ -1,9 +1,11 @@
-"""What the community app plugs into the registry (``registry.hooks``): pushes to ``refs/pr/N``."""
+"""What the community app plugs into the registry (``registry.hooks``): pushes to ``refs/pr/N``
+and the branch rules' guard."""
 
 from __future__ import annotations
 
 from common.errors import NotFound
 from community.selectors import pull_request_find
+from community.services.branch_rules import branch_rule_guard
 from community.services.discussions import check_can_push_to_pull_request, pull_request_record_commit
 from registry import hooks
 
@@ -26,3 +28,4 @@ class PullRequestPushes:
 
 def register() -> None:
     hooks.pull_request_refs_register(PullRequestPushes())
+    hooks.ref_guard_register(branch_rule_guard)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from community.choices import DiscussionEventType, DiscussionStatus
 from community.models import Discussion, DiscussionEvent
+from community.rules import commit_checks, merge_requirements_missing
 from community.selectors import (
     community_filters_parse,
     community_listing,
@@ -201,7 +202,8 @@ def _discussion_page(
         context |= {
             "files_readable": files_readable,
             "changes": changes,
-            "merge_blocker": pull_request_merge_blocker(discussion=discussion, changes=changes) if changes else "",
+            "merge_blocker": _merge_blocker(discussion, changes, user) if changes else "",
+            "checks": commit_checks(repo=repo, commit_oid=changes.head.oid) if changes else [],
             "reviews": review_summary(events),
             "can_review": moderator and not is_author and is_open,
             "can_push": is_open and (is_author or moderator),
@@ -209,6 +211,17 @@ def _discussion_page(
         }
     context = _context(request, repo, tab="community", can_write=moderator or _staff(user), **context)
     return render(request, "community/discussion.html", context, status=status)
+
+
+def _merge_blocker(discussion: Discussion, changes, user) -> str:
+    """Why the pull request cannot merge now: its state and files first, then its branch rule."""
+    blocker = pull_request_merge_blocker(discussion=discussion, changes=changes)
+    if blocker:
+        return blocker
+    missing = merge_requirements_missing(discussion=discussion, user=user)
+    if not missing:
+        return ""
+    return f"The branch rule of {discussion.target_ref.removeprefix('refs/heads/')} needs {'; '.join(missing)}."
 
 
 def _staff(user) -> bool:
