@@ -4,17 +4,20 @@ branch rules, the checks of commits and reviews of pull requests."""
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from common.errors import NotFound, ValidationError
 from common.inputs import text_bool, text_int
 from common.pagination import PageNumberPagination
+from common.parsers import StrictJSONParser
 from common.timefmt import iso_z
-from community.choices import CheckState, ReviewState
+from community.choices import CheckState, ReviewState, ReviewVerdict
 from community.rules import branch_rule_find, commit_checks
 from community.selectors import discussion_get
 from community.services import branch_rules, checks, discussions
@@ -26,7 +29,10 @@ from registry.apis import CommitOutputSerializer, CommitPageSerializer, RepoApiV
 from registry.selectors.commits import commit_history
 from registry.selectors.revisions import commit_get, revision_resolve
 from registry.services.commits import AddFile, DeleteFile, DeleteFolder
+from registry.services.refs import ref_name_validate
 from registry.storage import BlobWriter
+
+HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
 class CommitCreatedSerializer(CommitOutputSerializer):
@@ -129,12 +135,12 @@ class BranchRuleApi(RepoApiView):
     """The rule protecting one branch: read it (anyone who can read the repository), set it
     (PUT, replacing the whole rule) or delete it (admins)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(responses=BranchRuleSerializer)
     def get(self, request, types: str, namespace: str, name: str, branch: str):
         repo = _repo(request, types, namespace, name)
-        rule = branch_rule_find(repo=repo, branch=branch)
+        rule = branch_rule_find(repo=repo, branch=ref_name_validate(branch, kind="branch"))
         if rule is None:
             raise NotFound(f"Branch {branch} has no rule.")
         return Response(BranchRuleSerializer(rule).data)
@@ -171,11 +177,17 @@ class CheckOutputSerializer(CheckSerializer):
         return iso_z(check.updated_at)
 
 
+def _sha(sha: str) -> str:
+    if not HEX40.match(sha):
+        raise ValidationError("Name the commit by its full 40-character id.", fields={"sha": ["40 hex digits."]})
+    return sha.lower()
+
+
 class CommitChecksApi(RepoApiView):
     """The checks of a commit (GET), or a check's report on it (POST, people with write access:
     CI and bots use a write token). Reporting a name again replaces its state."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
@@ -183,7 +195,7 @@ class CommitChecksApi(RepoApiView):
     @extend_schema(responses=CheckOutputSerializer(many=True))
     def get(self, request, types: str, namespace: str, name: str, sha: str):
         repo = _repo(request, types, namespace, name)
-        return Response(CheckOutputSerializer(commit_checks(repo=repo, commit_oid=sha.lower()), many=True).data)
+        return Response(CheckOutputSerializer(commit_checks(repo=repo, commit_oid=_sha(sha)), many=True).data)
 
     @extend_schema(request=CheckSerializer, responses={201: CheckOutputSerializer})
     def post(self, request, types: str, namespace: str, name: str, sha: str):
@@ -191,12 +203,12 @@ class CommitChecksApi(RepoApiView):
         _strict(request.data, set(CheckSerializer().fields))
         data = CheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        check = checks.check_report(repo=repo, user=request.user, commit_oid=sha, **data.validated_data)
+        check = checks.check_report(repo=repo, user=request.user, commit_oid=_sha(sha), **data.validated_data)
         return Response(CheckOutputSerializer(check).data, status=status.HTTP_201_CREATED)
 
 
 class ReviewSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["approve", "request_changes", "comment"])
+    state = serializers.ChoiceField(choices=ReviewVerdict.choices)
     body = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_COMMENT)
     comments = serializers.ListField(child=serializers.DictField(), required=False, default=list)
 
@@ -210,7 +222,11 @@ class ReviewOutputSerializer(serializers.Serializer):
     created_at = serializers.SerializerMethodField()
 
     def get_state(self, event) -> str:
-        return {"approved": "approve", "changes_requested": "request_changes"}.get(event.data.get("review"), "comment")
+        verdicts = {
+            ReviewState.APPROVED: ReviewVerdict.APPROVE,
+            ReviewState.CHANGES_REQUESTED: ReviewVerdict.REQUEST_CHANGES,
+        }
+        return str(verdicts.get(event.data.get("review"), ReviewVerdict.COMMENT))
 
     def get_created_at(self, event) -> str:
         return iso_z(event.created_at)
@@ -220,7 +236,7 @@ class ReviewCreateApi(RepoApiView):
     """Review a pull request: approve or request changes (people with write access, not its
     author), or comment (anyone who can read); ``comments`` are comments on lines of its files."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     permission_classes = [IsAuthenticated]
     extra_error_statuses = ("409",)
 
@@ -232,14 +248,33 @@ class ReviewCreateApi(RepoApiView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         discussion = discussion_get(repo=repo, num=num)
-        if values["state"] == "comment":
+        if values["state"] == ReviewVerdict.COMMENT:
             event = discussions.review_comment(
                 discussion=discussion, user=request.user, comment=values["body"], line_comments=values["comments"]
             )
         else:
-            state = ReviewState.APPROVED if values["state"] == "approve" else ReviewState.CHANGES_REQUESTED
+            state = ReviewState.APPROVED if values["state"] == ReviewVerdict.APPROVE else ReviewState.CHANGES_REQUESTED
             event = discussions.review_submit(
                 discussion=discussion, user=request.user, state=state, comment=values["body"],
                 line_comments=values["comments"],
             )  # fmt: skip
         return Response(ReviewOutputSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class MergeOutputSerializer(serializers.Serializer):
+    commit = serializers.CharField(source="commit_oid")
+    fast_forward = serializers.BooleanField()
+
+
+class MergeApi(RepoApiView):
+    """Merge a pull request (people with write access), once its target's branch rule has nothing
+    left to ask; a refusal names what is missing."""
+
+    permission_classes = [IsAuthenticated]
+    extra_error_statuses = ("409",)
+
+    @extend_schema(request=None, responses=MergeOutputSerializer)
+    def post(self, request, types: str, namespace: str, name: str, num: int):
+        repo = _repo(request, types, namespace, name)
+        outcome = discussions.pull_request_merge(discussion=discussion_get(repo=repo, num=num), user=request.user)
+        return Response(MergeOutputSerializer(outcome).data)

@@ -31,3 +31,12 @@ class CheckState(models.TextChoices):
     SUCCESS = "success", "Success"
     FAILURE = "failure", "Failure"
     ERROR = "error", "Error"
+
+
+class ReviewVerdict(models.TextChoices):
+    """What a review submitted through the REST API says (``ReviewState`` is how it is stored;
+    a comment-only review stores none)."""
+
+    APPROVE = "approve", "Approve"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+    COMMENT = "comment", "Comment"

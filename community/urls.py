@@ -32,6 +32,7 @@ api_urlpatterns = [
     # Before the commits route, whose revision may hold slashes.
     path(f"{_API_REPO}/commits/<str:sha>/checks", apis.CommitChecksApi.as_view(), name="api-commit-checks"),
     path(f"{_API_REPO}/discussions/<id:num>/reviews", apis.ReviewCreateApi.as_view(), name="api-pull-request-reviews"),
+    path(f"{_API_REPO}/discussions/<id:num>/merge", apis.MergeApi.as_view(), name="api-pull-request-merge"),
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
 ]
 

@@ -69,6 +69,20 @@ def test_protected_branch_refuses_direct_commits_but_not_bypassers(alice, bob, r
     assert _commit(alice).status_code == 201
 
 
+def test_edit_page_of_a_protected_branch_opens_a_pull_request(alice, repo, client):
+    branch_rule_set(repo=repo, branch="main")
+    client.force_login(alice)
+    parent = ref_target(repo=repo, ref="refs/heads/main")
+    form = client.get("/alice/tiny/edit/main/base.txt").content.decode()
+    assert "You cannot write to alice/tiny directly" in form
+    response = client.post(
+        "/alice/tiny/edit/main/base.txt",
+        {"content": "changed", "summary": "Fix", "description": "", "parent": parent, "target": "commit"},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/alice/tiny/discussions/1")
+    assert ref_target(repo=repo, ref="refs/heads/main") == parent
+
+
 def test_protected_branch_cannot_be_deleted_or_rewritten(alice, repo):
     _rest(alice).post("/api/v1/repos/models/alice/tiny/branches/dev", {}, format="json")
     branch_rule_set(repo=repo, branch="dev", require_pull_request=False)
@@ -83,6 +97,7 @@ def test_merge_needs_approvals_checks_and_no_requested_changes(alice, bob, repo)
     branch_rule_set(repo=repo, branch="main", required_approvals=1, required_checks=["ci"])
     pr = propose(repo, bob, {"new.txt": b"new\n"}, summary="Add new")
     head = ref_target(repo=repo, ref="refs/pr/1")
+    rest = _rest(alice).post(f"/api/v1/repos/models/alice/tiny/discussions/{pr.num}/merge")
     refused = client_for(alice).post(url(pr, "/merge"))
     assert refused.status_code == 403
     message = (
@@ -91,6 +106,7 @@ def test_merge_needs_approvals_checks_and_no_requested_changes(alice, bob, repo)
         f"{head[:7]} (required_checks): it has not reported."
     )
     assert refused.context["error"].message == message
+    assert (rest.status_code, rest.json()) == (403, {"error": message, "code": "branch_protected"})
     page = client_for(alice).get(url(pr)).content.decode()
     assert "The branch rule of main needs 1 approving review" in page
     assert 'id="merge-button" disabled' in page
@@ -117,8 +133,8 @@ def test_merge_needs_approvals_checks_and_no_requested_changes(alice, bob, repo)
     assert _rest(alice).post(reviews, {"state": "approve", "body": "Good"}, format="json").status_code == 201
     _rest(alice).post(checks, {"name": "ci", "state": "success", "details_url": "https://ci.example/1"}, format="json")
     assert [(c.name, c.state) for c in CommitCheck.objects.all()] == [("ci", "success")]
-    merged = client_for(alice).post(url(pr, "/merge"))
-    assert merged.status_code == 302
+    merged = _rest(alice).post(f"/api/v1/repos/models/alice/tiny/discussions/{pr.num}/merge")
+    assert (merged.status_code, merged.json()) == (200, {"commit": head, "fast_forward": True})
     assert Discussion.objects.get().status == "merged"
     assert ref_target(repo=repo, ref="refs/heads/main") == head
 
