@@ -128,7 +128,10 @@ def test_merge_needs_approvals_checks_and_no_requested_changes(alice, bob, repo)
         "with write access (required_approvals), 0 given; the changes alice requested: their review must "
         f"approve first; the required check 'ci' to pass on {head[:7]} (required_checks): it is pending."
     )
-    assert "running" in client_for(alice).get(url(pr)).content.decode()
+    page = client_for(alice).get(url(pr)).content.decode()
+    assert '<span class="badge check-pending">Pending</span>' in page
+    assert "running" in page
+    assert '<a href="/alice/tiny/discussions/1/files"><code>new.txt:1</code></a> Say more</li>' in page
 
     assert _rest(alice).post(reviews, {"state": "approve", "body": "Good"}, format="json").status_code == 201
     _rest(alice).post(checks, {"name": "ci", "state": "success", "details_url": "https://ci.example/1"}, format="json")
