@@ -255,3 +255,36 @@ def test_git_push_meets_the_branch_rule(hub, tmp_path):
     assert deleted.returncode == 1
     assert "(Branch dev is protected by a branch rule: it cannot be deleted.)" in deleted.stderr
     assert alice.run("push", "origin", "HEAD:dev", cwd=clone).returncode == 0
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_stock_client_merge_names_stale_approvals_requested_changes_and_code_owners(hub, bob_hub):
+    carol = make_user("carol")
+    make_org("acme", admin=hub.user, members={"carol": "write"})
+    hub.api.create_repo("acme/tiny")
+    hub.api.upload_file(path_or_fileobj=b"*.txt @carol\n", path_in_repo="CODEOWNERS", repo_id="acme/tiny")
+    repo = Repo.objects.get()
+    branch_rule_set(repo=repo, branch="main", required_approvals=1, dismiss_stale_approvals=True, code_owners=True)
+    info = bob_hub.api.upload_file(path_or_fileobj=b"b", path_in_repo="b.txt", repo_id="acme/tiny", create_pr=True)
+    pr = Discussion.objects.get()
+
+    def refusal() -> str:
+        with pytest.raises(HfHubHTTPError) as refused:
+            hub.api.merge_pull_request("acme/tiny", info.pr_num)
+        assert refused.value.response.status_code == 403
+        return str(refused.value)
+
+    review_submit(discussion=pr, user=carol, state="approved")
+    bob_hub.api.upload_file(path_or_fileobj=b"c", path_in_repo="c.txt", repo_id="acme/tiny", revision="refs/pr/1")
+    stale = refusal()
+    assert "(approvals given before the latest commit do not count)" in stale
+    assert "an approval from a code owner of b.txt (carol), c.txt (carol) (code_owners)" in stale
+    review_submit(discussion=pr, user=hub.user, state="changes_requested", comment="Rename c.txt")
+    asked = refusal()
+    assert "the changes alice requested: their review must approve first" in asked
+    review_submit(discussion=pr, user=hub.user, state="approved")
+    assert "a code owner of b.txt (carol), c.txt (carol)" in refusal()
+    review_submit(discussion=pr, user=carol, state="approved")
+    hub.api.merge_pull_request("acme/tiny", info.pr_num)
+    assert set(hub.api.list_repo_files("acme/tiny")) == {".gitattributes", "CODEOWNERS", "b.txt", "c.txt"}
