@@ -83,7 +83,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterato
         "from hub.services.accounts import user_create;"
         "user_create(username='bench', email='bench@example.org', password='bench-password-123')"
     )
-    subprocess.run([*manage, "shell", "-c", create_user], env=environment, check=True, cwd=REPO_ROOT)
+    subprocess.run([*manage, "shell", "-v", "0", "-c", create_user], env=environment, check=True, cwd=REPO_ROOT)
     token = subprocess.run(
         [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=REPO_ROOT,
         capture_output=True, text=True,

@@ -18,7 +18,11 @@ path is checked equal.
 
 Time to first token (``demo`` model, loaded): from sending a streamed ``/generate`` request to the
 engine's HTTP server (in a thread of this process, through ``EngineClient``) to the first text
-event; median of 20.
+event; median of 20. Then the same through a whole hub: a web process (uvicorn on
+``config.asgi``, as ``make serve`` runs it) and an engine process (``manage.py inference_engine``)
+on one throwaway data folder, the model uploaded with ``huggingface_hub`` and its playground
+switched on; from sending a streamed request to the hub (REST ``/generate`` and OpenAI
+``/v1/completions``, with a bearer token) to the first text event.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import torch
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.hubserver import free_port, running_hub
 from training_runner.core.decoder import Decoder, DecoderConfig
 from training_runner.core.generate import generate
 from training_runner.core.model import save_pretrained, write_generation_config
@@ -131,6 +136,83 @@ def time_to_first_token(path: Path, samples: int = 20) -> float:
     return statistics.median(times)
 
 
+def _first_text(url: str, body: dict, token: str, marker: bytes) -> float:
+    """Seconds from sending a streamed POST to reading the first line that holds ``marker``."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    start = time.perf_counter()
+    connection.request("POST", parts.path, body=json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"{url} answered {response.status}: {response.read()[:300]!r}")
+    while line := response.readline():
+        if marker in line:
+            elapsed = time.perf_counter() - start
+            break
+    else:
+        raise RuntimeError(f"{url} sent no text event")
+    connection.close()
+    return elapsed
+
+
+def hub_time_to_first_token(path: Path, samples: int = 20) -> dict[str, float]:
+    """Median time to first token through a web process and an engine process (see the docstring)."""
+    import subprocess
+
+    from huggingface_hub import HfApi
+
+    (path / "README.md").write_text("---\nlicense: mit\npipeline_tag: text-generation\n---\n# demo\n")
+    engine_port = free_port()
+    env = {"HUB_INFERENCE_ENGINE_URL": f"http://127.0.0.1:{engine_port}", "HUB_INFERENCE_THREADS": "1"}
+    with tempfile.TemporaryDirectory(prefix="inference-hub-") as data, running_hub(Path(data), env=env) as hub:
+        manage = [sys.executable, "manage.py"]
+        environment = {**os.environ, "HUB_DATA_DIR": data, "LOG_LEVEL": "WARNING", **env}
+        environment.pop("DATABASE_URL", None)
+        root = Path(__file__).resolve().parents[1]
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        api.create_repo("bench/demo")
+        api.upload_folder(repo_id="bench/demo", folder_path=path)
+        switch_on = (
+            "from hub.models import User; from training_runner.inference.services.playgrounds import playground_set;"
+            "playground_set(user=User.objects.get(username='bench'), namespace='bench', name='demo', enabled=True)"
+        )
+        subprocess.run([*manage, "shell", "-v", "0", "-c", switch_on], env=environment, check=True, cwd=root)
+        engine = subprocess.Popen(
+            [*manage, "inference_engine", "--host", "127.0.0.1", "--port", str(engine_port)], env=environment, cwd=root
+        )
+        try:
+            client = EngineClient(env["HUB_INFERENCE_ENGINE_URL"], token="unused", timeout=2)
+            for _ in range(300):
+                try:
+                    client.health()
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            rest = (f"{hub.url}/api/v1/models/bench/demo/generate", b'"text"')
+            openai = (f"{hub.url}/v1/completions", b'"text"')
+            bodies = {
+                rest: {"prompt": PROMPT, "max_new_tokens": 32, "temperature": 0.7, "seed": 1, "stream": True},
+                openai: {"model": "bench/demo", "prompt": PROMPT, "max_tokens": 32, "temperature": 0.7, "stream": True},
+            }
+            for url, marker in bodies:  # the first call loads the model
+                _first_text(url, bodies[(url, marker)], hub.token, marker)
+            times: dict[tuple, list[float]] = {key: [] for key in bodies}
+            for _ in range(samples):  # alternate, so load falls on both
+                for key, body in bodies.items():
+                    times[key].append(_first_text(key[0], body, hub.token, key[1]))
+            medians = {key: statistics.median(values) for key, values in times.items()}
+            return {"REST /generate": medians[rest], "/v1/completions": medians[openai]}
+        finally:
+            engine.terminate()
+            if engine.wait(timeout=60) != 0:
+                print(f"the engine exited with status {engine.returncode}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -149,6 +231,8 @@ def main() -> None:
             print(f"| {name} | {new} | {ours:.0f} | {theirs:.0f} | {ours / theirs:.2f}× |")
         ttft = time_to_first_token(paths["demo"])
         print(f"time to first token, demo model, loaded, via the engine's HTTP server: {ttft * 1000:.1f} ms (median)")
+        for face, seconds in hub_time_to_first_token(paths["demo"]).items():
+            print(f"time to first token, demo model, loaded, through the hub ({face}): {seconds * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 
-from community.choices import CheckState, DiscussionEventType, ReviewState
+from community.choices import CheckState, DiscussionEventType, DiscussionStatus, ReviewState
 from community.models import BranchRule, CommitCheck, Discussion
 from community.selectors import pull_request_changes, review_summary
 from registry.access import Permission, repo_role
-from registry.models import Repo
+from registry.models import Ref, Repo
 from registry.selectors.pages import file_read
 from registry.selectors.revisions import commit_get, ref_target
 from registry.trees import FileInfo, tree_lookup
@@ -39,6 +39,20 @@ def is_bypasser(*, rule: BranchRule, user) -> bool:
 def commit_checks(*, repo: Repo, commit_oid: str) -> list[CommitCheck]:
     """The checks reported on a commit, by name."""
     return list(CommitCheck.objects.filter(repo=repo, commit_oid=commit_oid).order_by("name"))
+
+
+def open_pull_requests_at(*, repo: Repo, commit_oid: str) -> list[Discussion]:
+    """The open (or draft) pull requests of ``repo`` whose head is ``commit_oid``."""
+    nums = [
+        int(name.removeprefix("refs/pr/"))
+        for name in Ref.objects.filter(repo=repo, name__startswith="refs/pr/", target_oid=commit_oid)
+        .values_list("name", flat=True)
+    ]  # fmt: skip
+    return list(
+        Discussion.objects.filter(
+            repo=repo, num__in=nums, is_pull_request=True, status__in=[DiscussionStatus.OPEN, DiscussionStatus.DRAFT]
+        ).order_by("num")
+    )
 
 
 def code_owners(*, repo: Repo, tree_oid: str) -> list[tuple[str, list[str]]]:

@@ -50,6 +50,7 @@ page_urlpatterns = [
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/status$", views.status, name="repo-discussion-status"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/title$", views.rename, name="repo-discussion-title"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/review$", views.review, name="repo-discussion-review"),
+    re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/request-review$", views.request_review, name="repo-review-request"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/merge$", views.merge, name="repo-discussion-merge"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/{_COMMENT}/edit$", views.comment_edit, name="repo-comment-edit"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/{_COMMENT}/hide$", views.comment_hide, name="repo-comment-hide"),

@@ -37,6 +37,7 @@ from community.services import discussions as services
 from frontend.forms import DiscussionNewForm
 from frontend.markdown import LinkBase, markdown_render_cached
 from frontend.pages import page_view
+from hub.selectors import user_get_by_name
 from hub.views import form_errors_from
 from registry.access import check_can_read_files
 from registry.models import Repo
@@ -328,6 +329,19 @@ def review(request: HttpRequest, discussion: Discussion) -> HttpResponse:
         comment=request.POST.get("comment", ""),
     )  # fmt: skip
     return _back(discussion, event)
+
+
+@_action
+def request_review(request: HttpRequest, discussion: Discussion) -> HttpResponse:
+    """Ask the people named (user names, separated by commas or spaces) to review the pull request."""
+    names = [name.lstrip("@") for name in request.POST.get("reviewers", "").replace(",", " ").split() if name][:20]
+    try:
+        reviewers = [user_get_by_name(name=name) for name in names]
+    except NotFound as missing:
+        raise ValidationError(missing.message, fields={"reviewers": [missing.message]}) from None
+    services.review_request(discussion=discussion, user=request.user, reviewers=reviewers)
+    messages.success(request, f"Review requested from {', '.join(r.username for r in reviewers)}.")
+    return _back(discussion)
 
 
 @_action

@@ -13,6 +13,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from common import views as ops_views
 from community import urls as community_urls
+from community.notifications import urls as notification_urls
+from community.webhooks import urls as webhook_urls
 from evals.leaderboards import urls as leaderboard_urls
 from frontend import views as frontend_views
 from hub import urls as hub_urls
@@ -31,6 +33,7 @@ api_v1_urlpatterns = [
     *jobs_urls.api_urlpatterns,
     *leaderboard_urls.api_urlpatterns,
     *inference_urls.api_urlpatterns,
+    *webhook_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -40,6 +43,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_urlpatterns)),
     path("v1/", include(inference_urls.openai_urlpatterns)),
     path("api/", include(hub_urls.hf_urlpatterns)),
+    path("api/", include(webhook_urls.hf_urlpatterns)),
     path("api/", include(community_urls.hf_api_urlpatterns)),
     path("api/", include(registry_urls.hf_api_urlpatterns)),
     path("", include("registry.xet_urls")),
@@ -53,6 +57,8 @@ urlpatterns = [
     path("search", frontend_views.search, name="search"),
     path("search/suggest", frontend_views.search_suggest, name="search-suggest"),
     *inference_urls.page_urlpatterns,
+    *notification_urls.page_urlpatterns,
+    *webhook_urls.page_urlpatterns,
     *community_urls.page_urlpatterns,
     *page_urls.page_urlpatterns,
     *registry_urls.namespaceless_file_urlpatterns,

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from hub.models import ApiToken, Membership, Namespace, Organization, User
+from hub.models import ApiToken, AuditEvent, Membership, Namespace, Organization, User
 
 
 @admin.register(User)
@@ -33,3 +33,22 @@ class OrganizationAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("token_hash", "prefix")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only (``hub.models.AuditEvent``)."""
+
+    list_display = ("created_at", "actor_name", "action", "target_repr", "ip")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "target_repr", "action")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

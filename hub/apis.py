@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -12,6 +12,8 @@ from common.pagination import PageNumberPagination
 from common.throttling import client_ip
 from hub.choices import OrgRole, TokenRole
 from hub.selectors import (
+    AuditFilters,
+    audit_log_of_organization,
     organization_get_by_name,
     organization_members_list,
     token_list,
@@ -226,3 +228,39 @@ class TokenRevokeApi(APIView):
     def delete(self, request, token_id: int):
         token_revoke(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    action = serializers.CharField()
+    organization = serializers.SerializerMethodField()
+    repo_pk = serializers.IntegerField(allow_null=True)
+    target = serializers.CharField(source="target_repr")
+    ip = serializers.CharField()
+    user_agent = serializers.CharField()
+    data = serializers.JSONField()
+
+    def get_organization(self, event) -> str | None:
+        return event.organization.name if event.organization_id else None
+
+
+AUDIT_FILTER_PARAMETERS = [
+    OpenApiParameter("action", str, description="An action code (repo.move) or an area (repo)."),
+    OpenApiParameter("actor", str, description="The user name of the actor."),
+]
+
+
+class OrganizationAuditLogApi(APIView):
+    """The organization's audit log, newest first (its admins and site staff)."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(parameters=AUDIT_FILTER_PARAMETERS, responses=AuditEventOutputSerializer(many=True))
+    def get(self, request, name: str):
+        organization = organization_get_by_name(name=name)
+        filters = AuditFilters.from_query(request.GET)
+        events = audit_log_of_organization(user=request.user, organization=organization, filters=filters)
+        return _paginate(self, request, events.select_related("organization__namespace"), AuditEventOutputSerializer)

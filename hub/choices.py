@@ -23,3 +23,25 @@ class OrgRole(models.TextChoices):
 class TokenRole(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
+
+
+class AuditAction(models.TextChoices):
+    """What an audit event records. Codes are ``<area>.<verb>``; other apps add theirs here (branch
+    rules, moderation) and record them through ``hub.services.audit.record``."""
+
+    ORG_CREATE = "org.create", "Organization created"
+    ORG_UPDATE = "org.update", "Organization settings changed"
+    MEMBER_ADD = "member.add", "Member added"
+    MEMBER_ROLE = "member.role", "Member role changed"
+    MEMBER_REMOVE = "member.remove", "Member removed"
+    MEMBER_LEAVE = "member.leave", "Member left"
+    TOKEN_CREATE = "token.create", "Token created"
+    TOKEN_REVOKE = "token.revoke", "Token revoked"
+    REPO_CREATE = "repo.create", "Repository created"
+    REPO_DELETE = "repo.delete", "Repository deleted"
+    REPO_MOVE = "repo.move", "Repository moved"
+    REPO_VISIBILITY = "repo.visibility", "Repository visibility changed"
+    REPO_GATING = "repo.gating", "Repository gating changed"
+    REPO_PLAYGROUND = "repo.playground", "Playground switched on or off"
+    ACCESS_DECIDE = "access.decide", "Access request decided"
+    ACCESS_GRANT = "access.grant", "Access granted"

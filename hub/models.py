@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from hub.choices import NamespaceKind, OrgRole, TokenRole
 
@@ -121,3 +122,61 @@ class ApiToken(models.Model):
     @property
     def can_write(self) -> bool:
         return self.role == TokenRole.WRITE
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are never changed or removed in bulk either."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit log: who (``actor``) did what (``action``) to which organization
+    and/or repository, when and from where, with a small JSON of the values before and after.
+
+    Append-only: ``save`` on a stored row and ``delete`` raise, and on PostgreSQL a trigger (migration
+    0004) refuses UPDATE and DELETE. Nothing cascades into the log either: the actor and the
+    organization are references without a database constraint (``DO_NOTHING``), the repository is
+    its primary key without a foreign key (the hub sits below the registry), and the names at the
+    time are kept in ``actor_name`` and ``target_repr``.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=48, db_index=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    repo_pk = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_name or '-'} on {self.target_repr or '-'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit log is append-only.")

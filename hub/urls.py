@@ -48,6 +48,8 @@ page_urlpatterns = [
     path("settings/tokens/<id:token_id>/revoke", views.settings_token_revoke, name="settings-token-revoke"),
     path("organizations/new", views.organization_new, name="organization-new"),
     path("organizations/<str:name>/settings/members", views.organization_members, name="organization-members"),
+    path("organizations/<str:name>/settings/audit-log", views.organization_audit_log, name="organization-audit-log"),
+    path("admin-audit", views.staff_audit_log, name="staff-audit-log"),
 ]
 
 api_urlpatterns = [
@@ -63,6 +65,11 @@ api_urlpatterns = [
         name="api-organization-member",
     ),
     path("organizations/<str:name>/leave", apis.OrganizationLeaveApi.as_view(), name="api-organization-leave"),
+    path(
+        "organizations/<str:name>/audit-log",
+        apis.OrganizationAuditLogApi.as_view(),
+        name="api-organization-audit-log",
+    ),
     path("tokens", apis.TokenListCreateApi.as_view(), name="api-tokens"),
     path("tokens/<id:token_id>", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]

@@ -7,12 +7,15 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from common.errors import HubError, NotFound, RateLimited
+from common.errors import HubError, NotFound, PermissionDenied, RateLimited, ValidationError
 from common.throttling import client_ip
+from hub.choices import AuditAction
 from hub.forms import (
     MemberAddForm,
     MemberRoleForm,
@@ -24,6 +27,10 @@ from hub.forms import (
 )
 from hub.permissions import OrgAction, role_allows
 from hub.selectors import (
+    AUDIT_PAGE_SIZE,
+    AuditFilters,
+    audit_log_all,
+    audit_log_of_organization,
     membership_role,
     organization_get_by_name,
     organization_members_list,
@@ -244,3 +251,42 @@ def organization_members(request: HttpRequest, name: str) -> HttpResponse:
         "role_choices": MemberRoleForm.base_fields["role"].choices,
     }
     return render(request, "hub/organization_members.html", context)
+
+
+def _audit_context(request: HttpRequest, events, filters: AuditFilters) -> dict:
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page") or 1)
+    return {"page": page, "filters": filters, "actions": AuditAction.choices}
+
+
+@login_required
+@require_safe
+def organization_audit_log(request: HttpRequest, name: str) -> HttpResponse:
+    """Org settings → Audit log: the organization's admins (and site staff) read what changed in
+    its settings, members and repositories. Non-members get a 404 as on the members page."""
+    try:
+        organization = organization_get_by_name(name=name)
+        if membership_role(user=request.user, organization=organization) is None and not request.user.is_staff:
+            raise NotFound(f"No organization is called '{name}'.")
+        filters = AuditFilters.from_query(request.GET)
+        events = audit_log_of_organization(user=request.user, organization=organization, filters=filters)
+    except NotFound:
+        raise Http404(name) from None
+    except PermissionDenied as error:
+        raise DjangoPermissionDenied(error.message) from None
+    except ValidationError as error:
+        return HttpResponseBadRequest(error.message)
+    context = {"organization": organization, **_audit_context(request, events, filters)}
+    return render(request, "hub/organization_audit_log.html", context)
+
+
+@require_safe
+def staff_audit_log(request: HttpRequest) -> HttpResponse:
+    """The whole site's audit log, for site staff (a 404 for anyone else)."""
+    try:
+        filters = AuditFilters.from_query(request.GET)
+        events = audit_log_all(user=request.user, filters=filters)
+    except NotFound:
+        raise Http404("Page not found") from None
+    except ValidationError as error:
+        return HttpResponseBadRequest(error.message)
+    return render(request, "hub/staff_audit_log.html", _audit_context(request, events, filters))

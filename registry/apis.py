@@ -13,12 +13,14 @@ from common.errors import ValidationError
 from common.openapi import HubAutoSchema
 from common.pagination import PageNumberPagination
 from common.timefmt import iso_z
-from hub.selectors import namespace_get
+from hub.apis import AUDIT_FILTER_PARAMETERS, AuditEventOutputSerializer
+from hub.selectors import AuditFilters, namespace_get
 from registry.access import Permission, access_repo
 from registry.choices import AccessRequestStatus, RepoType
 from registry.hf.common import API_TYPES
 from registry.models import Ref
 from registry.selectors.access_requests import access_request_find, access_requests_list
+from registry.selectors.audit import repo_audit_log
 from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list
 from registry.selectors.revisions import revision_resolve
 from registry.services import access_requests, counters, refs, repos
@@ -152,12 +154,12 @@ class RepoDetailApi(RepoApiView):
         repo = _repo(request, types, namespace, name, need=Permission.ADMIN)
         data = self.SettingsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        repo = repos.repo_update_settings(repo=repo, **data.validated_data)
+        repo = repos.repo_update_settings(repo=repo, actor=request.user, **data.validated_data)
         return Response(RepoOutputSerializer(repo).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, types: str, namespace: str, name: str):
-        repos.repo_delete(repo=_repo(request, types, namespace, name, need=Permission.ADMIN))
+        repos.repo_delete(repo=_repo(request, types, namespace, name, need=Permission.ADMIN), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -386,3 +388,22 @@ class AccessRequestDecisionApi(RepoApiView):
             reason=data.validated_data["reason"], by=request.user,
         )  # fmt: skip
         return Response(AccessRequestOutputSerializer(decided).data)
+
+
+class RepoAuditLogApi(RepoApiView):
+    """The repository's audit log, newest first (its admins and site staff)."""
+
+    permission_classes = [AllowAny]  # access_repo answers: 404 to those who may not see it
+    pagination_class = PageNumberPagination
+
+    @extend_schema(parameters=AUDIT_FILTER_PARAMETERS, responses=AuditEventOutputSerializer(many=True))
+    def get(self, request, types: str, namespace: str, name: str):
+        if types not in API_TYPES:
+            raise ValidationError(f"Unknown repository type '{types}': use models, datasets or tutorials.")
+        filters = AuditFilters.from_query(request.GET)
+        _repo, events = repo_audit_log(
+            user=request.user, repo_type=API_TYPES[types], namespace=namespace, name=name, filters=filters
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(events.select_related("organization__namespace"), request, view=self)
+        return paginator.get_paginated_response(AuditEventOutputSerializer(page, many=True).data)

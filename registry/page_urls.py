@@ -46,5 +46,6 @@ page_urlpatterns = [
     re_path(rf"^{_REPO}/like$", views.like, name="repo-like"),
     re_path(rf"^{_REPO}/ask-access$", views.ask_access, name="repo-ask-access"),
     re_path(rf"^{_REPO}/settings/access-requests$", views.access_requests_page, name="repo-access-requests"),
+    re_path(rf"^{_REPO}/settings/audit-log$", views.audit_log_page, name="repo-audit-log"),
     re_path(rf"^{_REPO}/page/(?P<path>.+)$", views.tutorial_page, name="repo-tutorial-page"),
 ]

@@ -104,6 +104,7 @@ api_urlpatterns = [
     path(f"{_API_REPO}/tree/<path:revision>", apis.TreeApi.as_view(), name="api-repo-tree"),
     path(f"{_API_REPO}/like", apis.LikeApi.as_view(), name="api-repo-like"),
     path(f"{_API_REPO}/access-requests", apis.AccessRequestListCreateApi.as_view(), name="api-repo-access-requests"),
+    path(f"{_API_REPO}/audit-log", apis.RepoAuditLogApi.as_view(), name="api-repo-audit-log"),
     path(
         f"{_API_REPO}/access-requests/<id:request_id>",
         apis.AccessRequestDecisionApi.as_view(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from common.errors import ValidationError
 from community.choices import CheckState
 from community.models import CommitCheck
+from community.rules import open_pull_requests_at
+from community.services.discussions import pull_request_checks_failed
 from registry.models import Repo
 from registry.selectors.revisions import commit_get
 
@@ -14,7 +16,8 @@ def check_report(
 ) -> CommitCheck:
     """Record ``state`` of the check ``name`` on a commit of ``repo`` (writers; the caller
     checks), replacing an earlier report of the same name. An unknown commit is
-    ``RevisionNotFound``; the commit must be named by its full id."""
+    ``RevisionNotFound``; the commit must be named by its full id. A failure or error on the head
+    of an open pull request tells its author (``pull_request_checks_failed``)."""
     if len(commit_oid) != 40:
         raise ValidationError("Name the commit by its full 40-character id.", fields={"sha": ["40 hex digits."]})
     commit = commit_get(repo=repo, oid=commit_oid.lower())
@@ -34,4 +37,7 @@ def check_report(
         repo=repo, commit_oid=commit.oid, name=name.strip(),
         defaults={"state": state, "summary": summary, "details_url": details_url, "reporter": user},
     )  # fmt: skip
+    if state in {CheckState.FAILURE, CheckState.ERROR}:
+        for pull_request in open_pull_requests_at(repo=repo, commit_oid=commit.oid):
+            pull_request_checks_failed(discussion=pull_request, check=check.name, summary=summary)
     return check

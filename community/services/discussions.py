@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from common.errors import Conflict, PermissionDenied, ValidationError
+from common.events import DiscussionSnapshot, Event, EventKind, emit
 from community.choices import DiscussionEventType, DiscussionStatus, ReviewState
 from community.locks import repo_lock
 from community.models import Discussion, DiscussionEvent
@@ -24,6 +25,7 @@ from community.signals import pull_request_committed
 from hub.models import User
 from registry.access import Permission, repo_role
 from registry.errors import RevisionNotFound
+from registry.events import repo_snapshot
 from registry.git.objects import commit_message
 from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import is_ancestor, merge_base
@@ -70,6 +72,23 @@ def comment_data(content: str) -> dict:
     return {"content": content, "edited": False, "hidden": False, "history": []}
 
 
+def discussion_event(
+    *, kind: EventKind, discussion: Discussion, user=None, user_ids: tuple[int, ...] = (), **data
+) -> Event:
+    """Announce ``kind`` about ``discussion`` (``common.events``) once the transaction commits:
+    notifications and webhooks react. ``user`` did it; ``user_ids`` are people it is addressed to."""
+    snapshot = DiscussionSnapshot(
+        id=discussion.pk, num=discussion.num, title=discussion.title, is_pull_request=discussion.is_pull_request,
+        status=discussion.status, author_id=discussion.author_id,
+    )  # fmt: skip
+    return emit(
+        Event(
+            kind=kind, actor_id=getattr(user, "pk", None), repo=repo_snapshot(repo=discussion.repo),
+            discussion=snapshot, user_ids=tuple(user_ids), data=data,
+        )
+    )  # fmt: skip
+
+
 def discussion_create(
     *, repo: Repo, user: User, title: str, description: str, pull_request: bool, status: str | None = None,
     target_branch: str | None = None,
@@ -95,12 +114,17 @@ def discussion_create(
             Ref.objects.create(repo=repo, name=discussion.git_reference, target_oid=ref_target(repo=repo, ref=target))
         if description:
             _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(description))
+        discussion_event(kind=EventKind.DISCUSSION_OPENED, discussion=discussion, user=user, content=description)
     return discussion
 
 
 def comment_add(*, discussion: Discussion, user: User, content: str) -> DiscussionEvent:
     content = _content(content)
-    return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(content))
+    event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=comment_data(content))
+    discussion_event(
+        kind=EventKind.DISCUSSION_COMMENTED, discussion=discussion, user=user, comment_id=event.pk, content=content
+    )
+    return event
 
 
 def comment_edit(*, event: DiscussionEvent, user: User, content: str) -> DiscussionEvent:
@@ -144,6 +168,7 @@ def discussion_change_status(*, discussion: Discussion, user: User, status: str,
             comment_add(discussion=discussion, user=user, content=comment)
         discussion.status = status
         discussion.save(update_fields=["status"])
+        discussion_event(kind=EventKind.DISCUSSION_STATUS, discussion=discussion, user=user, status=status)
         return _event(discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE, data={"status": status})
 
 
@@ -238,6 +263,7 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
             discussion=discussion, user=user, type=DiscussionEventType.STATUS_CHANGE,
             data={"status": "merged", "target_before": target_oid},
         )  # fmt: skip
+        discussion_event(kind=EventKind.DISCUSSION_STATUS, discussion=discussion, user=user, status="merged")
         if discussion.target_ref == f"refs/heads/{repo.default_branch}":
             repo_on_default_branch_commit(repo=repo, commit=merged, card=card_of_tree(repo=repo, tree=merged.tree_oid),
                                           card_changed=True)  # fmt: skip
@@ -316,7 +342,42 @@ def review_submit(
     data = {**comment_data(content), "review": str(state)}
     if lines:
         data["line_comments"] = lines
-    return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+    event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+    discussion_event(
+        kind=EventKind.REVIEW_SUBMITTED, discussion=discussion, user=user, review=str(state), comment_id=event.pk,
+        content=content,
+    )  # fmt: skip
+    return event
+
+
+def review_request(*, discussion: Discussion, user: User, reviewers: list[User]) -> Event:
+    """Ask ``reviewers`` to review an open or draft pull request (its author or writers ask). Each
+    reviewer needs write access and is not its author; they hear of it through ``review.requested``."""
+    if not discussion.is_pull_request:
+        raise ValidationError(f"#{discussion.num} is a discussion: only pull requests are reviewed.")
+    if discussion.status not in {DiscussionStatus.OPEN, DiscussionStatus.DRAFT}:
+        raise Conflict(f"Pull request #{discussion.num} is {discussion.status}; it can no longer be reviewed.")
+    _check_author_or_writer(user=user, discussion=discussion, what="ask for reviews")
+    if not reviewers:
+        raise ValidationError("Name at least one reviewer.", fields={"reviewers": ["At least one."]})
+    for reviewer in reviewers:
+        if reviewer.pk == discussion.author_id or not can_moderate(user=reviewer, repo=discussion.repo):
+            raise ValidationError(
+                f"{reviewer.username} cannot review #{discussion.num}: reviewers have write access and are not "
+                "its author.",
+                fields={"reviewers": [f"{reviewer.username} cannot review."]},
+            )
+    return discussion_event(
+        kind=EventKind.REVIEW_REQUESTED, discussion=discussion, user=user, user_ids=tuple(r.pk for r in reviewers)
+    )
+
+
+def pull_request_checks_failed(*, discussion: Discussion, check: str, summary: str = "") -> Event:
+    """Tell the author of a pull request (by the notification settings) that ``check`` failed on it:
+    the call for whatever runs checks (``summary``: what went wrong, in a line or a few)."""
+    return discussion_event(
+        kind=EventKind.CHECKS_FAILED, discussion=discussion, check=check[:200], summary=summary[:2000]
+    )
 
 
 def review_comment(*, discussion: Discussion, user: User, comment: str, line_comments: list) -> DiscussionEvent:
@@ -327,7 +388,11 @@ def review_comment(*, discussion: Discussion, user: User, comment: str, line_com
     lines = line_comments_check(line_comments)
     content = _content(comment) if (comment and comment.strip()) or not lines else ""
     data = comment_data(content) | ({"line_comments": lines} if lines else {})
-    return _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+    event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+    discussion_event(
+        kind=EventKind.DISCUSSION_COMMENTED, discussion=discussion, user=user, comment_id=event.pk, content=content
+    )
+    return event
 
 
 def pull_request_commit(

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "training_runner.jobs",
     "training_runner.inference",
     "evals.leaderboards",
+    "community.notifications",
+    "community.webhooks",
     "frontend",
 ]
 
@@ -45,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request whose changes the audit log records (hub/services/audit.py).
+    "hub.middleware.AuditRequestMiddleware",
     # Read-only tokens make safe requests only, on every route (hub/scopes.py).
     "hub.scopes.TokenScopeMiddleware",
     # Rate limits of the HF API, resolve, LFS and the Xet CAS (hub/throttling.py).
@@ -69,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.path_prefix",
+                "community.notifications.context_processors.unread",
             ],
         },
     },

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env
-from config.settings.base import BASE_DIR
+from config.settings.base import BASE_DIR, DATA_DIR
 
 HUB_SITE_NAME = env.str("HUB_SITE_NAME", "LLM Hub")
 # Where people reach the hub; links the hub writes outside a request (the run page named in a card
@@ -36,6 +36,12 @@ HUB_SIGNED_URL_SECONDS = env.int("HUB_SIGNED_URL_SECONDS", 6 * 3600, minimum=60)
 HUB_STAGING_MAX_AGE_SECONDS = env.int("HUB_STAGING_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 # A pack pushed over git may be at most this large (LFS files travel beside it, not in it).
 HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=1024 * 1024)
+# Packs of whole clones kept on the web node's disk and sent again to the next clone of the same
+# refs (registry/packcache.py): the folder, its byte budget (0 turns the cache off; one pack may
+# take at most a quarter of it) and how many packs each repository keeps.
+HUB_GIT_PACK_CACHE_DIR = env.path("HUB_GIT_PACK_CACHE_DIR", DATA_DIR / "cache" / "git-packs")
+HUB_GIT_PACK_CACHE_BYTES = env.int("HUB_GIT_PACK_CACHE_BYTES", 2 * 1024**3, minimum=0)
+HUB_GIT_PACK_CACHE_PER_REPO = env.int("HUB_GIT_PACK_CACHE_PER_REPO", 2, minimum=1)
 # An NDJSON commit line (outside inline file contents, which stream) may be at most this large,
 # and a commit may hold at most this many lines (each is an operation kept until the commit).
 HUB_COMMIT_MAX_LINE_BYTES = env.int("HUB_COMMIT_MAX_LINE_BYTES", 1024 * 1024, minimum=64 * 1024)
@@ -57,3 +63,17 @@ HUB_XET_RETENTION_DAYS = env.int("HUB_XET_RETENTION_DAYS", 28, minimum=28)
 HUB_XET_DOWNLOADS = env.bool("HUB_XET_DOWNLOADS", False)
 # The offline data kit (BIG-bench tasks, a Wikipedia corpus) the demo content is built from.
 HUB_SHARED_DATA = env.path("HUB_SHARED_DATA", BASE_DIR.parent / "shared" / "data")
+
+# --- Webhooks (community.webhooks) ---------------------------------------------------------------
+# Hook URLs that resolve to private, loopback, link-local or reserved addresses are refused unless
+# this is set (a hub on a private network calling its own services; the tests' local receiver).
+HUB_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("HUB_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# A delivery is tried at most this many times; the n-th retry waits BACKOFF * 2**(n-1) seconds,
+# at most BACKOFF_MAX.
+HUB_WEBHOOK_MAX_ATTEMPTS = env.int("HUB_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+HUB_WEBHOOK_BACKOFF_SECONDS = env.int("HUB_WEBHOOK_BACKOFF_SECONDS", 10, minimum=1)
+HUB_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("HUB_WEBHOOK_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# How long a receiver has to answer one attempt.
+HUB_WEBHOOK_TIMEOUT_SECONDS = env.int("HUB_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Upper bound of webhooks a user may own.
+HUB_MAX_WEBHOOKS_PER_USER = env.int("HUB_MAX_WEBHOOKS_PER_USER", 50, minimum=1)

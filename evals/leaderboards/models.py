@@ -5,10 +5,13 @@ the columns it shows (suite aggregate or task, and metric; the first column rank
 submit. An entry is one submission of ``model@commit``: admitted or rejected with a reason, then
 evaluated by an evaluation run whose state it mirrors. The board page reads finished, current
 entries with their scores, intervals and ranks already computed (``services.scoring``), so it
-costs a few queries whatever the board's size.
+costs a few queries whatever the board's size, and keeps its rendered rows in the cache under the
+board's ``version``.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +21,10 @@ from evals.leaderboards.choices import EntrySource, EntryState, SubmissionPolicy
 from hub.models import Namespace
 from registry.models import Repo
 from training_runner.jobs.models import Run
+
+
+def new_board_version() -> str:
+    return uuid.uuid4().hex
 
 
 class Leaderboard(models.Model):
@@ -43,6 +50,11 @@ class Leaderboard(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     ranked_at = models.DateTimeField(null=True, blank=True)
+    # A new random token at every change to what the board's table shows (``services.boards.board_touch``):
+    # the page caches its rendered rows under it, so a change is seen at once. Random rather than
+    # a counter or a time, so a board made again under a former primary key (SQLite reuses them)
+    # or two changes in the same instant never meet rows cached before.
+    version = models.CharField(max_length=32, default=new_board_version, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["namespace", "name"], name="leaderboard_name_unique")]

@@ -1,16 +1,21 @@
 """Signal receivers: leaderboards follow runs, default branches and pull requests (connected in
-``apps.LeaderboardsConfig.ready``). Each does one cheap check and hands the work to a task."""
+``apps.LeaderboardsConfig.ready``). Each does one cheap check and hands the work to a task.
+Saved and deleted entries, and deleted runs (their entries lose the link to their items), count as
+changes of their boards' tables."""
 
 from __future__ import annotations
 
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from community.models import Discussion
 from community.signals import pull_request_committed
 from evals.leaderboards.models import Entry, Leaderboard
+from evals.leaderboards.services.boards import board_touch
 from evals.leaderboards.services.submissions import entries_follow_run
 from registry.models import Repo
 from registry.signals import default_branch_moved
+from training_runner.jobs.models import Run
 from training_runner.jobs.signals import run_state_changed
 
 
@@ -42,3 +47,15 @@ def follow_pull_request(sender, *, discussion_id: int, commit_oid: str, **kwargs
     repo_id = Discussion.objects.filter(pk=discussion_id).values_list("repo_id", flat=True).first()
     if repo_id is not None and Entry.objects.filter(model_repo_id=repo_id, current=True).exists():
         pull_request_committed_task.delay_on_commit(discussion_id, commit_oid)
+
+
+@receiver(post_save, sender=Entry, dispatch_uid="leaderboards-entry-saved")
+@receiver(post_delete, sender=Entry, dispatch_uid="leaderboards-entry-deleted")
+def entry_changed(sender, *, instance: Entry, **kwargs) -> None:
+    board_touch(board_id=instance.board_id)
+
+
+@receiver(pre_delete, sender=Run, dispatch_uid="leaderboards-run-deleted")
+def run_deleted(sender, *, instance: Run, **kwargs) -> None:
+    for board_id in Entry.objects.filter(run=instance).order_by().values_list("board_id", flat=True).distinct():
+        board_touch(board_id=board_id)

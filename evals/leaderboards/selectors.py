@@ -4,6 +4,7 @@ submission queue, a model's positions, and item-by-item comparisons of two entri
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +74,30 @@ def board_entries(*, board: Leaderboard, user, filters: EntryFilters = EntryFilt
     return entries.order_by(F("rank").asc(nulls_last=True), F("primary").desc(nulls_last=True), "id")
 
 
-def board_queue(*, board: Leaderboard, user) -> list[Entry]:
-    """The latest submissions in every state, rejected ones with their reasons."""
-    return list(
+def board_entry_keys(*, board: Leaderboard, user, filters: EntryFilters = EntryFilters()) -> list[tuple[int, int]]:
+    """``(entry pk, model repository pk)`` of every entry ``board_entries`` lists, in its order: the
+    board page pages through these and reads the full rows of one page only (their count is
+    the length, so no COUNT query)."""
+    return list(board_entries(board=board, user=user, filters=filters).values_list("pk", "model_repo_id"))
+
+
+def board_entries_in_order(*, board: Leaderboard, pks: list[int]) -> list[Entry]:
+    """The board's entries ``pks``, in that order, with what the board's table shows."""
+    found = Entry.objects.filter(board=board, pk__in=pks).defer("item_values", "delta", "reason")
+    by_pk = {entry.pk: entry for entry in found}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
+
+
+def board_queue(*, board: Leaderboard, user, fields: Sequence[str] = ()) -> list[Entry]:
+    """The latest submissions in every state, rejected ones with their reasons; with ``fields``,
+    only those columns (a page that shows no scores need not read and decode them)."""
+    entries = (
         Entry.objects.filter(board=board, model_repo__in=_visible_models(user))
         .select_related("submitter")
-        .defer("item_values")
-        .order_by("-created_at", "-id")[:QUEUE_LENGTH]
+        .order_by("-created_at", "-id")
     )
+    entries = entries.only(*fields) if fields else entries.defer("item_values")
+    return list(entries[:QUEUE_LENGTH])
 
 
 def entry_get(*, board: Leaderboard, entry_id: int, user) -> Entry:

@@ -4,11 +4,13 @@ comparing two entries item by item, and the forms to create a board and to submi
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,6 +25,8 @@ from evals.leaderboards.apis import EntryOutputSerializer, LeaderboardOutputSeri
 from evals.leaderboards.forms import LeaderboardForm, SubmitForm
 from evals.leaderboards.selectors import (
     board_entries,
+    board_entries_in_order,
+    board_entry_keys,
     board_queue,
     entries_disagreements,
     entry_get,
@@ -39,6 +43,21 @@ from hub.selectors import namespace_get, user_memberships_list
 from training_runner.inference.selectors import arena_ratings_for
 
 ENTRIES_PAGE_SIZE = 100
+ROWS_CACHE_SECONDS = 3600  # a change moves the board to a new version at once; this bounds what old versions keep
+# What the board page's queue shows (it reads no scores).
+QUEUE_FIELDS = (
+    "board_id",
+    "model_repo_id",
+    "model_repo_name",
+    "model_commit",
+    "pull_request",
+    "run_id",
+    "state",
+    "source",
+    "reason",
+    "created_at",
+    "submitter__username",
+)
 
 
 @require_GET
@@ -77,20 +96,21 @@ def _cell(entry, cell: dict | None, query: str) -> dict | None:
     return out
 
 
-@require_GET
-@page_view
-def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
-    """A board: ranked entries with score and rank intervals, raw and normalised, filters, a chart
-    of score against size, the submission queue."""
-    board = leaderboard_get(namespace=namespace, name=name)
-    filters = entry_filters(request.GET)
-    page = Paginator(board_entries(board=board, user=request.user, filters=filters), ENTRIES_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    columns = _columns(board)
+def _table(*, board, columns: list[dict], keys: list[tuple[int, int]], ratings: dict) -> tuple[str, list[dict]]:
+    """One page of the board's table as HTML, and its chart's points. Rendering a hundred rows of
+    a dozen score cells is most of what the page costs, so both stay in the cache under the
+    board's ``version`` (any change to its entries moves it on: ``services.boards.board_touch``)
+    and the digest of everything else they depend on: the page's entries in order (visibility,
+    filters, sorting and paging all show there), their arena ratings, the columns and the path
+    prefix of the links."""
+    shown_ratings = sorted((repo, r.rating, r.lower, r.upper) for repo, r in ratings.items())
+    digest = hashlib.sha256(repr((get_script_prefix(), board.columns, keys, shown_ratings)).encode()).hexdigest()
+    cache_key = f"leaderboards:rows:{board.pk}:{board.version}:{digest}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
     primary = columns[0]["key"]
-    entries = list(page.object_list)
-    ratings = arena_ratings_for(repos=[e.model_repo_id for e in entries if e.model_repo_id is not None])
+    entries = board_entries_in_order(board=board, pks=[pk for pk, _ in keys])
     shared = Counter(entry.rank for entry in entries)
     evidence = ["" if c["task"] == "*" else "?" + urlencode({"task": c["task"]}) for c in columns]
     rows = [
@@ -112,14 +132,37 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
         for e in entries
         if e.parameters and e.scores.get(primary)
     ]
+    cache.set(cache_key, (table_rows, chart), ROWS_CACHE_SECONDS)
+    return table_rows, chart
+
+
+@require_GET
+@page_view
+def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpResponse:
+    """A board: ranked entries with score and rank intervals, raw and normalised, filters, a chart
+    of score against size, the submission queue."""
+    board = leaderboard_get(namespace=namespace, name=name)
+    filters = entry_filters(request.GET)
+    page = Paginator(board_entry_keys(board=board, user=request.user, filters=filters), ENTRIES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    columns = _columns(board)
+    keys = list(page.object_list)
+    ratings = arena_ratings_for(repos=[repo for _, repo in keys if repo is not None])
+    table_rows, chart = _table(board=board, columns=columns, keys=keys, ratings=ratings)
+    # The queue changes with every submission and says how long ago each was made: rendered each
+    # time, with Jinja2 like the table (several times faster than Django's templates for 50 rows).
+    queue = {
+        "queue": board_queue(board=board, user=request.user, fields=QUEUE_FIELDS),
+        "prefix": get_script_prefix().rstrip("/"),
+    }
     context = {
         "board": board,
         "columns": columns,
-        "rows": rows,
         "table_rows": mark_safe(table_rows),
         "page": page,
         "filters": filters,
-        "queue": board_queue(board=board, user=request.user),
+        "queue_rows": mark_safe(get_template("leaderboards/_board_queue.html", using="jinja2").render(queue)),
         "chart": {"metric": columns[0]["label"], "points": chart},
         "submit_form": SubmitForm() if request.user.is_authenticated else None,
         "has_arena": bool(ratings),

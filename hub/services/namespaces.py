@@ -18,8 +18,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[-_](?=[A-Za-z0-9])){1,38
 # with one of these names would shadow a page.
 RESERVED_NAMES = frozenset(
     {
-        "about", "account", "accounts", "admin", "administrator", "api", "arena", "assets", "auth", "blog",
-        "collections", "datasets", "docs", "explore", "favicon.ico", "healthz", "help", "hub", "jobs",
+        "about", "account", "accounts", "admin", "admin-audit", "administrator", "api", "arena", "assets", "auth",
+        "blog", "collections", "datasets", "docs", "explore", "favicon.ico", "healthz", "help", "hub", "jobs",
         "join", "kernels", "leaderboard", "leaderboards", "login", "logout", "me", "media", "models",
         "new", "notifications", "organizations", "orgs", "password-reset", "playground", "playgrounds",
         "pricing", "readyz", "root", "runs", "search", "security", "settings", "signup", "spaces", "static",

@@ -8,11 +8,12 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from common.errors import Conflict, NotFound, ValidationError
-from hub.choices import NamespaceKind, OrgRole
+from hub.choices import AuditAction, NamespaceKind, OrgRole
 from hub.locks import organization_lock
 from hub.models import Membership, Organization, User
 from hub.permissions import OrgAction, check_role_allows
 from hub.selectors import membership_role, user_get_by_name
+from hub.services.audit import record
 from hub.services.namespaces import namespace_create
 
 
@@ -37,14 +38,24 @@ def organization_create(*, creator: User, name: str, fullname: str = "", descrip
             created_by=creator,
         )
         Membership.objects.create(organization=organization, user=creator, role=OrgRole.ADMIN)
+        record(actor=creator, action=AuditAction.ORG_CREATE, org=organization, target_repr=organization.name)
     return organization
 
 
 def organization_update(*, actor: User, organization: Organization, fullname: str, description: str) -> Organization:
     check_role_allows(membership_role(user=actor, organization=organization), OrgAction.EDIT_PROFILE)
+    before = {"fullname": organization.fullname, "description": organization.description}
     organization.fullname = fullname.strip()[:100]
     organization.description = description.strip()[:2000]
-    organization.save(update_fields=["fullname", "description"])
+    after = {"fullname": organization.fullname, "description": organization.description}
+    with transaction.atomic():
+        organization.save(update_fields=["fullname", "description"])
+        changed = {key for key in after if before[key] != after[key]}
+        if changed:
+            record(
+                actor=actor, action=AuditAction.ORG_UPDATE, org=organization, target_repr=organization.name,
+                data={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}},
+            )  # fmt: skip
     return organization
 
 
@@ -59,9 +70,19 @@ def membership_add(*, actor: User, organization: Organization, username: str, ro
             raise Conflict(f"{user.username} is already a member of {organization.name}.")
         try:
             with transaction.atomic():
-                return Membership.objects.create(organization=organization, user=user, role=role)
+                membership = Membership.objects.create(organization=organization, user=user, role=role)
         except IntegrityError:
             raise Conflict(f"{user.username} is already a member of {organization.name}.") from None
+        _record_member(actor, AuditAction.MEMBER_ADD, membership, {"after": {"role": role.value}})
+        return membership
+
+
+def _record_member(actor: User, action: AuditAction, membership: Membership, data: dict) -> None:
+    organization = membership.organization
+    record(
+        actor=actor, action=action, org=organization, target_repr=f"{organization.name}: {membership.user.username}",
+        data={"member": membership.user.username, **data},
+    )  # fmt: skip
 
 
 def _check_keeps_an_admin(*, organization: Organization, membership: Membership, new_role: OrgRole | None) -> None:
@@ -93,8 +114,13 @@ def membership_change_role(*, actor: User, organization: Organization, username:
         check_role_allows(membership_role(user=actor, organization=organization), OrgAction.MANAGE_MEMBERS)
         membership = _membership_get(organization=organization, username=username)
         _check_keeps_an_admin(organization=organization, membership=membership, new_role=role)
+        before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        if before != role:
+            _record_member(
+                actor, AuditAction.MEMBER_ROLE, membership, {"before": {"role": before}, "after": {"role": role.value}}
+            )
         return membership
 
 
@@ -105,6 +131,7 @@ def membership_remove(*, actor: User, organization: Organization, username: str)
         check_role_allows(membership_role(user=actor, organization=organization), OrgAction.MANAGE_MEMBERS)
         membership = _membership_get(organization=organization, username=username)
         _check_keeps_an_admin(organization=organization, membership=membership, new_role=None)
+        _record_member(actor, AuditAction.MEMBER_REMOVE, membership, {"before": {"role": membership.role}})
         membership.delete()
 
 
@@ -114,4 +141,5 @@ def organization_leave(*, user: User, organization: Organization) -> None:
         organization_lock(organization_id=organization.pk)
         membership = _membership_get(organization=organization, username=user.username)
         _check_keeps_an_admin(organization=organization, membership=membership, new_role=None)
+        _record_member(user, AuditAction.MEMBER_LEAVE, membership, {"before": {"role": membership.role}})
         membership.delete()

@@ -7,12 +7,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import InvalidToken, NotFound, ValidationError
-from hub.choices import TokenRole
+from hub.choices import AuditAction, TokenRole
 from hub.models import ApiToken, User
+from hub.services.audit import record
 
 TOKEN_PREFIX = "hub_"
 # ``last_used_at`` is written at most this often per token, so reads do not turn into writes.
@@ -37,10 +39,20 @@ def token_create(*, user: User, name: str, role: str) -> tuple[ApiToken, str]:
     if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= settings.HUB_MAX_TOKENS_PER_USER:
         raise ValidationError(f"You already have {settings.HUB_MAX_TOKENS_PER_USER} tokens; revoke one first.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name, role=role, token_hash=token_hash(secret=secret), prefix=secret[: len(TOKEN_PREFIX) + 4]
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, role=role, token_hash=token_hash(secret=secret),
+            prefix=secret[: len(TOKEN_PREFIX) + 4],
+        )  # fmt: skip
+        _record(user, AuditAction.TOKEN_CREATE, token)
     return token, secret
+
+
+def _record(user: User, action: AuditAction, token: ApiToken) -> None:
+    record(
+        actor=user, action=action, target_repr=f"token {token.name} ({token.prefix}…) of {user.username}",
+        data={"token": token.pk, "name": token.name, "role": token.role},
+    )  # fmt: skip
 
 
 def token_revoke(*, user: User, token_id: int) -> ApiToken:
@@ -49,7 +61,9 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound("No such active token.")
     token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        token.save(update_fields=["revoked_at"])
+        _record(user, AuditAction.TOKEN_REVOKE, token)
     return token
 
 

@@ -14,7 +14,8 @@ the submit button, and ``extra_gated_fields`` maps each question's label to its 
 
 Answers are kept keyed by label, as the Hub reports them in an access request's ``fields``. A card
 whose declaration is malformed still yields a form: entries that cannot be read are left out, so a
-typo never locks people out of asking. Pure: no Django.
+typo never locks people out of asking. A ``country`` answer is a country's name as ISO 3166 gives
+it (``pycountry``'s list, which the form offers). Pure: no Django.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+import pycountry
+
 FIELD_TYPES = ("text", "checkbox", "date_picker", "country", "select")
 MAX_FIELDS = 50
 MAX_LABEL = 200
 MAX_ANSWER = 1000
 DEFAULT_BUTTON = "Agree and access repository"
+COUNTRIES = tuple(sorted(country.name for country in pycountry.countries))
+_COUNTRY_SET = frozenset(COUNTRIES)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ def gate_answers(form: GateForm, answers: dict[str, Any]) -> tuple[dict[str, Any
             problems[question.label] = f"Answers are limited to {MAX_ANSWER} characters."
         elif question.kind == "select" and text not in {value for value, _ in question.options}:
             problems[question.label] = "Choose one of the options."
+        elif question.kind == "country" and text not in _COUNTRY_SET:
+            problems[question.label] = "Choose a country from the list."
         elif question.kind == "date_picker" and not _is_date(text):
             problems[question.label] = "Give a date as YYYY-MM-DD."
         else:

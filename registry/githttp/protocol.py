@@ -36,6 +36,7 @@ from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler, _Prot
 from common.errors import HubError
 from registry.git.packs import pack_write
 from registry.models import Repo
+from registry.packcache import CachedPack, clone_key, pack_cache_get, pack_cache_tee
 from registry.selectors.packs import CommitNode, PackPlan, commits_raw, pack_objects, pack_plan
 from registry.services.pushes import PushStream, RefUpdate, push_receive
 
@@ -152,14 +153,17 @@ class HubUploadPack(UploadPackHandler):
     """``git-upload-pack``: :meth:`negotiate` answers the request, :meth:`pack_chunks` streams the pack."""
 
     repo: RepoBackend
+    # Set by negotiate() when the fetch is a clone whose pack may be cached.
+    _clone_key: str | None = None
 
     def capabilities(self) -> list[bytes]:
         # Partial clone filters are not offered: every fetch gets whole trees.
         return [cap for cap in super().capabilities() if cap != CAPABILITY_FILTER]
 
-    def negotiate(self) -> PackPlan | None:
-        """Read wants and haves and answer them; the plan of the pack to send, or None (no pack in
-        this round of the negotiation)."""
+    def negotiate(self) -> PackPlan | CachedPack | None:
+        """Read wants and haves and answer them; the plan of the pack to send, a cached pack that
+        answers the same (a clone: no haves, no shallow boundary), or None (no pack in this round
+        of the negotiation)."""
         self._processing_have_lines = True
         walker = _GraphWalker(self, self.repo.object_store, self.repo.get_peeled, self.repo.refs.get_symrefs)
         wants = walker.determine_wants(self.repo.get_refs(), None)
@@ -175,6 +179,12 @@ class HubUploadPack(UploadPackHandler):
         if not walker.handle_done(not self.has_capability(CAPABILITY_NO_DONE), self._done_received):
             return None
         self._processing_have_lines = False
+        self._clone_key = None
+        if not haves and not (walker.client_shallow or walker.shallow or walker.unshallow):
+            self._clone_key = clone_key(w.decode() for w in wants)
+            cached = pack_cache_get(repo_pk=self.repo.repo.pk, key=self._clone_key)
+            if cached is not None:
+                return cached
         return pack_plan(
             graph=self.repo.graph,
             wants=[w.decode() for w in wants],
@@ -184,12 +194,20 @@ class HubUploadPack(UploadPackHandler):
             unshallow={s.decode() for s in walker.unshallow},
         )
 
-    def pack_chunks(self, plan: PackPlan) -> Iterator[bytes]:
-        """The pack of ``plan`` in side-band packets, then the closing flush."""
+    def pack_chunks(self, plan: PackPlan | CachedPack) -> Iterator[bytes]:
+        """The pack of ``plan`` in side-band packets, then the closing flush. A clone's pack is
+        kept for the next clone of the same refs on the way (``registry.packcache``)."""
+        count = plan.count if isinstance(plan, CachedPack) else len(plan)
         if not self.has_capability(CAPABILITY_NO_PROGRESS):
-            yield _side_band(SIDE_BAND_CHANNEL_PROGRESS, f"Counting objects: {len(plan)}, done.\n".encode())
-        objects = ((type_num, body) for type_num, _oid, body in pack_objects(repo=self.repo.repo, plan=plan))
-        for chunk in pack_write(objects, count=len(plan), chunk_size=RESPONSE_CHUNK):
+            yield _side_band(SIDE_BAND_CHANNEL_PROGRESS, f"Counting objects: {count}, done.\n".encode())
+        if isinstance(plan, CachedPack):
+            chunks = plan.chunks(RESPONSE_CHUNK)
+        else:
+            objects = ((type_num, body) for type_num, _oid, body in pack_objects(repo=self.repo.repo, plan=plan))
+            chunks = pack_write(objects, count=count, chunk_size=RESPONSE_CHUNK)
+            if self._clone_key is not None:
+                chunks = pack_cache_tee(chunks, repo_pk=self.repo.repo.pk, key=self._clone_key)
+        for chunk in chunks:
             yield _side_band(SIDE_BAND_CHANNEL_DATA, chunk)
         yield b"0000"
 

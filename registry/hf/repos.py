@@ -95,7 +95,7 @@ def _repo_from_body(request: HttpRequest, body: dict, *, need: Permission):
 def repo_delete(request: HttpRequest) -> JsonResponse:
     require_write_scope(request)
     repo = _repo_from_body(request, read_json(request), need=Permission.ADMIN)
-    repo_services.repo_delete(repo=repo)
+    repo_services.repo_delete(repo=repo, actor=request.user)
     return JsonResponse({})
 
 
@@ -126,7 +126,7 @@ def repo_settings(request: HttpRequest, plural: str, namespace: str, name: str) 
         private = value_choice(body, "visibility", ("public", "private")) == "private"
     elif body.get("private") is not None:
         private = value_bool(body, "private")
-    repo_services.repo_update_settings(repo=repo, private=private, gated=body.get("gated"))
+    repo_services.repo_update_settings(repo=repo, private=private, gated=body.get("gated"), actor=request.user)
     return JsonResponse({})
 
 

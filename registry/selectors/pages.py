@@ -207,6 +207,16 @@ def repo_can_write(*, user, repo: Repo) -> bool:
     return role is not None and role >= Permission.WRITE
 
 
+def repo_rights(*, user, repo: Repo) -> tuple[bool, bool]:
+    """``(can_write, can_admin)`` of ``user`` on ``repo``, from one look-up of their role."""
+    if user is None or not user.is_authenticated:
+        return False, False
+    if user.is_staff:
+        return True, True
+    role = repo_role(user=user, repo=repo)
+    return role is not None and role >= Permission.WRITE, role == Permission.ADMIN
+
+
 def repo_can_admin(*, user, repo: Repo) -> bool:
     """Whether ``user`` administers ``repo`` (settings, access requests); site staff do."""
     if user is None or not user.is_authenticated:

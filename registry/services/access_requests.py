@@ -14,9 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
+from common.events import Event, EventKind, emit
+from hub.choices import AuditAction
 from registry.access import repo_role
+from registry.audit import repo_audit_record
 from registry.cards.gate import gate_answers
 from registry.choices import AccessRequestStatus, GatedMode
+from registry.events import repo_snapshot
 from registry.models import AccessRequest, Repo
 from registry.selectors.access_requests import repo_gate_form
 
@@ -80,12 +84,30 @@ def access_request_decide(
             raise NotFound("No such access request for this repository.")
         if locked.status == status:
             raise NotFound(f"The access request of {request.user.username} is already {status.label.lower()}.")
+        previous = locked.status
         locked.status = status
         locked.reason = reason
         locked.decided_by = by
         locked.decided_at = None if status == AccessRequestStatus.PENDING else timezone.now()
         locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        repo_audit_record(
+            actor=by, action=AuditAction.ACCESS_DECIDE, repo=repo,
+            data={"user": request.user.username, "before": {"status": previous}, "after": {"status": status.value}}
+            | ({"reason": reason} if reason else {}),
+        )  # fmt: skip
+        if status != AccessRequestStatus.PENDING:
+            _decided(repo=repo, request=locked, by=by)
     return locked
+
+
+def _decided(*, repo: Repo, request: AccessRequest, by) -> None:
+    """``access_request.decided``, addressed to the person who asked."""
+    emit(
+        Event(
+            kind=EventKind.ACCESS_REQUEST_DECIDED, actor_id=getattr(by, "pk", None), repo=repo_snapshot(repo=repo),
+            user_ids=(request.user_id,), data={"status": str(request.status), "reason": request.reason},
+        )
+    )  # fmt: skip
 
 
 def access_grant(*, repo: Repo, user, by) -> AccessRequest:
@@ -98,6 +120,7 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
             existing = AccessRequest.objects.select_for_update().filter(repo=repo, user=user).first()
             if existing is not None and existing.status == AccessRequestStatus.ACCEPTED:
                 raise ValidationError(f"{user.username} already has access to {repo.repo_id}.")
+            previous = existing.status if existing is not None else None
             if existing is None:
                 existing = AccessRequest(repo=repo, user=user, fields=None)
             existing.status = AccessRequestStatus.ACCEPTED
@@ -105,6 +128,11 @@ def access_grant(*, repo: Repo, user, by) -> AccessRequest:
             existing.decided_by = by
             existing.decided_at = timezone.now()
             existing.save()
+            repo_audit_record(
+                actor=by, action=AuditAction.ACCESS_GRANT, repo=repo,
+                data={"user": user.username, "before": {"status": previous}, "after": {"status": existing.status}},
+            )  # fmt: skip
+            _decided(repo=repo, request=existing, by=by)
     except IntegrityError:  # the person asked (or another admin granted) at the same moment
         raise Conflict(f"The access of {user.username} to {repo.repo_id} changed meanwhile; try again.") from None
     return existing

@@ -16,6 +16,7 @@ from django.db.models import ProtectedError
 from common.errors import ValidationError
 from registry.git.objects import Signature
 from registry.models import Blob, GitCommit, Ref, Repo, RepoBlob
+from registry.packcache import pack_cache_purge
 from registry.services.commits import commit_object_record
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap
@@ -90,4 +91,5 @@ def lfs_files_delete(*, repo: Repo, sha256s: list[str], rewrite_history: bool) -
         GitCommit.objects.filter(repo=repo, oid__in=list(rewritten)).exclude(oid__in=kept).delete()
         RepoBlob.objects.filter(repo=repo, blob__sha256__in=wanted).delete()
         transaction.on_commit(lambda: _content_delete(wanted))
+        transaction.on_commit(lambda: pack_cache_purge(repo_pk=repo.pk))
     return len(rewritten)

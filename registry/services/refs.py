@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from common.errors import Conflict, PreconditionFailed, ValidationError
 from registry.errors import RevisionNotFound
+from registry.events import ref_moved
 from registry.hooks import RefAction, ref_guards_check
 from registry.models import Ref, Repo
 from registry.selectors.revisions import revision_resolve
@@ -29,7 +30,8 @@ def ref_compare_and_swap(*, repo: Repo, name: str, expected: str | None, new: st
     """Move ``name`` from ``expected`` to ``new`` atomically (None means absent).
 
     Raises ``PreconditionFailed`` if the ref no longer points at ``expected``: someone else moved
-    it first and nothing was changed. Takes no lock: the conditional UPDATE is the lock.
+    it first and nothing was changed. Takes no lock: the conditional UPDATE is the lock. Emits
+    ``repo.updated`` (``common.events``) for the move once the transaction commits.
     """
     if expected is None:
         try:
@@ -37,11 +39,12 @@ def ref_compare_and_swap(*, repo: Repo, name: str, expected: str | None, new: st
                 Ref.objects.create(repo=repo, name=name, target_oid=new)
         except IntegrityError:
             raise PreconditionFailed(f"{name} was created concurrently; retry.") from None
-        return
-    rows = Ref.objects.filter(repo=repo, name=name, target_oid=expected)
-    changed = rows.delete()[0] if new is None else rows.update(target_oid=new)
-    if changed != 1:
-        raise PreconditionFailed(f"{name} moved since {expected[:7]}; fetch the new head and retry.")
+    else:
+        rows = Ref.objects.filter(repo=repo, name=name, target_oid=expected)
+        changed = rows.delete()[0] if new is None else rows.update(target_oid=new)
+        if changed != 1:
+            raise PreconditionFailed(f"{name} moved since {expected[:7]}; fetch the new head and retry.")
+    ref_moved(repo=repo, name=name, old=expected, new=new)
 
 
 def branch_create(*, repo: Repo, branch: str, starting_point: str | None = None) -> Ref:
@@ -51,9 +54,11 @@ def branch_create(*, repo: Repo, branch: str, starting_point: str | None = None)
     name = f"refs/heads/{branch}"
     try:
         with transaction.atomic():
-            return Ref.objects.create(repo=repo, name=name, target_oid=target)
+            ref = Ref.objects.create(repo=repo, name=name, target_oid=target)
     except IntegrityError:
         raise Conflict(f"Reference {name} already exists") from None
+    ref_moved(repo=repo, name=name, old=None, new=target)
+    return ref
 
 
 def branch_delete(*, repo: Repo, branch: str, user=None) -> None:
@@ -61,8 +66,10 @@ def branch_delete(*, repo: Repo, branch: str, user=None) -> None:
     if branch == repo.default_branch:
         raise ValidationError(f"Cannot delete refs/heads/{branch}: it is the default branch.")
     ref_guards_check(repo=repo, user=user, ref=f"refs/heads/{branch}", action=RefAction.DELETE)
-    if Ref.objects.filter(repo=repo, name=f"refs/heads/{branch}").delete()[0] == 0:
+    ref = Ref.objects.filter(repo=repo, name=f"refs/heads/{branch}").first()
+    if ref is None or Ref.objects.filter(pk=ref.pk).delete()[0] == 0:
         raise ValidationError(f"Invalid rev id: {branch}")  # the Hub answers 400 with these words
+    ref_moved(repo=repo, name=ref.name, old=ref.target_oid, new=None)
 
 
 def tag_create(*, repo: Repo, tag: str, revision: str, message: str = "") -> Ref:
@@ -75,11 +82,15 @@ def tag_create(*, repo: Repo, tag: str, revision: str, message: str = "") -> Ref
     name = f"refs/tags/{tag}"
     try:
         with transaction.atomic():
-            return Ref.objects.create(repo=repo, name=name, target_oid=target)
+            ref = Ref.objects.create(repo=repo, name=name, target_oid=target)
     except IntegrityError:
         raise Conflict(f"Tag {tag} already exists") from None
+    ref_moved(repo=repo, name=name, old=None, new=target)
+    return ref
 
 
 def tag_delete(*, repo: Repo, tag: str) -> None:
-    if Ref.objects.filter(repo=repo, name=f"refs/tags/{tag}").delete()[0] == 0:
+    ref = Ref.objects.filter(repo=repo, name=f"refs/tags/{tag}").first()
+    if ref is None or Ref.objects.filter(pk=ref.pk).delete()[0] == 0:
         raise RevisionNotFound(f"Tag '{tag}' not found.")
+    ref_moved(repo=repo, name=ref.name, old=ref.target_oid, new=None)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from common.errors import PermissionDenied, ValidationError
-from hub.choices import NamespaceKind
+from common.events import EventKind
+from hub.choices import AuditAction, NamespaceKind
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
+from registry.audit import repo_audit_record, repo_repr
 from registry.choices import GatedMode, RepoType
 from registry.errors import RepoExists
+from registry.events import repo_event
 from registry.git.attributes import default_gitattributes
 from registry.models import Ref, Repo, RepoRedirect
+from registry.packcache import pack_cache_purge
 from registry.services.commits import initial_commit_create
 from registry.services.metadata import repo_index_name
 from registry.storage import stage_bytes
@@ -71,6 +75,8 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
             RepoRedirect.objects.filter(type=repo_type, namespace__iexact=namespace.name, name__iexact=name).delete()
             commit = initial_commit_create(repo=repo, user=user, files=staged)
             Ref.objects.create(repo=repo, name=f"refs/heads/{repo.default_branch}", target_oid=commit.oid)
+            repo_audit_record(actor=user, action=AuditAction.REPO_CREATE, repo=repo, data={"private": private})
+            repo_event(kind=EventKind.REPO_CREATED, repo=repo, actor=user, head_sha=commit.oid)
     except IntegrityError:
         raise exists from None
     finally:
@@ -79,20 +85,31 @@ def repo_create(*, user, namespace: Namespace, name: str, repo_type: RepoType, p
     return repo
 
 
-def repo_update_settings(*, repo: Repo, private: bool | None = None, gated: str | bool | None = None) -> Repo:
-    """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``."""
-    fields = []
-    if private is not None:
-        repo.private = bool(private)
-        fields.append("private")
+def repo_update_settings(
+    *, repo: Repo, private: bool | None = None, gated: str | bool | None = None, actor=None
+) -> Repo:
+    """Change visibility and gating. ``gated`` is ``"auto"``, ``"manual"`` or ``False``. Each
+    actual change is recorded in the audit log as done by ``actor``, and emits ``repo.config``."""
+    changes: list[tuple[AuditAction, str, object, object]] = []
+    if private is not None and bool(private) != repo.private:
+        changes.append((AuditAction.REPO_VISIBILITY, "private", repo.private, bool(private)))
     if gated is not None:
         value = "" if gated is False or gated == "false" else gated
         if value not in GatedMode.values:
             raise ValidationError("gated must be 'auto', 'manual' or false.", fields={"gated": ["Invalid value."]})
+        if value != repo.gated:
+            changes.append((AuditAction.REPO_GATING, "gated", repo.gated or False, value or False))
         repo.gated = value
-        fields.append("gated")
-    if fields:
-        repo.save(update_fields=fields)
+    if private is not None:
+        repo.private = bool(private)
+    if changes:
+        with transaction.atomic():
+            repo.save(update_fields=[field for _action, field, _before, _after in changes])
+            for action, field, before, after in changes:
+                repo_audit_record(
+                    actor=actor, action=action, repo=repo, data={"before": {field: before}, "after": {field: after}}
+                )
+            repo_event(kind=EventKind.REPO_CONFIG, repo=repo, actor=actor, private=repo.private, gated=repo.gated)
     return repo
 
 
@@ -112,6 +129,7 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
     if clash.exists():
         raise exists
     former = (repo.namespace.name, repo.name)
+    former_repr = repo_repr(repo)
     repo.namespace = to_namespace
     repo.name = to_name
     try:
@@ -123,11 +141,24 @@ def repo_move(*, repo: Repo, user, to_namespace: Namespace, to_name: str) -> Rep
             if (former[0].lower(), former[1].lower()) != (to_namespace.name.lower(), to_name.lower()):
                 same_type.filter(namespace__iexact=former[0], name__iexact=former[1]).delete()
                 RepoRedirect.objects.create(repo=repo, type=repo.type, namespace=former[0], name=former[1])
+            if former_repr != repo_repr(repo):
+                repo_audit_record(
+                    actor=user, action=AuditAction.REPO_MOVE, repo=repo,
+                    data={"before": {"repo": "/".join(former)}, "after": {"repo": repo.repo_id}},
+                )  # fmt: skip
+            repo_event(kind=EventKind.REPO_MOVED, repo=repo, actor=user, former_id=f"{former[0]}/{former[1]}")
     except IntegrityError:
         raise exists from None
     return repo
 
 
-def repo_delete(*, repo: Repo) -> None:
-    """Delete the repository, its history and refs. Blobs stay until no repository uses them."""
-    repo.delete()
+def repo_delete(*, repo: Repo, actor=None) -> None:
+    """Delete the repository, its history and refs. Blobs stay until no repository uses them.
+    The audit log keeps the event (by ``actor``) and the repository's name; emits ``repo.deleted``
+    with the repository as it was."""
+    pk = repo.pk
+    with transaction.atomic():
+        repo_audit_record(actor=actor, action=AuditAction.REPO_DELETE, repo=repo, data={"private": repo.private})
+        repo_event(kind=EventKind.REPO_DELETED, repo=repo, actor=actor)
+        repo.delete()
+    transaction.on_commit(lambda: pack_cache_purge(repo_pk=pk))

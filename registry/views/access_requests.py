@@ -19,7 +19,7 @@ from frontend.markdown import markdown_render
 from frontend.pages import page_view
 from hub.selectors import user_get_by_name
 from registry.access import Permission, repo_role
-from registry.cards.gate import MAX_ANSWER, GateForm
+from registry.cards.gate import COUNTRIES, MAX_ANSWER, GateForm
 from registry.choices import AccessRequestStatus
 from registry.models import Repo
 from registry.selectors.access_requests import (
@@ -49,6 +49,8 @@ def gate_django_form(gate: GateForm, data=None) -> forms.Form:
             field: forms.Field = forms.BooleanField(label=question.label, required=True)
         elif question.kind == "select":
             field = forms.ChoiceField(label=question.label, choices=[("", "—"), *question.options])
+        elif question.kind == "country":
+            field = forms.ChoiceField(label=question.label, choices=[("", "—"), *((c, c) for c in COUNTRIES)])
         elif question.kind == "date_picker":
             field = forms.DateField(label=question.label, widget=forms.DateInput(attrs={"type": "date"}))
         else:

@@ -12,7 +12,7 @@ from frontend.markdown import LinkBase
 from registry.access import Permission, access_repo
 from registry.choices import RepoType
 from registry.models import Repo
-from registry.selectors.pages import repo_can_admin, repo_can_write, repo_liked
+from registry.selectors.pages import repo_liked, repo_rights
 from registry.selectors.revisions import Revision
 
 COMMITS_PAGE_SIZE = 30
@@ -58,10 +58,10 @@ def _context(request: HttpRequest, repo: Repo, *, tab: str, rev: str | None = No
     context = {"repo": repo, "tab": tab, "rev": rev or repo.default_branch, **extra}
     if "liked" not in context:
         context["liked"] = repo_liked(user=request.user, repo=repo)
-    if "can_write" not in context:
-        context["can_write"] = repo_can_write(user=request.user, repo=repo)
-    if "can_admin" not in context:  # only gated repositories show an admin tab (access requests)
-        context["can_admin"] = bool(repo.gated) and repo_can_admin(user=request.user, repo=repo)
+    if "can_write" not in context or "can_admin" not in context:  # admins see the settings tabs
+        can_write, can_admin = repo_rights(user=request.user, repo=repo)
+        context.setdefault("can_write", can_write)
+        context.setdefault("can_admin", can_admin)
     if "community_open" not in context:
         context["community_open"] = community_open_count(repo=repo)
     # Logged-in readers may propose changes (uploads and edits become pull requests).

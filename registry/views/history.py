@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from common.errors import ValidationError
 from frontend.pages import page_view
+from registry.access import check_can_read_files
 from registry.errors import RevisionNotFound
 from registry.selectors.commits import commit_history
 from registry.selectors.diffs import commit_changes, file_diff
@@ -42,6 +43,7 @@ def commits(request: HttpRequest, namespace: str, name: str, rest: str, type_pre
 @page_view
 def commit(request: HttpRequest, namespace: str, name: str, oid: str, type_prefix: str | None = None):
     repo = _repo(request, type_prefix, namespace, name)
+    check_can_read_files(user=request.user, repo=repo)  # the diffs are the files' contents
     oid = oid.lower()
     commit = commit_get(repo=repo, oid=oid) if len(oid) == 40 else revision_resolve(repo=repo, revision=oid).commit
     parent = commit_get(repo=repo, oid=commit.parents[0]) if commit.parents else None

@@ -20,8 +20,8 @@ from registry.selectors.pages import (
     README,
     card_of,
     markdown_file_text,
-    repo_can_admin,
     repo_overview,
+    repo_rights,
     tutorial_page_file,
     tutorial_pages,
 )
@@ -51,9 +51,10 @@ def repo_page(request: HttpRequest, namespace: str, name: str, type_prefix: str 
     card = overview.card
     pipeline_tag = (card.pipeline_tag or "") if card else ""
     library_name = (card.library_name or "") if card else ""
-    can_admin = bool(repo.gated) and repo_can_admin(user=request.user, repo=repo)
+    can_write, can_admin = repo_rights(user=request.user, repo=repo)
     context = _context(
         request, repo, tab="card",
+        can_write=can_write,
         can_admin=can_admin,
         overview=overview,
         readme=readme,

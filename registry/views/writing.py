@@ -17,6 +17,7 @@ from community.services.changes import ChangeTarget, Landing, change_apply, chan
 from frontend.forms import FileEditForm
 from frontend.markdown import markdown_render
 from frontend.pages import page_view
+from registry.access import check_can_read_files
 from registry.cards import card_parse
 from registry.errors import EntryNotFound
 from registry.models import Repo
@@ -49,6 +50,7 @@ def edit(request: HttpRequest, namespace: str, name: str, rest: str, type_prefix
     """Edit a text file (``README.md`` above all) in the browser, preview markdown, then commit it,
     open a pull request with it, or add it to the pull request being edited."""
     repo = _repo(request, type_prefix, namespace, name)
+    check_can_read_files(user=request.user, repo=repo)  # the form holds the file's contents
     rev, path = revision_path_split(repo=repo, rest=rest)
     destination = _destination(request, repo, rev)
     revision = revision_resolve(repo=repo, revision=destination.ref)

@@ -288,3 +288,20 @@ def test_stock_client_merge_names_stale_approvals_requested_changes_and_code_own
     review_submit(discussion=pr, user=carol, state="approved")
     hub.api.merge_pull_request("acme/tiny", info.pr_num)
     assert set(hub.api.list_repo_files("acme/tiny")) == {".gitattributes", "CODEOWNERS", "b.txt", "c.txt"}
+
+
+def test_a_failing_check_tells_the_author_of_the_pull_request(alice, bob, repo, django_capture_on_commit_callbacks):
+    from community.notifications.models import Notification
+
+    pr = propose(repo, bob, {"new.txt": b"new\n"}, summary="Add new")
+    Notification.objects.all().delete()
+    head = ref_target(repo=repo, ref="refs/pr/1")
+    with django_capture_on_commit_callbacks(execute=True):
+        check_report(repo=repo, user=alice, commit_oid=head, name="ci", state="success")
+    assert Notification.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        check_report(repo=repo, user=alice, commit_oid=head, name="ci", state="failure", summary="2 tests failed")
+    assert [(n.recipient.username, n.kind, n.body) for n in Notification.objects.all()] == [
+        ("bob", "checks_failed", "2 tests failed")
+    ]
+    assert pr.num == 1

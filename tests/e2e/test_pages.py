@@ -97,7 +97,7 @@ def _pages(commit: str, collection: str) -> list[str]:
         "/alice/tiny-llama/upload/main", "/datasets/alice/stories", "/datasets/alice/stories/blob/main/train.txt",
         "/tutorials/alice/guide", "/tutorials/alice/guide/page/02-model.md", "/alice", "/acme",
         "/organizations/acme/settings/members", "/organizations/new", "/settings/profile", "/settings/password",
-        "/settings/tokens", "/api/v1/docs/",
+        "/settings/tokens", "/settings/notifications", "/settings/webhooks", "/notifications", "/api/v1/docs/",
     ]  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import stat
 import sys
 
@@ -88,6 +89,51 @@ def test_clone_gives_the_api_files_byte_for_byte_and_the_same_commit_ids(hub, ti
     # ``.git`` is optional, as people type remotes.
     anonymous.run("clone", "-q", f"{remote(hub, tiny)}.git", str(tmp_path / "again"))
     assert without_git(read_tree(tmp_path / "again")) == expected
+
+
+def test_a_second_clone_of_the_same_refs_is_sent_from_the_pack_cache(hub, tiny, tmp_path, settings):
+    settings.HUB_GIT_PACK_CACHE_DIR = tmp_path / "packs"
+    anonymous = git_user(tmp_path / "anonymous")
+
+    def cached() -> list:
+        return sorted((tmp_path / "packs").glob("*/*.pack"))
+
+    def clone(name: str, *args: str) -> list[str]:
+        anonymous.run("clone", "-q", *args, remote(hub, tiny), str(tmp_path / name))
+        assert anonymous.out("fsck", "--strict", "--no-progress", cwd=tmp_path / name) == ""
+        return anonymous.out("log", "--format=%H", cwd=tmp_path / name).split()
+
+    first = clone("first")
+    [pack] = cached()
+    assert pack.read_bytes()[:4] == b"PACK"
+    before = pack.stat()
+    os.utime(pack, (before.st_atime - 3600, before.st_mtime - 3600))
+    assert clone("second") == first == api_commit_ids(hub, tiny)
+    assert without_git(read_tree(tmp_path / "second")) == without_git(read_tree(tmp_path / "first"))
+    # Sent from the same file (not written again), which the read marked as recently used.
+    [again] = cached()
+    assert again.stat().st_ino == before.st_ino
+    assert again.stat().st_mtime > before.st_mtime - 60
+
+    # New refs are a new pack; a fetch (it has objects) and a shallow clone are planned, not cached.
+    hub.api.upload_file(path_or_fileobj=b"v2\n", path_in_repo="notes.txt", repo_id=tiny)
+    assert clone("third") == api_commit_ids(hub, tiny)
+    assert len(cached()) == 2
+    anonymous.run("pull", "-q", cwd=tmp_path / "first")
+    assert anonymous.out("rev-parse", "HEAD", cwd=tmp_path / "first") == api_commit_ids(hub, tiny)[0]
+    assert len(clone("shallow", "--depth", "1")) == 1
+    assert len(cached()) == 2
+
+    # Rewriting history forgets the repository's packs.
+    hub.api.permanently_delete_lfs_files(tiny, list(hub.api.list_lfs_files(tiny)))
+    assert cached() == []
+    assert clone("rewritten") == api_commit_ids(hub, tiny)
+
+    # A pack over a quarter of the cache's budget is sent but not kept.
+    settings.HUB_GIT_PACK_CACHE_DIR = tmp_path / "small"
+    settings.HUB_GIT_PACK_CACHE_BYTES = 400
+    assert clone("uncached") == api_commit_ids(hub, tiny)
+    assert list((tmp_path / "small").glob("*/*")) == []
 
 
 def test_clone_a_dataset_and_a_tutorial(hub, tmp_path):

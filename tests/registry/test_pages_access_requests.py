@@ -22,11 +22,12 @@ extra_gated_fields:
     type: select
     options: [Research, {label: Teaching, value: teach}]
   I accept the terms: checkbox
+  Country: country
   Broken: {type: hologram}
 ---
 # Tiny
 """
-ANSWERS = {"field_0": "Uni", "field_1": "2026-01-31", "field_2": "teach", "field_3": "on"}
+ANSWERS = {"field_0": "Uni", "field_1": "2026-01-31", "field_2": "teach", "field_3": "on", "field_4": "Norway"}
 
 
 def logged_in(user) -> Client:
@@ -56,8 +57,10 @@ def test_the_repository_page_asks_the_cards_questions(gated, bob):
         ("Start date", "DateField"),
         ("Use", "ChoiceField"),
         ("I accept the terms", "BooleanField"),
+        ("Country", "ChoiceField"),
     ]
     assert form.fields["field_2"].choices == [("", "—"), ("Research", "Research"), ("teach", "Teaching")]
+    assert ("Norway", "Norway") in form.fields["field_4"].choices
     html = response.content.decode()
     assert 'action="/alice/tiny/ask-access"' in html
     assert "Ask the authors</button>" in html
@@ -80,7 +83,13 @@ def test_a_request_keeps_the_answers_by_label_and_shows_pending(gated, bob):
     made = AccessRequest.objects.get(repo=gated, user=bob)
     assert (made.status, made.fields) == (
         "pending",
-        {"Affiliation": "Uni", "Start date": "2026-01-31", "Use": "teach", "I accept the terms": True},
+        {
+            "Affiliation": "Uni",
+            "Start date": "2026-01-31",
+            "Use": "teach",
+            "I accept the terms": True,
+            "Country": "Norway",
+        },
     )
     html = client.get("/alice/tiny").content.decode()
     assert 'data-status="pending"' in html

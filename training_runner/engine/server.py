@@ -109,6 +109,9 @@ OPERATIONS: dict[str, Callable[[dict, EngineServer], dict]] = {
 
 class EngineHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A streamed answer is headers and then one small write per event: with Nagle's algorithm on,
+    # each write after the first waits for the peer's delayed ACK (40-200 ms on Linux).
+    disable_nagle_algorithm = True
     server: EngineServer
 
     def log_message(self, format: str, *args) -> None:

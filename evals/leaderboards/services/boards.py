@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from common.errors import Conflict, PermissionDenied, ValidationError
 from evals.harness.metrics import HIGHER_IS_BETTER
 from evals.leaderboards.choices import SubmissionPolicy
-from evals.leaderboards.models import Leaderboard
+from evals.leaderboards.models import Leaderboard, new_board_version
 from hub.choices import NamespaceKind
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
@@ -114,3 +114,15 @@ def leaderboard_create(
             )
     except IntegrityError:
         raise Conflict(f"{namespace.name} already has a leaderboard named {name}.") from None
+
+
+def board_touch(*, board_id: int) -> None:
+    """Count a change to what the board's table shows (an entry's scores, rank, flags, trust, run,
+    or which entries there are): the page caches its rendered rows under the board's ``version``,
+    so the next request renders them again. Call it after the write, in the same transaction (a
+    page that read the former version may then cache what it read under it, never stale rows under
+    the new one); it holds the board's row lock until that transaction ends (lock order: entries,
+    then the board).
+    ``receivers`` calls it for every saved or deleted entry; services that write entries with
+    ``QuerySet.update`` or ``bulk_update`` (which send no signals) call it themselves."""
+    Leaderboard.objects.filter(pk=board_id).update(version=new_board_version())

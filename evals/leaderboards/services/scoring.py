@@ -22,7 +22,7 @@ from django.utils import timezone
 from evals.harness.ranking import placings, tied_ranks
 from evals.leaderboards.choices import EntryState
 from evals.leaderboards.models import Entry, Leaderboard
-from evals.leaderboards.services.boards import AGGREGATE, column_key
+from evals.leaderboards.services.boards import AGGREGATE, board_touch, column_key
 from registry.selectors.pages import file_read
 from registry.selectors.safetensors import safetensors_parameter_total
 from registry.trees import FileInfo, tree_files
@@ -174,12 +174,15 @@ def board_rank(*, board_id: int) -> int:
         Entry.objects.filter(board=board).exclude(pk__in=[entries[i].pk for i in comparable]).update(
             rank=None, rank_low=None, rank_high=None
         )
+        ranked = []
         for index, placing, rank in zip(comparable, result, shown, strict=True):
             entry = entries[index]
             entry.rank, (entry.rank_low, entry.rank_high) = rank, placing.rank_ci95
-            entry.save(update_fields=["rank", "rank_low", "rank_high"])
+            ranked.append(entry)
+        Entry.objects.bulk_update(ranked, ["rank", "rank_low", "rank_high"], batch_size=500)
         board.ranked_at = timezone.now()
         board.save(update_fields=["ranked_at"])
+        board_touch(board_id=board.pk)
     return len(comparable)
 
 

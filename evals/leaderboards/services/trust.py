@@ -22,6 +22,7 @@ from common.errors import PermissionDenied, ValidationError
 from community.services.discussions import discussion_create
 from evals.leaderboards.choices import EntrySource, EntryState
 from evals.leaderboards.models import Entry, Flag
+from evals.leaderboards.services.boards import board_touch
 from registry.choices import RepoType
 from registry.models import Repo
 from registry.selectors.pages import file_read
@@ -108,7 +109,9 @@ def entry_contamination(*, entry_id: int) -> dict[str, Any] | None:
         "total": total,
         "rate": contaminated / total if total else 0.0,
     }
-    Entry.objects.filter(pk=entry.pk).update(contamination=result)
+    with transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).update(contamination=result)
+        board_touch(board_id=entry.board_id)
     return result
 
 
@@ -135,6 +138,7 @@ def entry_flag(*, entry: Entry, user, reason: str) -> Flag:
         )
         flag = Flag.objects.create(entry=entry, user=user, reason=reason, discussion_num=discussion.num)
         Entry.objects.filter(pk=entry.pk).update(flagged=True)
+        board_touch(board_id=entry.board_id)
     return flag
 
 
@@ -186,6 +190,8 @@ def entry_compare_rerun(*, entry_id: int) -> bool | None:
         return None
     original = rerun.rerun_of
     same = _responses(original.run_id) == _responses(rerun.run_id)
-    Entry.objects.filter(pk=original.pk).update(reproduced=same)
-    Entry.objects.filter(pk=rerun.pk).update(reason="Reproduced every item." if same else "Items differ.")
+    with transaction.atomic():
+        Entry.objects.filter(pk=original.pk).update(reproduced=same)
+        Entry.objects.filter(pk=rerun.pk).update(reason="Reproduced every item." if same else "Items differ.")
+        board_touch(board_id=original.board_id)
     return same

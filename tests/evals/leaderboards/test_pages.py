@@ -1,16 +1,23 @@
 """The leaderboard pages: a board with many entries in a bounded number of queries, its sorting and
-filters, hidden private models, the form that creates a board, and the list and home links."""
+filters, hidden private models, the cached table following every change to the board, the form
+that creates a board, and the list and home links."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from evals.leaderboards.choices import EntryState
-from evals.leaderboards.models import Entry
+from evals.leaderboards.models import Entry, Leaderboard
+from evals.leaderboards.services.scoring import _pack, board_rank
+from evals.leaderboards.services.trust import entry_flag
 from registry.services.repos import repo_update_settings
 from tests.frontend.builders import make_repo
 from tests.support.factories import DEFAULT_PASSWORD
+from training_runner.inference.models import ArenaRating
+from training_runner.jobs.choices import RunKind
+from training_runner.jobs.models import Run
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +54,11 @@ def test_a_board_page_costs_the_same_few_queries_whatever_its_size(board, alice,
             board, make_repo(alice, f"m{number}"), rank=number + 1, value=1 - number / 100, parameters=1000 + number
         )
     client = Client()
-    client.get(board.web_path)  # warm the caches the page shares with others
-    # board, entries, their count (pages), arena ratings, the submission queue
-    with django_assert_num_queries(5):
+    # board, the entries' keys in order (their number pages them), arena ratings, the page's
+    # entries, the submission queue (and the caches the page shares with others)
+    client.get(board.web_path)
+    # then the page's rendered rows come from the cache until the board changes
+    with django_assert_num_queries(4):
         response = client.get(board.web_path)
     html = response.content.decode()
     assert html.count('<tr data-entry="') == 30 + 30  # the ranked table and the queue
@@ -82,6 +91,69 @@ def test_sorting_filtering_and_private_models(board, alice, bob):
     assert f'<tr data-entry="{secret.pk}">' in html  # its owner sees it
     assert Client().get(f"{board.web_path}?sort=nope").status_code == 400
     assert Client().get(f"{board.web_path}?max_parameters=many").status_code == 400
+
+
+def _table(client: Client, board) -> str:
+    html = client.get(board.web_path).content.decode()
+    return html.split('id="board"', 1)[1].split("</table>", 1)[0]
+
+
+def test_the_cached_table_follows_every_change_to_the_board(board, alice, bob, django_assert_num_queries):
+    run = Run.objects.create(
+        kind=RunKind.EVALUATION, user=alice, queued_at=timezone.now(), results={"suite": {"aggregate": {}}}
+    )
+    first = _ranked(board, make_repo(alice, "first"), rank=2, value=0.6, parameters=100)
+    second = _ranked(board, make_repo(alice, "second"), rank=1, value=0.7, parameters=200)
+    client = Client()
+    table = _table(client, board)
+    assert table.index(f'data-entry="{second.pk}"') < table.index(f'data-entry="{first.pk}"')
+    with django_assert_num_queries(4):  # served from the cache
+        assert _table(client, board) == table
+    version = Leaderboard.objects.get(pk=board.pk).version
+
+    # An entry saved (scoring saves what it computes): its new scores show.
+    first.scores = {key: {**cell, "value": 0.65} for key, cell in first.scores.items()}
+    first.run = run
+    first.save()
+    assert Leaderboard.objects.get(pk=board.pk).version != version
+    table = _table(client, board)
+    assert table.count("0.6500</a>") == 2
+    assert "0.6000</a>" not in table
+    assert f'href="/runs/{run.pk}/samples?task=letters"' in table
+
+    # Ranks written in bulk (ranking sends no signal per entry): every item of "first" is right and
+    # none of "second" is, so they rank apart and the order turns.
+    for entry, values in ((first, [1.0] * 40), (second, [0.0] * 40)):
+        Entry.objects.filter(pk=entry.pk).update(item_values=_pack({"letters": values}), run=run)
+    board_rank(board_id=board.pk)
+    table = _table(client, board)
+    assert table.index(f'data-entry="{first.pk}"') < table.index(f'data-entry="{second.pk}"')
+    assert '<td class="rank">1 <span class="muted" title="95 % rank interval">[1–1]</span></td>' in table
+
+    # A flag (written with an update, no signal).
+    assert "flagged</span>" not in table
+    entry_flag(entry=first, user=bob, reason="The letters suite leaks into the training data.")
+    assert _table(client, board).count("flagged</span>") == 1
+
+    # An arena rating (not a change of the board: the page reads ratings each time).
+    ArenaRating.objects.create(repo=second.model_repo, rating=1234.4, lower=1200.2, upper=1260.7, battles=9)
+    assert '<td class="num">1234 <span class="muted">[1200–1261]</span></td>' in _table(client, board)
+
+    # A model made private (visibility is read each time too): gone for others, there for its owner.
+    repo_update_settings(repo=second.model_repo, private=True)
+    assert f'data-entry="{second.pk}"' not in _table(client, board)
+    owner = Client()
+    assert owner.login(username="alice", password=DEFAULT_PASSWORD)
+    assert f'data-entry="{second.pk}"' in _table(owner, board)
+
+    # A deleted run takes its entries' links to the items with it.
+    run_path = f"/runs/{run.pk}/samples"
+    run.delete()
+    assert run_path not in _table(client, board)
+
+    # A deleted entry.
+    first.delete()
+    assert "<p>No finished entries.</p>" in client.get(board.web_path).content.decode()
 
 
 def test_the_form_creates_a_board_and_the_list_and_home_link_it(alice, acme):

@@ -1,7 +1,7 @@
 """The access form a card declares (``extra_gated_*``) and the checking of answers to it."""
 
 from registry.cards import card_parse
-from registry.cards.gate import DEFAULT_BUTTON, GateField, GateForm, gate_answers, gate_form
+from registry.cards.gate import COUNTRIES, DEFAULT_BUTTON, GateField, GateForm, gate_answers, gate_form
 from registry.cards.types import CardIssue
 
 
@@ -72,6 +72,14 @@ def test_answers_are_required_checked_and_trimmed():
         "Terms": "Tick this box to ask for access.",
     }
     assert gate_answers(GateForm(), {"anything": "goes"}) == ({}, {})
+
+
+def test_a_country_is_one_of_the_iso_3166_names():
+    form = GateForm(fields=(GateField("Country", "country"),))
+    assert gate_answers(form, {"Country": " France "}) == ({"Country": "France"}, {})
+    assert gate_answers(form, {"Country": "Atlantis"}) == ({}, {"Country": "Choose a country from the list."})
+    assert "Côte d'Ivoire" in COUNTRIES
+    assert list(COUNTRIES) == sorted(COUNTRIES)
 
 
 def test_card_parse_warns_about_questions_it_will_not_ask():

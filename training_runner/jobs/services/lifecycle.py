@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import PermissionDenied
+from common.events import Event, EventKind, emit
 from training_runner.jobs.choices import TRANSITIONS, RunState
 from training_runner.jobs.errors import RunFinished
 from training_runner.jobs.locks import queue_lock, run_lock
@@ -55,6 +56,12 @@ def run_transition(*, run: Run, to: RunState, reason: str, actor=None, **fields)
     if RunState(to).finished:
         run.finished_at = now
         changed.add("finished_at")
+        emit(
+            Event(
+                kind=EventKind.RUN_FINISHED, actor_id=getattr(actor, "pk", None), user_ids=(run.user_id,),
+                data={"run_id": run.pk, "state": str(to), "kind": run.kind, "reason": reason[:500]},
+            )
+        )  # fmt: skip
     run.save(update_fields=sorted(changed))
     RunTransition.objects.create(run=run, from_state=current, to_state=to, reason=reason, actor=actor, at=now)
     run_id = run.pk
