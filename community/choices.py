@@ -22,3 +22,21 @@ class ReviewState(models.TextChoices):
 
     APPROVED = "approved", "Approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class CheckState(models.TextChoices):
+    """The state a check reports on a commit (the latest report of a name counts)."""
+
+    PENDING = "pending", "Pending"
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    ERROR = "error", "Error"
+
+
+class ReviewVerdict(models.TextChoices):
+    """What a review submitted through the REST API says (``ReviewState`` is how it is stored;
+    a comment-only review stores none)."""
+
+    APPROVE = "approve", "Approve"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+    COMMENT = "comment", "Comment"

@@ -1,10 +1,11 @@
 """What the community app plugs into the registry (``registry.hooks``, ``registry.panels``): pushes
-to ``refs/pr/N``, and the repository page's conversion panel."""
+to ``refs/pr/N``, the branch rules' guard, and the repository page's conversion panel."""
 
 from __future__ import annotations
 
 from common.errors import NotFound
 from community.selectors import pull_request_find
+from community.services.branch_rules import branch_rule_guard
 from community.services.discussions import check_can_push_to_pull_request, pull_request_record_commit
 from registry import hooks
 from registry.choices import RepoType
@@ -44,3 +45,4 @@ def conversion_panel(request, repo) -> dict | None:
 def register() -> None:
     hooks.pull_request_refs_register(PullRequestPushes())
     REPO_SIDEBAR.append(conversion_panel)
+    hooks.ref_guard_register(branch_rule_guard)

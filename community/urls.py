@@ -28,6 +28,11 @@ _API_REPO = "repos/<str:types>/<str:namespace>/<str:name>"
 
 # Mounted under ``api/v1/``.
 api_urlpatterns = [
+    path(f"{_API_REPO}/branch-rules/<path:branch>", apis.BranchRuleApi.as_view(), name="api-repo-branch-rule"),
+    # Before the commits route, whose revision may hold slashes.
+    path(f"{_API_REPO}/commits/<str:sha>/checks", apis.CommitChecksApi.as_view(), name="api-commit-checks"),
+    path(f"{_API_REPO}/discussions/<id:num>/reviews", apis.ReviewCreateApi.as_view(), name="api-pull-request-reviews"),
+    path(f"{_API_REPO}/discussions/<id:num>/merge", apis.MergeApi.as_view(), name="api-pull-request-merge"),
     path(f"{_API_REPO}/commits/<path:revision>", apis.CommitListCreateApi.as_view(), name="api-repo-commits"),
     path(f"{_API_REPO}/conversions", apis.ConversionCreateApi.as_view(), name="api-repo-conversions"),
     path(f"{_API_REPO}/conversions/<id:conversion_id>", apis.ConversionDetailApi.as_view(), name="api-repo-conversion"),

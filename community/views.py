@@ -23,6 +23,7 @@ from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated,
 from community.choices import DiscussionEventType, DiscussionStatus
 from community.conversion import conversion_request
 from community.models import Discussion, DiscussionEvent
+from community.rules import commit_checks, merge_requirements_missing
 from community.selectors import (
     community_filters_parse,
     community_listing,
@@ -40,6 +41,7 @@ from frontend.pages import page_view
 from hub.selectors import user_get_by_name
 from hub.views import form_errors_from
 from registry.access import Permission, check_can_read_files
+from registry.errors import RepoDisabled
 from registry.models import Repo
 from registry.panels import PULL_REQUEST_SIDEBAR, panels
 from registry.selectors.diffs import file_diff
@@ -203,7 +205,8 @@ def _discussion_page(
         context |= {
             "files_readable": files_readable,
             "changes": changes,
-            "merge_blocker": pull_request_merge_blocker(discussion=discussion, changes=changes) if changes else "",
+            "merge_blocker": _merge_blocker(discussion, changes, user) if changes else "",
+            "checks": commit_checks(repo=repo, commit_oid=changes.head.oid) if changes else [],
             "reviews": review_summary(events),
             "can_review": moderator and not is_author and is_open,
             "can_push": is_open and (is_author or moderator),
@@ -213,15 +216,27 @@ def _discussion_page(
     return render(request, "community/discussion.html", context, status=status)
 
 
+def _merge_blocker(discussion: Discussion, changes, user) -> str:
+    """Why the pull request cannot merge now: its state and files first, then its branch rule."""
+    blocker = pull_request_merge_blocker(discussion=discussion, changes=changes)
+    if blocker:
+        return blocker
+    missing = merge_requirements_missing(discussion=discussion, user=user)
+    if not missing:
+        return ""
+    return f"The branch rule of {discussion.target_ref.removeprefix('refs/heads/')} needs {'; '.join(missing)}."
+
+
 def _staff(user) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
 def _files_readable(user, repo: Repo) -> bool:
-    """Gated repositories show their discussions to all, their files (and diffs) to members only."""
+    """Gated repositories show their discussions to all, their files (and diffs) to members only;
+    disabled ones show their discussions without diffs."""
     try:
         check_can_read_files(user=user, repo=repo)
-    except PermissionDenied:
+    except (PermissionDenied, RepoDisabled):
         return False
     return True
 

@@ -210,7 +210,8 @@ class BranchApi(RepoApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, types: str, namespace: str, name: str, branch: str):
-        refs.branch_delete(repo=_repo(request, types, namespace, name, need=Permission.WRITE), branch=branch)
+        repo = _repo(request, types, namespace, name, need=Permission.WRITE)
+        refs.branch_delete(repo=repo, branch=branch, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -17,7 +17,9 @@ from enum import StrEnum
 from common.errors import PermissionDenied, Unauthenticated, ValidationError
 from common.inputs import MAX_INT32, text_int
 from community.models import Discussion
+from community.rules import branch_rule_find, is_bypasser
 from community.selectors import pull_request_find
+from community.services.branch_rules import branch_rule_guard
 from community.services.discussions import (
     can_moderate,
     check_can_push_to_pull_request,
@@ -25,6 +27,7 @@ from community.services.discussions import (
     pull_request_propose,
 )
 from registry.errors import RevisionNotFound
+from registry.hooks import RefAction
 from registry.models import Repo
 from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.commits import Operation, commit_create, commit_ref_check
@@ -62,10 +65,10 @@ def change_target(*, repo: Repo, user, revision: str, create_pr: bool | None = F
     """Decide where a change to ``revision`` lands, and check that ``user`` may put it there.
 
     ``create_pr``: True opens a pull request against the branch, False commits to it (writers
-    only), None commits when the user may and opens a pull request otherwise (what the browser
-    offers people without write access). A ``refs/pr/N`` revision is that pull request whatever
-    ``create_pr`` says, as on the Hub, except that True is refused (a pull request of a pull
-    request is not a thing).
+    only, and bypassers of a branch rule that requires pull requests), None commits when the user
+    may and opens a pull request otherwise (what the browser offers people who may not commit).
+    A ``refs/pr/N`` revision is that pull request whatever ``create_pr`` says, as on the Hub,
+    except that True is refused (a pull request of a pull request is not a thing).
     """
     if not getattr(user, "is_authenticated", False):
         raise Unauthenticated(f"Log in or pass a token to change {repo.repo_id}.")
@@ -93,8 +96,13 @@ def change_target(*, repo: Repo, user, revision: str, create_pr: bool | None = F
         raise PermissionDenied(
             f"You cannot write to {repo.repo_id}: open a pull request with your change instead (create_pr)."
         )
-    landing = Landing.BRANCH if create_pr is False or (create_pr is None and writer) else Landing.NEW_PULL_REQUEST
-    return ChangeTarget(landing=landing, ref=ref, branch=branch, pull_request=None, can_commit=writer)
+    rule = branch_rule_find(repo=repo, branch=branch)
+    protected = rule is not None and rule.require_pull_request and not is_bypasser(rule=rule, user=user)
+    if create_pr is False and protected:
+        branch_rule_guard(repo=repo, user=user, ref=ref, action=RefAction.COMMIT)  # raises, naming the rule
+    can_commit = writer and not protected
+    landing = Landing.BRANCH if create_pr is False or (create_pr is None and can_commit) else Landing.NEW_PULL_REQUEST
+    return ChangeTarget(landing=landing, ref=ref, branch=branch, pull_request=None, can_commit=can_commit)
 
 
 def change_apply(

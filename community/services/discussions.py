@@ -18,7 +18,9 @@ from common.events import DiscussionSnapshot, Event, EventKind, emit
 from community.choices import DiscussionEventType, DiscussionStatus, ReviewState
 from community.locks import repo_lock
 from community.models import Discussion, DiscussionEvent
+from community.rules import merge_requirements_missing
 from community.selectors import pull_request_conflicts
+from community.services.branch_rules import BranchProtected
 from community.signals import pull_request_committed
 from hub.models import User
 from registry.access import Permission, repo_role
@@ -235,7 +237,8 @@ class MergeOutcome:
 
 
 def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "") -> MergeOutcome:
-    """Merge an open pull request into its target (writers only)."""
+    """Merge an open pull request into its target (writers only), once the target's branch rule
+    (``community.rules.merge_requirements_missing``) has nothing left to ask."""
     repo = discussion.repo
     if not can_moderate(user=user, repo=repo):
         raise PermissionDenied("Merging needs write access to the repository.")
@@ -243,6 +246,14 @@ def pull_request_merge(*, discussion: Discussion, user: User, comment: str = "")
         raise ValidationError(f"#{discussion.num} is not a pull request.")
     if discussion.status != DiscussionStatus.OPEN:
         raise Conflict(f"Only open pull requests can be merged; #{discussion.num} is {discussion.status}.")
+    missing = merge_requirements_missing(discussion=discussion, user=user)
+    if missing:
+        branch = discussion.target_ref.removeprefix("refs/heads/")
+        raise BranchProtected(
+            f"Pull request #{discussion.num} cannot be merged into {branch} yet: its branch rule needs "
+            + "; ".join(missing)
+            + "."
+        )
     with transaction.atomic():
         head = commit_get(repo=repo, oid=ref_target(repo=repo, ref=discussion.git_reference))
         target_oid = ref_target(repo=repo, ref=discussion.target_ref)
@@ -295,13 +306,40 @@ def _merge_commit(*, repo: Repo, user: User, discussion: Discussion, head: GitCo
 # --------------------------------------------------------------------------------------- reviews
 
 
-def review_submit(*, discussion: Discussion, user: User, state: str, comment: str = "") -> DiscussionEvent:
+MAX_LINE_COMMENTS = 100
+
+
+def line_comments_check(line_comments) -> list[dict]:
+    """Comments on lines of a pull request's files: ``[{"path", "line", "body"}]``, at most
+    :data:`MAX_LINE_COMMENTS`, each with a path, a line from 1 and a non-empty body."""
+    if not isinstance(line_comments, list) or len(line_comments) > MAX_LINE_COMMENTS:
+        raise ValidationError(
+            f"comments must be a list of at most {MAX_LINE_COMMENTS} line comments.", fields={"comments": ["A list."]}
+        )
+    checked = []
+    for index, item in enumerate(line_comments):
+        where = f"comments[{index}]"
+        if not isinstance(item, dict) or set(item) != {"path", "line", "body"}:
+            raise ValidationError(f"{where} needs exactly path, line and body.", fields={where: ["path, line, body"]})
+        path, line = item["path"], item["line"]
+        if not isinstance(path, str) or not 1 <= len(path) <= 1000:
+            raise ValidationError(f"{where}.path must name a file.", fields={f"{where}.path": ["A file path."]})
+        if not isinstance(line, int) or isinstance(line, bool) or not 1 <= line <= 10_000_000:
+            raise ValidationError(f"{where}.line must be a line number from 1.", fields={f"{where}.line": ["From 1."]})
+        checked.append({"path": path, "line": line, "body": _content(item["body"])})
+    return checked
+
+
+def review_submit(
+    *, discussion: Discussion, user: User, state: str, comment: str = "", line_comments: list | None = None
+) -> DiscussionEvent:
     """Approve an open or draft pull request, or request changes to it (writers, not its author).
 
     A review is a comment event whose ``data`` also carries ``review`` (a :class:`ReviewState`),
     so the HF-compatible API shows its text as an ordinary comment and nothing else changes
-    shape. Requesting changes needs a comment saying which; an approval may come without one
-    (its content is then empty). Each reviewer's latest review is the one that counts.
+    shape. Requesting changes needs a comment or line comments saying which; an approval may come
+    without one (its content is then empty). Line comments (``[{"path", "line", "body"}]``) are kept
+    in ``data["line_comments"]``. Each reviewer's latest review is the one that counts.
     """
     if state not in set(ReviewState):
         raise ValidationError(
@@ -315,11 +353,14 @@ def review_submit(*, discussion: Discussion, user: User, state: str, comment: st
         raise PermissionDenied("Reviewing needs write access to the repository.")
     if discussion.author_id == user.pk:
         raise PermissionDenied("Authors cannot review their own pull request.")
-    if state == ReviewState.CHANGES_REQUESTED or (comment and comment.strip()):
+    lines = line_comments_check(line_comments or [])
+    if (state == ReviewState.CHANGES_REQUESTED and not lines) or (comment and comment.strip()):
         content = _content(comment)
     else:
         content = ""
     data = {**comment_data(content), "review": str(state)}
+    if lines:
+        data["line_comments"] = lines
     event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
     discussion_event(
         kind=EventKind.REVIEW_SUBMITTED, discussion=discussion, user=user, review=str(state), comment_id=event.pk,
@@ -356,6 +397,21 @@ def pull_request_checks_failed(*, discussion: Discussion, check: str, summary: s
     return discussion_event(
         kind=EventKind.CHECKS_FAILED, discussion=discussion, check=check[:200], summary=summary[:2000]
     )
+
+
+def review_comment(*, discussion: Discussion, user: User, comment: str, line_comments: list) -> DiscussionEvent:
+    """A review that only comments (anyone who can read the repository): a comment with, maybe,
+    comments on lines of the pull request's files; it neither approves nor blocks."""
+    if not discussion.is_pull_request:
+        raise ValidationError(f"#{discussion.num} is a discussion: only pull requests are reviewed.")
+    lines = line_comments_check(line_comments)
+    content = _content(comment) if (comment and comment.strip()) or not lines else ""
+    data = comment_data(content) | ({"line_comments": lines} if lines else {})
+    event = _event(discussion=discussion, user=user, type=DiscussionEventType.COMMENT, data=data)
+    discussion_event(
+        kind=EventKind.DISCUSSION_COMMENTED, discussion=discussion, user=user, comment_id=event.pk, content=content
+    )
+    return event
 
 
 def pull_request_commit(

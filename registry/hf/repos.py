@@ -236,7 +236,7 @@ def repo_commits(request: HttpRequest, plural: str, namespace: str, name: str, r
 def repo_branch(request: HttpRequest, plural: str, namespace: str, name: str, branch: str) -> HttpResponse:
     repo = get_repo(request, plural, namespace, name, need=Permission.WRITE)
     if request.method == "DELETE":
-        ref_services.branch_delete(repo=repo, branch=branch)
+        ref_services.branch_delete(repo=repo, branch=branch, user=request.user)
         return JsonResponse({})
     body = read_json(request, required=False)
     starting_point = body.get("startingPoint")

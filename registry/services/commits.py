@@ -22,6 +22,7 @@ from registry.git.attributes import GitAttributes
 from registry.git.objects import Signature, blob_oid, commit_message, commit_oid, lfs_pointer
 from registry.git.packs import PushedCommit
 from registry.git.paths import folder_validate, path_validate
+from registry.hooks import RefAction, ref_guards_check
 from registry.models import Blob, GitCommit, Repo, RepoBlob
 from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.metadata import repo_on_default_branch_commit
@@ -174,6 +175,8 @@ def commit_create(
     if not operations:
         raise ValidationError("A commit needs at least one operation.")
     commit_ref_check(repo=repo, ref=ref)
+    if ref.startswith("refs/heads/"):
+        ref_guards_check(repo=repo, user=user, ref=ref, action=RefAction.COMMIT)
     for op in operations:
         op.path = folder_validate(op.path) if isinstance(op, DeleteFolder) else path_validate(op.path)
 
@@ -264,6 +267,8 @@ def history_squash(*, repo: Repo, user, revision: str, message: str) -> GitCommi
             if ref_target(repo=repo, ref=tag) is not None:
                 raise ValidationError(f"Invalid reference for a branch: {revision} is a tag; tags cannot be squashed.")
             raise RevisionNotFound(f"Invalid rev id: {revision}")
+        if ref.startswith("refs/heads/"):
+            ref_guards_check(repo=repo, user=user, ref=ref, action=RefAction.REWRITE)
         head = GitCommit.objects.get(repo=repo, oid=head_oid)
         commit = commit_object_create(
             repo=repo, user=user, tree=head.tree_oid, parents=[], message=commit_message(message, "")

@@ -52,7 +52,7 @@ from registry.git.packs import (
     tree_parse,
 )
 from registry.git.paths import InvalidPath, path_validate
-from registry.hooks import pull_request_refs
+from registry.hooks import RefAction, pull_request_refs, ref_guards_check
 from registry.models import Blob, GitCommit, GitTree, Ref, Repo, RepoBlob, blob_storage_key
 from registry.scanning import is_scannable_path
 from registry.selectors.packs import CommitNode, commit_graph_load
@@ -136,11 +136,17 @@ def ref_update_check(
 ) -> str | None:
     """Why ``update`` may not happen (None: it may), given the ref's ``current`` value.
 
-    The one place a push decides about a ref. Branch rules (protected branches, force pushes
-    allowed to some) will be consulted here; until they exist, no ref moves other than forward.
+    The one place a push decides about a ref: the ref guards (``registry.hooks``: branch rules)
+    are asked first; no ref moves other than forward.
     """
     if current != update.old:
         return "stale info: the ref moved since you fetched; fetch, merge or rebase, and push again"
+    if update.name.startswith("refs/heads/"):
+        try:
+            action = RefAction.DELETE if update.new is None else RefAction.COMMIT
+            ref_guards_check(repo=repo, user=user, ref=update.name, action=action)
+        except HubError as error:
+            return error.message
     if update.new is None:
         if update.name == f"refs/heads/{repo.default_branch}":
             return f"cannot delete {update.name}: it is the default branch"

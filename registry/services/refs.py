@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from common.errors import Conflict, PreconditionFailed, ValidationError
 from registry.errors import RevisionNotFound
 from registry.events import ref_moved
+from registry.hooks import RefAction, ref_guards_check
 from registry.models import Ref, Repo
 from registry.selectors.revisions import revision_resolve
 
@@ -60,9 +61,11 @@ def branch_create(*, repo: Repo, branch: str, starting_point: str | None = None)
     return ref
 
 
-def branch_delete(*, repo: Repo, branch: str) -> None:
+def branch_delete(*, repo: Repo, branch: str, user=None) -> None:
+    """Delete ``refs/heads/<branch>`` (not the default branch, nor one a guard protects)."""
     if branch == repo.default_branch:
         raise ValidationError(f"Cannot delete refs/heads/{branch}: it is the default branch.")
+    ref_guards_check(repo=repo, user=user, ref=f"refs/heads/{branch}", action=RefAction.DELETE)
     ref = Ref.objects.filter(repo=repo, name=f"refs/heads/{branch}").first()
     if ref is None or Ref.objects.filter(pk=ref.pk).delete()[0] == 0:
         raise ValidationError(f"Invalid rev id: {branch}")  # the Hub answers 400 with these words

@@ -7,7 +7,7 @@ What no cell may do:
   an anonymous caller may instead get the answer a missing repository gives it (git's 401, a
   page's log-in redirect), which tells nothing either;
 - a gated repository serves its metadata to everyone but its files only to members and
-  approved people (401/403 for the rest);
+  approved people (401/403 for the rest); a disabled one serves its files to nobody (451);
 - writes are refused to those without the role the route needs (403, 401 or the log-in page);
 - a member reads a private repository exactly as a public one (the same answer).
 
@@ -30,7 +30,7 @@ from django.db import transaction
 from django.test import Client
 
 from community.services.discussions import discussion_create
-from registry.services.repos import repo_update_settings
+from registry.services.repos import repo_set_disabled, repo_update_settings
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_org, make_token, make_user
 from tests.support.routes import Route, all_routes
@@ -56,6 +56,10 @@ VISIBILITIES = {
     "public": Visibility(lambda repo: None, EVERYONE, EVERYONE),
     "private": Visibility(lambda repo: repo_update_settings(repo=repo, private=True), MEMBERS, MEMBERS),
     "gated": Visibility(lambda repo: repo_update_settings(repo=repo, gated="manual"), EVERYONE, MEMBERS, gated=True),
+    # Disabled by the moderators: its page says why, its files are refused to everyone (451).
+    "disabled": Visibility(
+        lambda repo: repo_set_disabled(repo=repo, disabled=True, reason="malware"), EVERYONE, frozenset()
+    ),
 }
 
 # What each unsafe route needs, by route name or view label: "admin", "write", "user" (anyone
@@ -66,7 +70,7 @@ NEEDS = {
     "api-repo-move": "admin",
     "api-repo-branch": "write",
     "api-repo-tag": "write",
-    "api-repo-commits": "write",
+    "api-repo-commits": "user",  # create_pr=true: a proposal, open to anyone who sees the repository
     "api-repo-like": "user",
     "api-repo-access-requests": "user",
     "api-repo-access-request": "admin",
@@ -84,12 +88,21 @@ NEEDS = {
     "hf-super-squash": "write",
     "hf-lfs-files-batch": "admin",
     "hf-discussions": "user",
-    "registry.hf.discussions.discussion_comment": "user",
-    "registry.hf.discussions.discussion_status": "user",
-    "registry.hf.discussions.discussion_title": "user",
-    "registry.hf.discussions.discussion_merge": "write",
-    "registry.hf.discussions.comment_edit": "user",
-    "registry.hf.discussions.comment_hide": "user",
+    "api-repo-release": "admin",
+    "repo-release": "admin",
+    "api-repo-conversions": "write",
+    "repo-convert": "write",
+    "repo-review-request": "user",
+    "api-repo-branch-rule": "admin",
+    "api-commit-checks": "write",
+    "api-pull-request-reviews": "user",
+    "api-pull-request-merge": "write",
+    "community.hf.discussions.discussion_comment": "user",
+    "community.hf.discussions.discussion_status": "user",
+    "community.hf.discussions.discussion_title": "user",
+    "community.hf.discussions.discussion_merge": "write",
+    "community.hf.discussions.comment_edit": "user",
+    "community.hf.discussions.comment_hide": "user",
     "lfs-batch": "read",
     "registry.githttp.views.lfs_locks": "write",
     "git-upload-pack": "read",
@@ -232,7 +245,10 @@ def _problem(expected: str, answer: Answer, role: str, name: str, missing: Calla
     if expected == "inapplicable":
         return None if 400 <= answer.status < 500 or answer.login else "expected a 4xx (not a gated repository)"
     if expected == "refused":
-        return None if answer.status == 403 or anonymous_refusal else "expected a refusal (403, 401 or log-in)"
+        refusals = (403, 451)  # 451: a repository disabled by the moderators
+        return (
+            None if answer.status in refusals or anonymous_refusal else "expected a refusal (403, 451, 401 or log-in)"
+        )
     return "expected no refusal" if answer.status in (401, 403) or answer.login else None
 
 

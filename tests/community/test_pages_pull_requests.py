@@ -284,15 +284,16 @@ def test_pull_request_page_query_count_does_not_grow_with_its_timeline(repo, ali
     client.get(url(pr))  # warm the tree and markdown caches
     # session, user, repository, discussion, timeline, like state, tab count, and 12 for the refs,
     # head and target commits and the merge-base walks (one query per 200 generations of history
-    # and side, done again by the conflict check), and the pull request's leaderboard entries
-    with django_assert_num_queries(20):
+    # and side, done again by the conflict check), the pull request's leaderboard entries, the
+    # checks of its head and the target branch's rule
+    with django_assert_num_queries(22):
         assert client.get(url(pr)).status_code == 200
     for number in range(6):
         comment_add(discussion=pr, user=bob, content=f"Comment {number}")
         discussion_change_status(discussion=pr, user=bob, status="closed" if number % 2 == 0 else "open")
     review_submit(discussion=pr, user=alice, state="approved", comment="LGTM")
     client.get(url(pr))
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         assert client.get(url(pr)).status_code == 200
 
 

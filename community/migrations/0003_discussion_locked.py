@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0001_initial"),
+        ("community", "0002_branch_rules_and_checks"),
     ]
 
     operations = [
