@@ -9,6 +9,6 @@ class CommunityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from community import hooks
+        from community import hooks, receivers  # noqa: F401  (receivers: connects the card check)
 
         hooks.register()

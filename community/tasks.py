@@ -11,3 +11,14 @@ def conversion_run_task(conversion_id: int) -> None:
     from community.conversion import conversion_run
 
     conversion_run(conversion_id=conversion_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, time_limit=300)
+def card_lint_task(discussion_id: int, commit_oid: str) -> None:
+    """Report the ``card-lint`` check on a pull request's new commit (``community.card_lint``)."""
+    from community.card_lint import card_lint_report
+    from community.models import Discussion
+
+    discussion = Discussion.objects.select_related("repo").filter(pk=discussion_id).first()
+    if discussion is not None:
+        card_lint_report(repo=discussion.repo, commit_oid=commit_oid)
