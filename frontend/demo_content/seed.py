@@ -1,5 +1,6 @@
 """Demo repositories: datasets from the offline data kit, training runs that publish the demo
-models (and evaluate them), a tutorial, and a pull request with a review discussion. Each step is
+models (and evaluate them), a tutorial, a pull request with a review discussion, and a protected
+branch with a pull request waiting for its code owner. Each step is
 skipped when its repository (or, for a model, its run) already exists."""
 
 from __future__ import annotations
@@ -7,15 +8,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
+from community.card_lint import CARD_LINT_CHECK, card_lint_report
 from community.choices import DiscussionStatus
 from community.models import Discussion
+from community.rules import branch_rule_find
+from community.services.branch_rules import branch_rule_set
 from community.services.discussions import (
     comment_add,
     discussion_change_status,
     discussion_create,
     pull_request_commit,
     pull_request_merge,
+    pull_request_propose,
 )
 from hub.models import Namespace
 from registry.choices import RepoType
@@ -265,6 +271,37 @@ def seed_review(users, *, log) -> None:
     log("demo review: a merged pull request and an open discussion on eval-guild/wiki-mini")
 
 
+def seed_protected(users, *, log) -> None:
+    """The tutorial's main branch under a branch rule (a code owner's approval, the hub's
+    ``card-lint`` check), and bob's pull request waiting for alice, its code owner."""
+    repo = Repo.objects.filter(namespace__name="alice", name="train-a-tiny-llama", type=RepoType.TUTORIAL).first()
+    if repo is None or branch_rule_find(repo=repo, branch="main") is not None:
+        return
+    alice, bob = users["alice"], users["bob"]
+    _commit_files(repo, alice, {"CODEOWNERS": b"# Every page of the tutorial is reviewed by its author.\n* @alice\n"},
+                  "Name the tutorial's code owner")  # fmt: skip
+    branch_rule_set(
+        repo=repo, branch="main", require_pull_request=True, required_approvals=1, required_checks=[CARD_LINT_CHECK],
+        code_owners=True, dismiss_stale_approvals=True,
+    )  # fmt: skip
+    page = file_read(
+        file=tree_lookup(revision_resolve(repo=repo, revision="main").commit.tree_oid, "03-training.md"),
+        limit=1024 * 1024,
+    ).decode("utf-8")
+    tip = (
+        "\n> **Tip.** Watch the validation loss on the run page: when it stops falling while the "
+        "training loss still does, stop early and keep the last good checkpoint.\n"
+    )
+    with transaction.atomic():
+        pr = pull_request_propose(
+            repo=repo, user=bob, branch="main", summary="Say when to stop training",
+            description="A short tip on early stopping for the training chapter.",
+            operations=[AddFile(path="03-training.md", staged=stage_bytes((page + tip).encode()))],
+        )  # fmt: skip
+    card_lint_report(repo=repo, commit_oid=revision_resolve(repo=repo, revision=pr.git_reference).oid)
+    log("demo branch rule: bob's pull request on alice/train-a-tiny-llama waits for its code owner")
+
+
 def _readme_text(repo: Repo) -> str:
     commit = revision_resolve(repo=repo, revision=repo.default_branch).commit
     return file_read(file=tree_lookup(commit.tree_oid, "README.md"), limit=1024 * 1024).decode("utf-8")
@@ -282,3 +319,4 @@ def seed_content(*, users, log, train: bool) -> None:
             seed_models(users, log=log)
     seed_tutorial(users, log=log)
     seed_review(users, log=log)
+    seed_protected(users, log=log)

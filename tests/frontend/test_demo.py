@@ -7,7 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from community.models import Discussion
+from community.models import BranchRule, CommitCheck, Discussion
+from community.rules import merge_requirements_missing
 from evals.leaderboards.models import Leaderboard
 from frontend.demo import demo_seed
 from hub.models import Organization, User
@@ -73,6 +74,21 @@ def test_demo_content_is_complete_and_idempotent():
     assert "Usage" in page.content.decode()
     assert f'<tr data-run="{llama.pk}">' in Client().get("/runs").content.decode()
 
+    # A protected branch: bob's pull request on the tutorial waits for alice, its code owner, with
+    # the hub's card check green.
+    tutorial = Repo.objects.get(name="train-a-tiny-llama")
+    [waiting] = Discussion.objects.filter(repo=tutorial)
+    assert (waiting.is_pull_request, waiting.status, waiting.author.username) == (True, "open", "bob")
+    head = revision_resolve(repo=tutorial, revision=waiting.git_reference).oid
+    assert [(c.name, c.state) for c in CommitCheck.objects.filter(repo=tutorial, commit_oid=head)] == [
+        ("card-lint", "success")
+    ]
+    missing = merge_requirements_missing(discussion=waiting, user=User.objects.get(username="alice"))
+    assert len(missing) == 2
+    assert missing[0].startswith("1 approving review from people with write access (required_approvals), 0 given")
+    assert missing[1] == "an approval from a code owner of 03-training.md (alice) (code_owners)"
+
     counts = (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count(), Run.objects.count())
+    assert BranchRule.objects.count() == 1
     demo_seed(log=messages.append)
     assert (Repo.objects.count(), GitCommit.objects.count(), Discussion.objects.count(), Run.objects.count()) == counts
