@@ -14,6 +14,7 @@ from community.card_lint import CARD_LINT_CHECK, card_lint_report
 from community.choices import DiscussionStatus
 from community.models import Discussion
 from community.rules import branch_rule_find
+from community.scan_check import scan_check_report
 from community.services.branch_rules import branch_rule_set
 from community.services.discussions import (
     comment_add,
@@ -298,7 +299,9 @@ def seed_protected(users, *, log) -> None:
             description="A short tip on early stopping for the training chapter.",
             operations=[AddFile(path="03-training.md", staged=stage_bytes((page + tip).encode()))],
         )  # fmt: skip
-    card_lint_report(repo=repo, commit_oid=revision_resolve(repo=repo, revision=pr.git_reference).oid)
+    head = revision_resolve(repo=repo, revision=pr.git_reference).oid
+    card_lint_report(repo=repo, commit_oid=head)
+    scan_check_report(repo=repo, commit_oid=head)
     log("demo branch rule: bob's pull request on alice/train-a-tiny-llama waits for its code owner")
 
 

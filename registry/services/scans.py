@@ -25,6 +25,7 @@ from registry.models import Blob, BlobScan, Repo, ScanRelease
 from registry.scanning import SCANNER_NAME, ScanLimits, is_scannable_path, scan_file, scanner_version
 from registry.selectors.revisions import revision_resolve
 from registry.selectors.scans import file_scans
+from registry.signals import blob_scanned
 from registry.storage import blob_open, blob_storage, staging_dir
 from registry.trees import FileInfo, tree_lookup
 
@@ -123,6 +124,7 @@ def blob_scan(*, blob_id: int) -> BlobScan | None:
         scanned_at=timezone.now(),
     )
     scan.refresh_from_db()
+    blob_scanned.send(sender=BlobScan, blob_id=scan.blob_id, state=scan.state)
     return scan
 
 

@@ -75,14 +75,13 @@ def test_demo_content_is_complete_and_idempotent():
     assert f'<tr data-run="{llama.pk}">' in Client().get("/runs").content.decode()
 
     # A protected branch: bob's pull request on the tutorial waits for alice, its code owner, with
-    # the hub's card check green.
+    # the hub's checks green.
     tutorial = Repo.objects.get(name="train-a-tiny-llama")
     [waiting] = Discussion.objects.filter(repo=tutorial)
     assert (waiting.is_pull_request, waiting.status, waiting.author.username) == (True, "open", "bob")
     head = revision_resolve(repo=tutorial, revision=waiting.git_reference).oid
-    assert [(c.name, c.state) for c in CommitCheck.objects.filter(repo=tutorial, commit_oid=head)] == [
-        ("card-lint", "success")
-    ]
+    checks = CommitCheck.objects.filter(repo=tutorial, commit_oid=head)
+    assert sorted((c.name, c.state) for c in checks) == [("card-lint", "success"), ("malware-scan", "success")]
     missing = merge_requirements_missing(discussion=waiting, user=User.objects.get(username="alice"))
     assert len(missing) == 2
     assert missing[0].startswith("1 approving review from people with write access (required_approvals), 0 given")

@@ -1,16 +1,19 @@
-"""The hub's ``card-lint`` check: reported on every commit a pull request receives, failing on a
-card a reviewer should not merge, and usable as a required check of a branch rule."""
+"""The hub's own checks on pull requests: ``card-lint``, reported on every commit a pull request
+receives, failing on a card a reviewer should not merge, and usable as a required check of a
+branch rule; ``malware-scan``, the scans of the files at the pull request's head."""
 
 import pytest
 
 from community.card_lint import CARD_LINT_CHECK
 from community.models import CommitCheck
+from community.scan_check import SCAN_CHECK
 from community.services.branch_rules import BranchProtected, branch_rule_set
 from community.services.discussions import pull_request_commit, pull_request_merge
 from registry.selectors.revisions import ref_target
 from registry.services.commits import AddFile
 from registry.storage import stage_bytes
 from tests.community.helpers import propose
+from tests.registry.scan_files import malicious_pickle, torch_checkpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +50,20 @@ def test_a_repository_without_a_card_fails_the_check(alice, bob, repo, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         propose(repo, bob, {"notes.txt": b"no card here\n"})
     assert card_check(repo, "refs/pr/1").summary == "No README.md: the repository has no card."
+
+
+def test_the_scan_check_reports_dangerous_and_clean_files(
+    alice, bob, repo, tmp_path, django_capture_on_commit_callbacks
+):
+    canary = tmp_path / "canary"
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(repo, bob, {"README.md": GOOD, "evil.pkl": malicious_pickle(canary), "model.pt": torch_checkpoint()})
+    scan = CommitCheck.objects.get(repo=repo, commit_oid=ref_target(repo=repo, ref="refs/pr/1"), name=SCAN_CHECK)
+    assert (scan.state, scan.reporter) == ("failure", None)
+    assert scan.summary == "Dangerous files, quarantined: evil.pkl: dangerous."
+    assert not canary.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(repo, bob, {"README.md": GOOD, "model.pt": torch_checkpoint()}, summary="Only the checkpoint")
+    clean = CommitCheck.objects.get(repo=repo, commit_oid=ref_target(repo=repo, ref="refs/pr/2"), name=SCAN_CHECK)
+    assert (clean.state, clean.summary) == ("success", "1 scanned file, none dangerous.")
