@@ -190,13 +190,13 @@ class BranchRuleApi(RepoApiView):
         _strict(request.data, set(BranchRuleSerializer().fields) - {"branch"})
         data = BranchRuleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rule = branch_rules.branch_rule_set(repo=repo, branch=branch, **data.validated_data)
+        rule = branch_rules.branch_rule_set(repo=repo, branch=branch, actor=request.user, **data.validated_data)
         return Response(BranchRuleSerializer(rule).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, types: str, namespace: str, name: str, branch: str):
         branch_rules.branch_rule_delete(
-            repo=_repo(request, types, namespace, name, need=Permission.ADMIN), branch=branch
+            repo=_repo(request, types, namespace, name, need=Permission.ADMIN), branch=branch, actor=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

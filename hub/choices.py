@@ -46,3 +46,5 @@ class AuditAction(models.TextChoices):
     ACCESS_DECIDE = "access.decide", "Access request decided"
     ACCESS_GRANT = "access.grant", "Access granted"
     MODERATION_ACTION = "moderation.action", "Moderation action taken"
+    BRANCH_RULE_SET = "branch_rule.set", "Branch rule set"
+    BRANCH_RULE_DELETE = "branch_rule.delete", "Branch rule removed"

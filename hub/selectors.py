@@ -75,6 +75,7 @@ def namespace_search(*, query: str) -> QuerySet[Namespace]:
 
 
 AUDIT_ACTION_PATTERN = re.compile(r"^[a-z][a-z_]*(?:\.[a-z][a-z_]*)+$")
+AUDIT_AREA = re.compile(r"^[a-z][a-z_]*$")
 AUDIT_PAGE_SIZE = 50
 
 
@@ -90,7 +91,7 @@ class AuditFilters:
     def from_query(cls, query) -> AuditFilters:
         """From a page's or an API's query string; ``ValidationError`` for a malformed value."""
         action, actor = query.get("action", "").strip(), query.get("actor", "").strip()
-        if action and (len(action) > 48 or not (AUDIT_ACTION_PATTERN.match(action) or action.isalpha())):
+        if action and (len(action) > 48 or not (AUDIT_ACTION_PATTERN.match(action) or AUDIT_AREA.match(action))):
             raise ValidationError("action must be an action code such as 'repo.move' or an area such as 'repo'.",
                                   fields={"action": ["Invalid action."]})  # fmt: skip
         if len(actor) > 150 or "\x00" in actor:

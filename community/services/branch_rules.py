@@ -9,6 +9,8 @@ from django.db import transaction
 from common.errors import NotFound, PermissionDenied, ValidationError
 from community.models import BranchRule
 from community.rules import branch_rule_find, is_bypasser
+from hub.choices import AuditAction
+from registry.audit import repo_audit_record
 from registry.hooks import RefAction
 from registry.models import Repo
 from registry.services.refs import ref_name_validate
@@ -41,10 +43,10 @@ def _names(value, field: str, *, max_length: int) -> list[str]:
 def branch_rule_set(
     *, repo: Repo, branch: str, require_pull_request: bool = True, required_approvals: int = 0,
     required_checks: list[str] | None = None, code_owners: bool = False, dismiss_stale_approvals: bool = False,
-    bypass: list[str] | None = None,
+    bypass: list[str] | None = None, actor=None,
 ) -> BranchRule:  # fmt: skip
     """Create or replace the rule of ``branch`` (admins; the caller checks). The branch need not
-    exist yet: a rule may wait for it."""
+    exist yet: a rule may wait for it. The audit log records the change as made by ``actor``."""
     branch = ref_name_validate(branch, kind="branch")
     if not 0 <= required_approvals <= MAX_REQUIRED_APPROVALS:
         raise ValidationError(
@@ -60,13 +62,21 @@ def branch_rule_set(
         "bypass": _names(bypass or [], "bypass", max_length=39),
     }
     with transaction.atomic():
+        before = BranchRule.objects.filter(repo=repo, branch=branch).values(*values).first()
         rule, _ = BranchRule.objects.update_or_create(repo=repo, branch=branch, defaults=values)
+        repo_audit_record(
+            actor=actor, action=AuditAction.BRANCH_RULE_SET, repo=repo,
+            data={"branch": branch, "before": before, "after": values},
+        )  # fmt: skip
     return rule
 
 
-def branch_rule_delete(*, repo: Repo, branch: str) -> None:
-    if BranchRule.objects.filter(repo=repo, branch=branch).delete()[0] == 0:
-        raise NotFound(f"Branch {branch} has no rule.")
+def branch_rule_delete(*, repo: Repo, branch: str, actor=None) -> None:
+    """Remove the rule of ``branch`` (admins; the caller checks); recorded in the audit log."""
+    with transaction.atomic():
+        if BranchRule.objects.filter(repo=repo, branch=branch).delete()[0] == 0:
+            raise NotFound(f"Branch {branch} has no rule.")
+        repo_audit_record(actor=actor, action=AuditAction.BRANCH_RULE_DELETE, repo=repo, data={"branch": branch})
 
 
 def branch_rule_guard(*, repo: Repo, user, ref: str, action: str) -> None:

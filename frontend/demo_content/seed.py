@@ -283,7 +283,7 @@ def seed_protected(users, *, log) -> None:
                   "Name the tutorial's code owner")  # fmt: skip
     branch_rule_set(
         repo=repo, branch="main", require_pull_request=True, required_approvals=1, required_checks=[CARD_LINT_CHECK],
-        code_owners=True, dismiss_stale_approvals=True,
+        code_owners=True, dismiss_stale_approvals=True, actor=alice,
     )  # fmt: skip
     page = file_read(
         file=tree_lookup(revision_resolve(repo=repo, revision="main").commit.tree_oid, "03-training.md"),

@@ -10,6 +10,7 @@ from community.models import BranchRule, CommitCheck, Discussion
 from community.services.branch_rules import branch_rule_set
 from community.services.checks import check_report
 from community.services.discussions import review_submit
+from hub.models import AuditEvent
 from registry.models import Repo
 from registry.selectors.revisions import ref_target
 from tests.community.helpers import client_for, propose, url
@@ -55,6 +56,14 @@ def test_rest_sets_reads_and_deletes_a_rule(alice, bob, repo):
     assert _rest(alice).delete(RULE_URL).status_code == 204
     assert _rest(alice).get(RULE_URL).status_code == 404
     assert BranchRule.objects.count() == 0
+    # Each change is in the repository's audit log, with what the rule was before.
+    audited = AuditEvent.objects.filter(action__startswith="branch_rule.").order_by("id")
+    assert [(e.action, e.actor_name) for e in audited] == [("branch_rule.set", "alice")] * 2 + [
+        ("branch_rule.delete", "alice")
+    ]
+    assert (audited[0].data["before"], audited[1].data["before"]["required_approvals"]) == (None, 2)
+    area = _rest(alice).get("/api/v1/repos/models/alice/tiny/audit-log?action=branch_rule")
+    assert area.json()["count"] == 3
 
 
 def test_protected_branch_refuses_direct_commits_but_not_bypassers(alice, bob, repo):
