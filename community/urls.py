@@ -46,6 +46,7 @@ _COMMENT = r"comments/(?P<event_id>[1-9][0-9]{0,17})"
 page_urlpatterns = [
     re_path(rf"^{_PAGE_REPO}/discussions$", views.community, name="repo-community"),
     re_path(rf"^{_PAGE_REPO}/convert$", views.convert, name="repo-convert"),
+    re_path(rf"^{_PAGE_REPO}/settings/branch-rules$", views.branch_rules_page, name="repo-branch-rules"),
     re_path(rf"^{_PAGE_REPO}/discussions/new$", views.discussion_new, name="repo-discussion-new"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}$", views.discussion_page, name="repo-discussion"),
     re_path(rf"^{_PAGE_REPO}/{_DISCUSSION}/files$", views.pull_request_files, name="repo-pull-request-files"),

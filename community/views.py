@@ -23,7 +23,7 @@ from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated,
 from community.choices import DiscussionEventType, DiscussionStatus
 from community.conversion import conversion_request
 from community.models import Discussion, DiscussionEvent
-from community.rules import commit_checks, merge_requirements_missing
+from community.rules import branch_rules_list, commit_checks, merge_requirements_missing
 from community.selectors import (
     community_filters_parse,
     community_listing,
@@ -34,6 +34,7 @@ from community.selectors import (
     pull_request_merge_blocker,
     review_summary,
 )
+from community.services import branch_rules
 from community.services import discussions as services
 from frontend.forms import DiscussionNewForm
 from frontend.markdown import LinkBase, markdown_render_cached
@@ -392,3 +393,46 @@ def convert(request: HttpRequest, namespace: str, name: str, type_prefix: str | 
     else:
         messages.success(request, "The conversion is queued: a pull request will carry the safetensors files.")
     return redirect(repo.web_path)
+
+
+# ---------------------------------------------------------------------------------- branch rules
+
+
+def _names_field(text: str) -> list[str]:
+    return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_view
+def branch_rules_page(request: HttpRequest, namespace: str, name: str, type_prefix: str | None = None):
+    """``/{repo}/settings/branch-rules``: the repository's branch rules, a form to set one (a
+    rule is replaced whole, as ``PUT …/branch-rules/{branch}`` does) and to remove one (admins)."""
+    repo = _repo(request, type_prefix, namespace, name, need=Permission.ADMIN)
+    if request.method == "POST":
+        branch = request.POST.get("branch", "").strip()
+        try:
+            if request.POST.get("action") == "delete":
+                branch_rules.branch_rule_delete(repo=repo, branch=branch, actor=request.user)
+                messages.success(request, f"The rule of {branch} is removed.")
+            else:
+                approvals = request.POST.get("required_approvals", "0").strip() or "0"
+                if not approvals.isdigit() or len(approvals) > 3:
+                    raise ValidationError("Required approvals is a whole number.")
+                branch_rules.branch_rule_set(
+                    repo=repo, branch=branch, actor=request.user,
+                    require_pull_request=request.POST.get("require_pull_request") == "on",
+                    required_approvals=int(approvals),
+                    required_checks=_names_field(request.POST.get("required_checks", "")),
+                    code_owners=request.POST.get("code_owners") == "on",
+                    dismiss_stale_approvals=request.POST.get("dismiss_stale_approvals") == "on",
+                    bypass=_names_field(request.POST.get("bypass", "")),
+                )  # fmt: skip
+                messages.success(request, f"{branch} is protected by its rule.")
+        except (ValidationError, NotFound) as error:
+            messages.error(request, error.message)
+        return redirect(f"{repo.web_path}/settings/branch-rules")
+    context = _context(
+        request, repo, tab="branch-rules", can_admin=True, rules=branch_rules_list(repo=repo),
+        max_approvals=branch_rules.MAX_REQUIRED_APPROVALS,
+    )  # fmt: skip
+    return render(request, "community/branch_rules.html", context)

@@ -94,6 +94,7 @@ NEEDS = {
     "repo-convert": "write",
     "repo-review-request": "user",
     "api-repo-branch-rule": "admin",
+    "repo-branch-rules": "admin",
     "api-commit-checks": "write",
     "api-pull-request-reviews": "user",
     "api-pull-request-merge": "write",
@@ -156,6 +157,7 @@ ADMIN_READS = {
     "hf-access-requests",
     "api-repo-audit-log",
     "repo-audit-log",
+    "repo-branch-rules",
 }
 # Reads that need a write role (a token to push with Xet).
 WRITE_READS = {"xet-write-token", "hf-lfs-files"}

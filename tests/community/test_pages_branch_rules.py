@@ -1,0 +1,55 @@
+"""The branch rules page of a repository's settings: admins list, set and remove rules; everyone
+else is refused (404 where the repository is hidden)."""
+
+import pytest
+
+from community.models import BranchRule
+from registry.services.repos import repo_update_settings
+from tests.community.helpers import client_for
+from tests.support.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/alice/tiny/settings/branch-rules"
+
+
+def test_admins_set_list_and_remove_rules(alice, repo):
+    client = client_for(alice)
+    empty = client.get(PAGE)
+    assert empty.status_code == 200
+    assert 'id="no-branch-rules"' in empty.content.decode()
+    form = {
+        "branch": "main", "require_pull_request": "on", "required_approvals": "2",
+        "required_checks": "card-lint, ci\nci", "code_owners": "on", "bypass": "alice",
+    }  # fmt: skip
+    saved = client.post(PAGE, form, follow=True)
+    assert "main is protected by its rule." in saved.content.decode()
+    rule = BranchRule.objects.get()
+    assert (rule.branch, rule.require_pull_request, rule.required_approvals, rule.required_checks) == (
+        "main", True, 2, ["card-lint", "ci"],
+    )  # fmt: skip
+    assert (rule.code_owners, rule.dismiss_stale_approvals, rule.bypass) == (True, False, ["alice"])
+    page = client.get(PAGE).content.decode()
+    assert '<tr data-branch="main">' in page
+    assert "<code>card-lint</code>, <code>ci</code>" in page
+    assert 'id="tab-branch-rules"' in page
+
+    bad = client.post(PAGE, {**form, "required_approvals": "many"}, follow=True)
+    assert "Required approvals is a whole number." in bad.content.decode()
+    too_many = client.post(PAGE, {**form, "required_approvals": "99"}, follow=True)
+    assert "required_approvals must be between 0 and 20." in too_many.content.decode()
+    assert BranchRule.objects.get().required_approvals == 2
+
+    removed = client.post(PAGE, {"action": "delete", "branch": "main"}, follow=True)
+    assert "The rule of main is removed." in removed.content.decode()
+    assert BranchRule.objects.count() == 0
+    gone = client.post(PAGE, {"action": "delete", "branch": "main"}, follow=True)
+    assert "Branch main has no rule." in gone.content.decode()
+
+
+def test_others_are_refused(alice, bob, repo):
+    assert client_for(bob).get(PAGE).status_code == 403
+    assert client_for(bob).post(PAGE, {"branch": "main"}).status_code == 403
+    assert BranchRule.objects.count() == 0
+    repo_update_settings(repo=repo, private=True)
+    assert client_for(make_user("eve")).get(PAGE).status_code == 404
