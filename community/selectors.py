@@ -398,3 +398,28 @@ def with_open_discussion_counts(queryset: QuerySet[Repo]) -> QuerySet[Repo]:
         .values("n")
     )
     return queryset.annotate(open_discussions=Coalesce(Subquery(open_items), 0))
+
+
+@dataclass(frozen=True)
+class LineNote:
+    """A reviewer's comment on one line of a pull request's file (``data["line_comments"]``)."""
+
+    path: str
+    line: int
+    body: str
+    author: object
+    event_id: int
+
+
+def pull_request_line_notes(*, discussion: Discussion) -> dict[str, dict[int, list[LineNote]]]:
+    """The line comments of a pull request's reviews, by path and line (in the new file's
+    numbering), oldest first; those of hidden reviews are left out."""
+    notes: dict[str, dict[int, list[LineNote]]] = {}
+    events = discussion.events.filter(type=DiscussionEventType.COMMENT, data__has_key="line_comments")
+    for event in events.select_related("author").order_by("created_at", "id"):
+        if event.data.get("hidden"):
+            continue
+        for item in event.data.get("line_comments") or []:
+            note = LineNote(item["path"], item["line"], item["body"], event.author, event.pk)
+            notes.setdefault(note.path, {}).setdefault(note.line, []).append(note)
+    return notes

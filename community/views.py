@@ -31,6 +31,7 @@ from community.selectors import (
     discussion_timeline,
     is_review,
     pull_request_changes,
+    pull_request_line_notes,
     pull_request_merge_blocker,
     review_summary,
 )
@@ -259,7 +260,10 @@ def pull_request_files(request: HttpRequest, namespace: str, name: str, num: int
         raise NotFound(f"#{discussion.num} is a discussion: it changes no files.")
     check_can_read_files(user=request.user, repo=repo)
     changes = pull_request_changes(discussion=discussion)
-    diffs = [file_diff(change=change) for change in changes.changes[:MAX_DIFFED_FILES]]
+    notes = pull_request_line_notes(discussion=discussion)
+    diffs = [
+        _noted(file_diff(change=change), notes.get(change.path, {})) for change in changes.changes[:MAX_DIFFED_FILES]
+    ]
     user = request.user
     is_author = user.is_authenticated and discussion.author_id == user.pk
     moderator = services.can_moderate(user=user, repo=repo)
@@ -393,6 +397,47 @@ def convert(request: HttpRequest, namespace: str, name: str, type_prefix: str | 
     else:
         messages.success(request, "The conversion is queued: a pull request will carry the safetensors files.")
     return redirect(repo.web_path)
+
+
+# ---------------------------------------------------------------------------------- line comments
+
+
+@dataclass(frozen=True)
+class NotedLine:
+    """A diff line with the reviewers' comments on it (``_diffs.html`` shows them below it)."""
+
+    kind: str
+    old_number: int | None
+    new_number: int | None
+    text: str
+    notes: tuple = ()
+
+
+@dataclass(frozen=True)
+class NotedDiff:
+    """A file's diff whose lines carry their comments; ``unplaced``: comments on lines the diff
+    does not show (outside its context), listed above it."""
+
+    change: object
+    lines: tuple
+    additions: int
+    deletions: int
+    skipped: str
+    truncated: bool
+    unplaced: tuple
+
+
+def _noted(diff, by_line: dict) -> NotedDiff:
+    placed: set[int] = set()
+    lines = []
+    for line in diff.lines:
+        number = line.new_number if line.kind != "hunk" else None
+        notes = tuple(by_line.get(number, ())) if number is not None and number not in placed else ()
+        if notes:
+            placed.add(number)
+        lines.append(NotedLine(line.kind, line.old_number, line.new_number, line.text, notes))
+    unplaced = tuple(note for number, items in sorted(by_line.items()) if number not in placed for note in items)
+    return NotedDiff(diff.change, tuple(lines), diff.additions, diff.deletions, diff.skipped, diff.truncated, unplaced)
 
 
 # ---------------------------------------------------------------------------------- branch rules

@@ -16,7 +16,7 @@ from community.services.discussions import (
     review_submit,
 )
 from registry.models import GitCommit
-from registry.selectors.diffs import DiffLine, DiffLineKind
+from registry.selectors.diffs import DiffLineKind
 from registry.selectors.pages import file_read
 from registry.services.commits import AddFile, commit_create
 from registry.services.repos import repo_update_settings
@@ -245,13 +245,14 @@ def test_files_changed_shows_line_diffs_with_edit_links_for_who_may_push(repo, a
     response = client_for(bob).get(url(pr, "/files"))
     assert response.status_code == 200
     diffs = {diff.change.path: diff for diff in response.context["diffs"]}
-    assert diffs["base.txt"].lines == (
-        DiffLine(DiffLineKind.HUNK, None, None, "@@ -1,3 +1,3 @@"),
-        DiffLine(DiffLineKind.CONTEXT, 1, 1, "one"),
-        DiffLine(DiffLineKind.DELETED, 2, None, "two"),
-        DiffLine(DiffLineKind.ADDED, None, 2, "2"),
-        DiffLine(DiffLineKind.CONTEXT, 3, 3, "three"),
-    )
+    lines = [(line.kind, line.old_number, line.new_number, line.text, line.notes) for line in diffs["base.txt"].lines]
+    assert lines == [
+        (DiffLineKind.HUNK, None, None, "@@ -1,3 +1,3 @@", ()),
+        (DiffLineKind.CONTEXT, 1, 1, "one", ()),
+        (DiffLineKind.DELETED, 2, None, "two", ()),
+        (DiffLineKind.ADDED, None, 2, "2", ()),
+        (DiffLineKind.CONTEXT, 3, 3, "three", ()),
+    ]
     assert diffs["w.bin"].skipped == "binary"
     html = response.content.decode()
     assert '<h3 class="diff-summary" id="diff-summary">2 changed files' in html

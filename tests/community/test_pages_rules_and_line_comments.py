@@ -1,11 +1,13 @@
 """The branch rules page of a repository's settings: admins list, set and remove rules; everyone
-else is refused (404 where the repository is hidden)."""
+else is refused (404 where the repository is hidden). And reviews' line comments, shown below their
+lines in a pull request's files view."""
 
 import pytest
 
 from community.models import BranchRule
+from community.services.discussions import review_submit
 from registry.services.repos import repo_update_settings
-from tests.community.helpers import client_for
+from tests.community.helpers import client_for, propose, url
 from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,19 @@ def test_others_are_refused(alice, bob, repo):
     assert BranchRule.objects.count() == 0
     repo_update_settings(repo=repo, private=True)
     assert client_for(make_user("eve")).get(PAGE).status_code == 404
+
+
+def test_line_comments_show_below_their_lines_in_the_files_view(alice, bob, repo):
+    pr = propose(repo, bob, {"base.txt": b"one\ntwo\nthree\nfour\n"}, summary="Add a line")
+    review_submit(
+        discussion=pr, user=alice, state="changes_requested", comment="",
+        line_comments=[
+            {"path": "base.txt", "line": 4, "body": "Spell it out?"},
+            {"path": "base.txt", "line": 99, "body": "Outside the diff's context"},
+        ],
+    )  # fmt: skip
+    page = client_for(alice).get(url(pr, "/files")).content.decode()
+    added = page.index("four")
+    note = page.index('<li class="line-comment" data-line="4"><strong>alice</strong>: Spell it out?</li>')
+    assert added < note
+    assert "<code>base.txt:99</code> <strong>alice</strong>: Outside the diff&#x27;s context" in page
