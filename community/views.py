@@ -332,9 +332,17 @@ def rename(request: HttpRequest, discussion: Discussion) -> HttpResponse:
 
 @_action
 def review(request: HttpRequest, discussion: Discussion) -> HttpResponse:
+    """A review, with at most one line comment from the page (the REST API takes many)."""
+    line_comments = []
+    path, body = request.POST.get("line_path", "").strip(), request.POST.get("line_body", "")
+    if path or body.strip():
+        number = request.POST.get("line_number", "").strip()
+        if not number.isdigit() or len(number) > 8:
+            raise ValidationError("A line comment needs the number of its line.", fields={"line_number": ["From 1."]})
+        line_comments.append({"path": path, "line": int(number), "body": body})
     event = services.review_submit(
         discussion=discussion, user=request.user, state=request.POST.get("review", ""),
-        comment=request.POST.get("comment", ""),
+        comment=request.POST.get("comment", ""), line_comments=line_comments,
     )  # fmt: skip
     return _back(discussion, event)
 
