@@ -41,6 +41,14 @@ def commit_checks(*, repo: Repo, commit_oid: str) -> list[CommitCheck]:
     return list(CommitCheck.objects.filter(repo=repo, commit_oid=commit_oid).order_by("name"))
 
 
+def checks_by_commit(*, repo: Repo, commit_oids: list[str]) -> dict[str, list[CommitCheck]]:
+    """The checks reported on each of ``commit_oids`` (one query), by name, for commit lists."""
+    found: dict[str, list[CommitCheck]] = {}
+    for check in CommitCheck.objects.filter(repo=repo, commit_oid__in=commit_oids).order_by("name"):
+        found.setdefault(check.commit_oid, []).append(check)
+    return found
+
+
 def open_pull_requests_at(*, repo: Repo, commit_oid: str) -> list[Discussion]:
     """The open (or draft) pull requests of ``repo`` whose head is ``commit_oid``."""
     nums = [

@@ -48,3 +48,4 @@ class AuditAction(models.TextChoices):
     MODERATION_ACTION = "moderation.action", "Moderation action taken"
     BRANCH_RULE_SET = "branch_rule.set", "Branch rule set"
     BRANCH_RULE_DELETE = "branch_rule.delete", "Branch rule removed"
+    BRANCH_RULE_BYPASS = "branch_rule.bypass", "Branch rule bypassed"

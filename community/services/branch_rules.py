@@ -91,7 +91,16 @@ def branch_rule_guard(*, repo: Repo, user, ref: str, action: str) -> None:
         raise BranchProtected(f"Branch {branch} is protected by a branch rule: it cannot be deleted.")
     if action == RefAction.REWRITE:
         raise BranchProtected(f"Branch {branch} is protected by a branch rule: its history cannot be rewritten.")
-    if rule.require_pull_request and not is_bypasser(rule=rule, user=user):
+    if rule.require_pull_request and is_bypasser(rule=rule, user=user):
+        # An override of the rule: the audit log keeps who went around it, and how.
+        repo_audit_record(
+            actor=user,
+            action=AuditAction.BRANCH_RULE_BYPASS,
+            repo=repo,
+            data={"branch": branch, "ref_action": str(action)},
+        )
+        return
+    if rule.require_pull_request:
         raise BranchProtected(
             f"Branch {branch} is protected by a branch rule (require_pull_request): changes reach it through "
             "a pull request; open one (create_pr) instead of committing to it."

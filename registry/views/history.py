@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from common.errors import ValidationError
+from community.rules import checks_by_commit
 from frontend.pages import page_view
 from registry.access import check_can_read_files
 from registry.errors import RevisionNotFound
@@ -33,9 +34,10 @@ def commits(request: HttpRequest, namespace: str, name: str, rest: str, type_pre
     )
     if not history and page > 1:
         raise RevisionNotFound(f"{rev} has no page {page} of history.")
+    checks = checks_by_commit(repo=repo, commit_oids=[commit.oid for commit in history])
     context = _context(
-        request, repo, tab="commits", rev=rev,
-        commits=history, page=page, has_more=more, refs=repo_ref_choices(repo=repo), revision=revision,
+        request, repo, tab="commits", rev=rev, commits=[(commit, checks.get(commit.oid, [])) for commit in history],
+        page=page, has_more=more, refs=repo_ref_choices(repo=repo), revision=revision,
     )  # fmt: skip
     return render(request, "registry/commits.html", context)
 

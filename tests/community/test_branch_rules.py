@@ -76,6 +76,9 @@ def test_protected_branch_refuses_direct_commits_but_not_bypassers(alice, bob, r
     assert (proposed.status_code, proposed.json()["pull_request"]) == (201, 1)
     branch_rule_set(repo=repo, branch="main", bypass=["Alice"])
     assert _commit(alice).status_code == 201
+    # The override is in the audit log.
+    [bypass] = AuditEvent.objects.filter(action="branch_rule.bypass")
+    assert (bypass.actor_name, bypass.data) == ("alice", {"branch": "main", "ref_action": "commit"})
 
 
 def test_edit_page_of_a_protected_branch_opens_a_pull_request(alice, repo, client):

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from community.services.checks import check_report
 from registry.selectors.diffs import ChangeStatus, DiffLine, DiffLineKind
 from registry.views import COMMITS_PAGE_SIZE
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401
@@ -32,10 +33,15 @@ def test_commits_lists_history_newest_first(history):
     repo, first, second = history
     response = Client().get("/alice/tiny/commits/main")
     assert response.status_code == 200
-    assert [commit.oid for commit in response.context["commits"]] == [
+    assert [commit.oid for commit, _checks in response.context["commits"]] == [
         second.oid, first.oid, repo.commits.get(generation=0).oid,
     ]  # fmt: skip
     html = response.content.decode()
+    assert "commit-checks" not in html
+    # Checks reported on a commit show beside it.
+    check_report(repo=repo, user=None, commit_oid=second.oid, name="ci", state="failure", summary="2 tests failed")
+    listed = Client().get("/alice/tiny/commits/main").content.decode()
+    assert '<span class="badge check-failure" title="2 tests failed">ci: failure</span>' in listed
     assert "Rework &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)</script>" not in html
     assert f'<a href="/alice/tiny/tree/{second.oid}" class="button' in html
@@ -49,7 +55,7 @@ def test_commits_paginate(alice):
     assert (len(first_page.context["commits"]), first_page.context["has_more"]) == (COMMITS_PAGE_SIZE, True)
     assert '<a href="?p=2" rel="next">Older →</a>' in first_page.content.decode()
     second_page = Client().get("/alice/long/commits/main?p=2")
-    assert [c.title for c in second_page.context["commits"]] == ["step 0", "initial commit"]
+    assert [c.title for c, _checks in second_page.context["commits"]] == ["step 0", "initial commit"]
     assert second_page.context["has_more"] is False
     assert Client().get("/alice/long/commits/main?p=9").status_code == 404
     assert Client().get("/alice/long/commits/main?p=x").status_code == 400
@@ -109,6 +115,7 @@ def test_commit_page_query_count(history, django_assert_num_queries):
 
 
 def test_commits_page_query_count(history, django_assert_num_queries):
-    # repository, ref, commit, history window, refs of the menu, open discussions on the tab
-    with django_assert_num_queries(6):
+    # repository, ref, commit, history window, refs of the menu, open discussions on the tab, the
+    # checks of the listed commits
+    with django_assert_num_queries(7):
         assert Client().get("/alice/tiny/commits/main").status_code == 200
