@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     REVIEW_REQUESTED = "review.requested"  # user_ids: the reviewers asked
     REVIEW_SUBMITTED = "review.submitted"  # data {review, comment_id, content}
     CHECKS_FAILED = "checks.failed"  # data {check, summary}
+    CHECK_REPORTED = "check.reported"  # data {name, state, summary, commit, details_url}: any report
     RUN_FINISHED = "run.finished"  # data {state, kind, url}; user_ids: the submitter
     ACCESS_REQUEST_DECIDED = "access_request.decided"  # data {status, reason}; user_ids: who asked
 

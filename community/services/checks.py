@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from common.errors import ValidationError
+from common.events import EventKind
 from community.choices import CheckState
 from community.models import CommitCheck
 from community.rules import open_pull_requests_at
 from community.services.discussions import pull_request_checks_failed
+from registry.events import repo_event
 from registry.models import Repo
 from registry.selectors.revisions import commit_get
 
@@ -36,6 +38,10 @@ def check_report(
     check, _ = CommitCheck.objects.update_or_create(
         repo=repo, commit_oid=commit.oid, name=name.strip(),
         defaults={"state": state, "summary": summary, "details_url": details_url, "reporter": user},
+    )  # fmt: skip
+    repo_event(
+        kind=EventKind.CHECK_REPORTED, repo=repo, actor=user, name=check.name, state=str(state), summary=summary,
+        commit=commit.oid, details_url=details_url,
     )  # fmt: skip
     if state in {CheckState.FAILURE, CheckState.ERROR}:
         for pull_request in open_pull_requests_at(repo=repo, commit_oid=commit.oid):

@@ -27,6 +27,10 @@ SCOPES: dict[EventKind, tuple[str, str, WebhookDomain]] = {
     EventKind.DISCUSSION_COMMENTED: ("create", "discussion.comment", WebhookDomain.DISCUSSION),
     EventKind.DISCUSSION_STATUS: ("update", "discussion", WebhookDomain.DISCUSSION),
     EventKind.REVIEW_SUBMITTED: ("create", "discussion.comment", WebhookDomain.DISCUSSION),
+    # The hub's own scopes (the Hub has no checks or runs): a check reported on a commit, a run
+    # that finished on the repository it trained or evaluated.
+    EventKind.CHECK_REPORTED: ("update", "repo.check", WebhookDomain.REPO),
+    EventKind.RUN_FINISHED: ("update", "repo.run", WebhookDomain.REPO),
 }
 
 
@@ -63,6 +67,18 @@ def event_payload(event: Event) -> dict | None:
         payload["updatedRefs"] = [
             {"ref": event.data["ref"], "oldSha": event.data.get("old"), "newSha": event.data.get("new")}
         ]
+    if event.kind == EventKind.CHECK_REPORTED:
+        data = event.data
+        payload["check"] = {
+            "name": data.get("name"), "state": data.get("state"), "summary": data.get("summary", ""),
+            "commit": data.get("commit"), "detailsUrl": data.get("details_url", ""),
+        }  # fmt: skip
+    if event.kind == EventKind.RUN_FINISHED:
+        run_id = event.data.get("run_id")
+        payload["run"] = {
+            "id": str(run_id), "kind": event.data.get("kind"), "state": event.data.get("state"),
+            "url": {"web": f"{_site()}/runs/{run_id}", "api": f"{_site()}/api/v1/runs/{run_id}"},
+        }  # fmt: skip
     if event.discussion is not None:
         d = event.discussion
         web = f"{payload['repo']['url']['web']}/discussions/{d.num}"

@@ -9,9 +9,11 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from huggingface_hub import WebhookPayload
 
 from common.events import Event
+from community.services.checks import check_report
 from community.webhooks.choices import DeliveryState
 from community.webhooks.models import WebhookDelivery
 from community.webhooks.services.deliveries import webhook_backoff_seconds, webhook_delivery_attempt
@@ -20,6 +22,9 @@ from community.webhooks.tasks import webhooks_for_event_task
 from registry.services.repos import repo_update_settings
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_org, make_token, make_user
+from training_runner.jobs.choices import RunKind
+from training_runner.jobs.models import Run
+from training_runner.jobs.services.lifecycle import run_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +324,30 @@ def test_the_rest_api_lists_changes_tests_and_logs_a_hook(alice, repo, receiver,
     assert reader.delete(f"/api/v1/webhooks/{made['id']}").status_code == 403
     assert api.delete(f"/api/v1/webhooks/{made['id']}").status_code == 204
     assert api.get(f"/api/v1/webhooks/{made['id']}").status_code == 404
+
+
+def test_checks_and_finished_runs_reach_the_repositorys_hooks(
+    alice, repo, receiver, django_capture_on_commit_callbacks
+):
+    _hook(alice, receiver)
+    head = repo.refs.get(name="refs/heads/main").target_oid
+    with django_capture_on_commit_callbacks(execute=True):
+        check_report(repo=repo, user=alice, commit_oid=head, name="ci", state="failure", summary="2 tests failed")
+    [request] = receiver.received
+    assert request.headers["X-Webhook-Event"] == "repo.check"
+    assert request.json["check"] == {
+        "name": "ci", "state": "failure", "summary": "2 tests failed", "commit": head, "detailsUrl": "",
+    }  # fmt: skip
+    assert WebhookPayload.model_validate(request.json).event.scope == "repo.check"
+
+    run = Run.objects.create(
+        kind=RunKind.EVALUATION, user=alice, model_repo=repo, queued_at=timezone.now(), reason="Submitted."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_cancel(run_id=run.pk, user=alice)
+    request = receiver.received[-1]
+    assert request.headers["X-Webhook-Event"] == "repo.run"
+    assert (request.json["repo"]["name"], request.json["run"]["id"], request.json["run"]["state"]) == (
+        "alice/tiny", str(run.pk), "cancelled",
+    )  # fmt: skip
+    assert request.json["run"]["url"]["web"].endswith(f"/runs/{run.pk}")

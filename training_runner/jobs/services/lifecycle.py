@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from common.errors import PermissionDenied
 from common.events import Event, EventKind, emit
+from registry.events import repo_snapshot
 from training_runner.jobs.choices import TRANSITIONS, RunState
 from training_runner.jobs.errors import RunFinished
 from training_runner.jobs.locks import queue_lock, run_lock
@@ -31,6 +32,13 @@ from training_runner.jobs.selectors import runs_fair_order
 from training_runner.jobs.signals import run_state_changed
 
 logger = logging.getLogger(__name__)
+
+
+def _run_repo(run: Run):
+    """The repository a finished run is news for: the one it published to, else the model it
+    evaluated (None when neither exists any more)."""
+    repo = run.output_repo or run.model_repo
+    return repo_snapshot(repo=repo) if repo is not None else None
 
 
 def run_transition(*, run: Run, to: RunState, reason: str, actor=None, **fields) -> Run:
@@ -59,6 +67,7 @@ def run_transition(*, run: Run, to: RunState, reason: str, actor=None, **fields)
         emit(
             Event(
                 kind=EventKind.RUN_FINISHED, actor_id=getattr(actor, "pk", None), user_ids=(run.user_id,),
+                repo=_run_repo(run),
                 data={"run_id": run.pk, "state": str(to), "kind": run.kind, "reason": reason[:500]},
             )
         )  # fmt: skip
