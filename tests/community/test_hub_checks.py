@@ -6,11 +6,14 @@ import pytest
 
 from community.card_lint import CARD_LINT_CHECK
 from community.models import CommitCheck
-from community.scan_check import SCAN_CHECK
+from community.scan_check import SCAN_CHECK, scan_check_report
 from community.services.branch_rules import BranchProtected, branch_rule_set
 from community.services.discussions import pull_request_commit, pull_request_merge
+from registry.choices import ScanStatus
+from registry.models import BlobScan
 from registry.selectors.revisions import ref_target
 from registry.services.commits import AddFile
+from registry.services.scans import blob_scan
 from registry.storage import stage_bytes
 from tests.community.helpers import propose
 from tests.registry.scan_files import malicious_pickle, torch_checkpoint
@@ -67,3 +70,22 @@ def test_the_scan_check_reports_dangerous_and_clean_files(
         propose(repo, bob, {"README.md": GOOD, "model.pt": torch_checkpoint()}, summary="Only the checkpoint")
     clean = CommitCheck.objects.get(repo=repo, commit_oid=ref_target(repo=repo, ref="refs/pr/2"), name=SCAN_CHECK)
     assert (clean.state, clean.summary) == ("success", "1 scanned file, none dangerous.")
+
+
+def test_the_scan_check_is_reported_again_when_a_scan_ends(
+    alice, bob, repo, tmp_path, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(repo, bob, {"README.md": GOOD, "evil.pkl": malicious_pickle(tmp_path / "canary")})
+    head = ref_target(repo=repo, ref="refs/pr/1")
+    # The scan is still running when the pull request's checks are reported...
+    scan = BlobScan.objects.get(hint="evil.pkl")
+    BlobScan.objects.filter(pk=scan.pk).update(state=ScanStatus.PENDING)
+    scan_check_report(repo=repo, commit_oid=head)
+    pending = CommitCheck.objects.get(repo=repo, commit_oid=head, name=SCAN_CHECK)
+    assert (pending.state, pending.summary) == ("pending", "1 of 1 scanned files still being scanned.")
+    # ... and when it ends, the check follows.
+    with django_capture_on_commit_callbacks(execute=True):
+        blob_scan(blob_id=scan.blob_id)
+    pending.refresh_from_db()
+    assert (pending.state, pending.summary) == ("failure", "Dangerous files, quarantined: evil.pkl: dangerous.")
