@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -93,6 +94,11 @@ class LoginView(auth_views.LoginView):
         else:
             login_success_record(username=username, ip=ip)
         return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["suspended"] = context["form"].has_error(NON_FIELD_ERRORS, "suspended")
+        return context
 
     def _locked(self, error: RateLimited) -> HttpResponse:
         form = self.get_form()

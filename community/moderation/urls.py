@@ -12,6 +12,7 @@ page_urlpatterns = [
     path("moderation/reports/<id:report_id>/act", views.report_act, name="moderation-report-act"),
     path("moderation/appeals/<id:appeal_id>/decide", views.appeal_decide, name="moderation-appeal-decide"),
     path("moderation/actions/<id:action_id>/appeal", views.appeal_create, name="moderation-appeal"),
+    path("moderation/suspension-appeal", views.suspension_appeal, name="moderation-suspension-appeal"),
 ]
 
 api_urlpatterns = [

@@ -11,14 +11,16 @@ from django.urls import get_script_prefix
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.errors import Unauthenticated
+from common.errors import Conflict, RateLimited, Unauthenticated, ValidationError
 from common.inputs import text_int
+from common.throttling import client_ip
 from community.moderation import services
 from community.moderation.choices import ACTION_TARGETS, Reason, TargetKind
 from community.moderation.models import MAX_TEXT
 from community.moderation.selectors import (
     action_get,
     appeal_get,
+    appealable_action,
     appeals_queue,
     check_moderator,
     moderation_log,
@@ -29,6 +31,8 @@ from community.moderation.selectors import (
     target_resolve,
 )
 from frontend.pages import page_view
+from hub.services.login_throttle import login_attempt_check, login_failure_record
+from hub.services.suspensions import user_suspended_with_password
 
 LOG_PAGE = 100  # entries per page of the public log
 QUEUE_LIMIT = 200  # reports and appeals shown at once; older ones through the REST API
@@ -56,6 +60,14 @@ class AppealForm(forms.Form):
     text = forms.CharField(
         max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}), label="Why should it be reversed?"
     )
+
+
+class SuspensionAppealForm(AppealForm):
+    """A suspended account cannot log in, so its appeal proves who sends it with the password."""
+
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput, max_length=256)
+    field_order = ["username", "password", "text"]
 
 
 def _target_values(data) -> dict:
@@ -159,6 +171,39 @@ def appeal_create(request: HttpRequest, action_id: int) -> HttpResponse:
     services.appeal_create(user=request.user, action=action, text=form.cleaned_data["text"])
     messages.success(request, "Your appeal was sent to the moderators.")
     return _back(request, fallback)
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def suspension_appeal(request: HttpRequest) -> HttpResponse:
+    """The appeal of a suspended account, which cannot log in: the name and password are checked as
+    by the log-in form (and count towards its lockout when wrong), then the appeal goes to the
+    moderators like any other."""
+    form = SuspensionAppealForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        username, ip = form.cleaned_data["username"], client_ip(request)
+        try:
+            login_attempt_check(username=username, ip=ip)
+            user = user_suspended_with_password(username=username, password=form.cleaned_data["password"])
+            if user is None:
+                login_failure_record(username=username, ip=ip)
+                raise ValidationError("No suspended account has this name and password.")
+            action = appealable_action(user=user, target_kind=TargetKind.USER, target_id=user.pk)
+            if action is None:
+                raise Conflict(
+                    "This suspension cannot be appealed here: it was already appealed, or it was not a "
+                    "moderation action. The moderators will write to the account's email address."
+                )
+            services.appeal_create(user=user, action=action, text=form.cleaned_data["text"])
+        except (RateLimited, ValidationError, Conflict) as error:
+            form.add_error(None, error.message)
+            status = error.status
+        else:
+            return render(request, "moderation/suspension_appeal.html", {"sent": True})
+    elif form.errors:
+        status = 400
+    return render(request, "moderation/suspension_appeal.html", {"form": form}, status=status)
 
 
 @require_GET

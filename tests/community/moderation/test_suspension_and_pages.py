@@ -140,3 +140,52 @@ def test_the_log_names_no_private_repository(cast):
     assert "a private model" in log
     assert "secret" not in log
     assert secret.pk == Repo.objects.get(name="secret").pk
+
+
+def test_a_suspended_account_appeals_with_its_password_once_and_a_reversal_lets_it_log_in(cast):
+    action_take(moderator=cast.moderator, kind="suspend_user", target=user_target(name="bob"), reason="spam")
+    login = Client().post("/login", {"username": "bob", "password": DEFAULT_PASSWORD})
+    assert 'href="/moderation/suspension-appeal"' in login.content.decode()
+    wrong_login = Client().post("/login", {"username": "bob", "password": "not-the-password"})
+    assert "suspension-appeal" not in wrong_login.content.decode()
+
+    page = Client()
+    assert page.get("/moderation/suspension-appeal").status_code == 200
+    wrong = page.post(
+        "/moderation/suspension-appeal", {"username": "bob", "password": "not-it", "text": "I am not a spammer."}
+    )
+    assert wrong.status_code == 400
+    assert "No suspended account has this name and password." in wrong.content.decode()
+    not_suspended = page.post(
+        "/moderation/suspension-appeal", {"username": "alice", "password": DEFAULT_PASSWORD, "text": "Hello."}
+    )
+    assert not_suspended.status_code == 400  # an active account has nothing to appeal, and is not told apart
+    assert page.post("/moderation/suspension-appeal", {"username": "bob"}).status_code == 400  # text missing
+    assert not Appeal.objects.exists()
+
+    sent = page.post(
+        "/moderation/suspension-appeal",
+        {"username": "bob", "password": DEFAULT_PASSWORD, "text": "I am not a spammer."},
+    )
+    assert sent.status_code == 200 and 'id="appeal-sent"' in sent.content.decode()
+    appeal = Appeal.objects.get()
+    assert appeal.appellant.username == "bob" and appeal.action.kind == "suspend_user"
+    again = page.post(
+        "/moderation/suspension-appeal", {"username": "bob", "password": DEFAULT_PASSWORD, "text": "Please."}
+    )
+    assert again.status_code == 409 and Appeal.objects.count() == 1
+
+    moderator = _client(cast.moderator.username)
+    assert moderator.post(f"/moderation/appeals/{appeal.pk}/decide", {"decision": "reverse"}).status_code == 302
+    assert Client().login(username="bob", password=DEFAULT_PASSWORD)
+
+
+def test_wrong_passwords_on_the_suspension_appeal_count_towards_the_log_in_lockout(cast, settings):
+    settings.HUB_LOGIN_MAX_FAILURES = 2
+    action_take(moderator=cast.moderator, kind="suspend_user", target=user_target(name="bob"), reason="spam")
+    page = Client()
+    for _ in range(2):
+        page.post("/moderation/suspension-appeal", {"username": "bob", "password": "guess", "text": "x"})
+    locked = page.post("/moderation/suspension-appeal", {"username": "bob", "password": DEFAULT_PASSWORD, "text": "x"})
+    assert locked.status_code == 429 and "Too many failed log-ins" in locked.content.decode()
+    assert not Appeal.objects.exists()
