@@ -23,6 +23,7 @@ from common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated,
 from community.choices import DiscussionEventType, DiscussionStatus
 from community.conversion import conversion_request
 from community.models import Discussion, DiscussionEvent
+from community.moderation.selectors import AppealOffer, discussion_appeal_offers
 from community.rules import branch_rules_list, commit_checks, merge_requirements_missing
 from community.selectors import (
     community_filters_parse,
@@ -124,6 +125,7 @@ class TimelineItem:
     can_hide: bool
     status_action: str = ""  # what a status change did, in words
     edit_error: FormError | None = None  # a refused edit of this comment
+    appeal: AppealOffer | None = None  # the author's appeal of hiding this comment
 
 
 def _comment_links(repo: Repo) -> LinkBase:
@@ -187,6 +189,9 @@ def _discussion_page(
     events = discussion_timeline(discussion=discussion)
     links = _comment_links(repo)
     items = _timeline(events, user_id=user_id, moderator=moderator, links=links, error=error)
+    hidden_mine = [item.event.pk for item in items if item.event.data.get("hidden") and item.event.author_id == user_id]
+    appeals = discussion_appeal_offers(user=user, discussion=discussion, comment_ids=hidden_mine)
+    items = [replace(item, appeal=appeals.get(f"comment-{item.event.pk}")) for item in items]
     is_author = user_id is not None and discussion.author_id == user_id
     is_open = discussion.status in {DiscussionStatus.OPEN, DiscussionStatus.DRAFT}
     context = {
@@ -200,6 +205,7 @@ def _discussion_page(
         "can_manage": is_author or moderator,  # rename, close and reopen
         "is_open": is_open,
         "error": error,
+        "discussion_appeal": appeals.get("discussion"),
     }
     if discussion.is_pull_request:
         files_readable = _files_readable(user, repo)

@@ -158,6 +158,32 @@ def appeal_of(*, action: ModerationAction) -> Appeal | None:
     return Appeal.objects.filter(action=action).first()
 
 
+@dataclass(frozen=True)
+class AppealOffer:
+    """An action in force on what ``user`` wrote or owns, with the appeal already sent (if any)."""
+
+    action: ModerationAction
+    appeal: Appeal | None
+
+
+def appeal_offer(*, user, target_kind: TargetKind, target_id: int) -> AppealOffer | None:
+    action = appealable_action(user=user, target_kind=target_kind, target_id=target_id)
+    return AppealOffer(action=action, appeal=appeal_of(action=action)) if action is not None else None
+
+
+def discussion_appeal_offers(*, user, discussion, comment_ids: list[int]) -> dict[str, AppealOffer]:
+    """What the author may appeal on a discussion's page: its lock (key ``discussion``) and the
+    hidden comments ``comment_ids`` of theirs (key ``comment-{id}``)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    offers = {}
+    if discussion.locked and discussion.author_id == user.pk:
+        offers["discussion"] = appeal_offer(user=user, target_kind=TargetKind.DISCUSSION, target_id=discussion.pk)
+    for comment_id in comment_ids:
+        offers[f"comment-{comment_id}"] = appeal_offer(user=user, target_kind=TargetKind.COMMENT, target_id=comment_id)
+    return {key: offer for key, offer in offers.items() if offer is not None}
+
+
 def latest_action(*, target_kind: TargetKind, target_id: int, kind: ActionKind) -> ModerationAction | None:
     return (
         ModerationAction.objects.filter(target_kind=target_kind, target_id=target_id, kind=kind)

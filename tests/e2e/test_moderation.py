@@ -80,8 +80,8 @@ def test_report_disable_log_appeal_reverse(browser, live_server, browser_page, f
     expect(owner.page.locator("#repo-disabled")).to_contain_text("reason: malware")
     owner.page.get_by_label(f"Appeal moderation action #{action.pk}").fill("The pickle is a test fixture; removed.")
     owner.page.get_by_role("button", name="Send the appeal").click()
-    expect(owner.page.locator("#appeal-status")).to_have_attribute("data-status", "pending")
-    expect(owner.page.locator("#appeal-form")).to_have_count(0)
+    expect(owner.page.locator(f"#appeal-status-{action.pk}")).to_have_attribute("data-status", "pending")
+    expect(owner.page.locator(".appeal-form")).to_have_count(0)
     owner.screenshot("moderation-appeal")
 
     # The appeal reaches the queue; the moderator reverses the action.

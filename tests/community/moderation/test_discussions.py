@@ -96,3 +96,29 @@ def test_report_links_on_the_discussion_page(thread):
         ).status_code
         == 404
     )
+
+
+def test_the_discussion_page_offers_the_author_an_appeal_of_a_hidden_comment_and_of_a_lock(thread):
+    cast, discussion, rude = thread
+    page_url = f"/alice/tiny/discussions/{discussion.num}"
+    _act(cast, "hide_comment", kind="comment", repo_id="alice/tiny", num=discussion.num, comment_id=rude.pk)
+    _act(cast, "lock_discussion", kind="discussion", repo_id="alice/tiny", num=discussion.num)
+    hide, lock = ModerationAction.objects.order_by("pk")
+    bob, alice = Client(), Client()
+    assert bob.login(username="bob", password=DEFAULT_PASSWORD)
+    assert alice.login(username="alice", password=DEFAULT_PASSWORD)
+
+    seen_by_bob = bob.get(page_url).content.decode()
+    assert f'id="appeal-form-{hide.pk}"' in seen_by_bob
+    assert "(hiding this comment, harassment)" in seen_by_bob
+    assert f"appeal-form-{lock.pk}" not in seen_by_bob  # the lock is the discussion author's to appeal
+    seen_by_alice = alice.get(page_url).content.decode()
+    assert f'id="appeal-form-{lock.pk}"' in seen_by_alice
+    assert f"appeal-form-{hide.pk}" not in seen_by_alice
+    assert "appeal-form" not in Client().get(page_url).content.decode()
+
+    sent = bob.post(f"/moderation/actions/{hide.pk}/appeal", {"text": "It was a joke.", "next": page_url})
+    assert (sent.status_code, sent["Location"]) == (302, page_url)
+    after = bob.get(page_url).content.decode()
+    assert f'id="appeal-status-{hide.pk}" data-status="pending"' in after
+    assert f"appeal-form-{hide.pk}" not in after

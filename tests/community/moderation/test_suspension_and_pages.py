@@ -116,11 +116,11 @@ def test_the_queue_acts_and_the_log_shows_it_and_the_owner_appeals(cast):
     owner = _client("alice")
     page = owner.get("/alice/tiny").content.decode()
     assert 'id="repo-disabled"' in page
-    assert 'id="appeal-form"' in page
-    assert 'id="appeal-form"' not in _client("bob").get("/alice/tiny").content.decode()
+    assert f'id="appeal-form-{action.pk}"' in page
+    assert "appeal-form" not in _client("bob").get("/alice/tiny").content.decode()
     appealed = owner.post(f"/moderation/actions/{action.pk}/appeal", {"text": "False positive.", "next": "/alice/tiny"})
     assert (appealed.status_code, appealed["Location"]) == (302, "/alice/tiny")
-    assert 'id="appeal-status" data-status="pending"' in owner.get("/alice/tiny").content.decode()
+    assert f'id="appeal-status-{action.pk}" data-status="pending"' in owner.get("/alice/tiny").content.decode()
     appeal = Appeal.objects.get()
     assert f'data-appeal="{appeal.pk}"' in moderator.get("/moderation/").content.decode()
     decided = moderator.post(f"/moderation/appeals/{appeal.pk}/decide", {"decision": "reverse", "note": "Agreed."})
@@ -167,13 +167,16 @@ def test_a_suspended_account_appeals_with_its_password_once_and_a_reversal_lets_
         "/moderation/suspension-appeal",
         {"username": "bob", "password": DEFAULT_PASSWORD, "text": "I am not a spammer."},
     )
-    assert sent.status_code == 200 and 'id="appeal-sent"' in sent.content.decode()
+    assert sent.status_code == 200
+    assert 'id="appeal-sent"' in sent.content.decode()
     appeal = Appeal.objects.get()
-    assert appeal.appellant.username == "bob" and appeal.action.kind == "suspend_user"
+    assert appeal.appellant.username == "bob"
+    assert appeal.action.kind == "suspend_user"
     again = page.post(
         "/moderation/suspension-appeal", {"username": "bob", "password": DEFAULT_PASSWORD, "text": "Please."}
     )
-    assert again.status_code == 409 and Appeal.objects.count() == 1
+    assert again.status_code == 409
+    assert Appeal.objects.count() == 1
 
     moderator = _client(cast.moderator.username)
     assert moderator.post(f"/moderation/appeals/{appeal.pk}/decide", {"decision": "reverse"}).status_code == 302
@@ -187,5 +190,6 @@ def test_wrong_passwords_on_the_suspension_appeal_count_towards_the_log_in_locko
     for _ in range(2):
         page.post("/moderation/suspension-appeal", {"username": "bob", "password": "guess", "text": "x"})
     locked = page.post("/moderation/suspension-appeal", {"username": "bob", "password": DEFAULT_PASSWORD, "text": "x"})
-    assert locked.status_code == 429 and "Too many failed log-ins" in locked.content.decode()
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
     assert not Appeal.objects.exists()
