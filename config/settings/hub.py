@@ -1,5 +1,7 @@
 """Settings of the hub's own features."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env
@@ -15,6 +17,10 @@ HUB_PATH_PREFIX = env.str("HUB_PATH_PREFIX", "").rstrip("/")
 if HUB_PATH_PREFIX and not HUB_PATH_PREFIX.startswith("/"):
     raise ImproperlyConfigured(f"HUB_PATH_PREFIX={HUB_PATH_PREFIX!r} must start with '/'")
 FORCE_SCRIPT_NAME = HUB_PATH_PREFIX or None
+# Absolute links written outside a request (emails, webhook payloads, cards) are HUB_SITE_URL plus
+# a path without the prefix, so the site URL carries the prefix; it is added when left out.
+if HUB_PATH_PREFIX and not urlsplit(HUB_SITE_URL).path.rstrip("/").endswith(HUB_PATH_PREFIX):
+    HUB_SITE_URL = HUB_SITE_URL.rstrip("/") + HUB_PATH_PREFIX + "/"
 # Set by `make run`: beat then finishes the demo once its models are trained (playgrounds, arena).
 HUB_DEMO = env.bool("HUB_DEMO", False)
 # Upper bound of API tokens a user may hold at once.
