@@ -15,6 +15,7 @@ class DiscussionEventType(models.TextChoices):
     STATUS_CHANGE = "status-change", "Status change"
     COMMIT = "commit", "Commit"
     TITLE_CHANGE = "title-change", "Title change"
+    REVIEW_REQUEST = "review-request", "Review request"  # the hub's own: the Hub has no review requests
 
 
 class ReviewState(models.TextChoices):

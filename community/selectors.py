@@ -150,6 +150,7 @@ class Review:
 @dataclass(frozen=True)
 class ReviewSummary:
     reviews: tuple[Review, ...] = ()
+    awaited: tuple[str, ...] = ()  # user names asked to review who have not reviewed since
 
     @property
     def approvals(self) -> int:
@@ -178,19 +179,27 @@ def review_summary(events: Iterable[DiscussionEvent]) -> ReviewSummary:
     events = list(events)
     last_commit = max((index for index, e in enumerate(events) if e.type == DiscussionEventType.COMMIT), default=-1)
     latest: dict[int, Review] = {}
+    awaited: dict[int, str] = {}  # reviewer id → user name, in the order they were asked
     for index, event in enumerate(events):
         if is_review(event) and event.author_id is not None:
             latest.pop(event.author_id, None)  # keep reviewers ordered by their latest review
             latest[event.author_id] = Review(
                 event=event, state=ReviewState(event.data["review"]), stale=index < last_commit
             )
-    return ReviewSummary(reviews=tuple(latest.values()))
+            awaited.pop(event.author_id, None)
+        elif event.type == DiscussionEventType.REVIEW_REQUEST:
+            for reviewer_id, name in zip(event.data["reviewer_ids"], event.data["reviewers"], strict=True):
+                awaited.setdefault(reviewer_id, name)
+    return ReviewSummary(reviews=tuple(latest.values()), awaited=tuple(awaited.values()))
 
 
 def _review_summaries(discussion_ids: list[int]) -> dict[int, ReviewSummary]:
     events = (
         DiscussionEvent.objects.filter(discussion_id__in=discussion_ids)
-        .filter(Q(type=DiscussionEventType.COMMIT) | Q(type=DiscussionEventType.COMMENT, data__has_key="review"))
+        .filter(
+            Q(type__in=[DiscussionEventType.COMMIT, DiscussionEventType.REVIEW_REQUEST])
+            | Q(type=DiscussionEventType.COMMENT, data__has_key="review")
+        )
         .select_related("author")
         .order_by("created_at", "id")
     )

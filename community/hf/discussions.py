@@ -41,6 +41,8 @@ def event_json(event: DiscussionEvent) -> dict:
                 "author": _author(event.author),
             },
         }
+    elif event.type == DiscussionEventType.REVIEW_REQUEST:
+        body["data"] = {"reviewers": event.data["reviewers"]}
     else:
         body["data"] = event.data
     return body

@@ -371,7 +371,8 @@ def review_submit(
 
 def review_request(*, discussion: Discussion, user: User, reviewers: list[User]) -> Event:
     """Ask ``reviewers`` to review an open or draft pull request (its author or writers ask). Each
-    reviewer needs write access and is not its author; they hear of it through ``review.requested``."""
+    reviewer needs write access and is not its author; the request is kept in the timeline (the
+    page lists whose review is awaited) and they hear of it through ``review.requested``."""
     if not discussion.is_pull_request:
         raise ValidationError(f"#{discussion.num} is a discussion: only pull requests are reviewed.")
     if discussion.status not in {DiscussionStatus.OPEN, DiscussionStatus.DRAFT}:
@@ -386,9 +387,16 @@ def review_request(*, discussion: Discussion, user: User, reviewers: list[User])
                 "its author.",
                 fields={"reviewers": [f"{reviewer.username} cannot review."]},
             )
-    return discussion_event(
-        kind=EventKind.REVIEW_REQUESTED, discussion=discussion, user=user, user_ids=tuple(r.pk for r in reviewers)
-    )
+    reviewers = list({reviewer.pk: reviewer for reviewer in reviewers}.values())
+    with transaction.atomic():
+        _event(
+            discussion=discussion, user=user, type=DiscussionEventType.REVIEW_REQUEST,
+            data={"reviewers": [reviewer.username for reviewer in reviewers],
+                  "reviewer_ids": [reviewer.pk for reviewer in reviewers]},
+        )  # fmt: skip
+        return discussion_event(
+            kind=EventKind.REVIEW_REQUESTED, discussion=discussion, user=user, user_ids=tuple(r.pk for r in reviewers)
+        )
 
 
 def pull_request_checks_failed(*, discussion: Discussion, check: str, summary: str = "") -> Event:

@@ -376,3 +376,34 @@ def test_upload_page_proposes_for_people_who_cannot_write(repo, alice, bob):
     assert 'data-commit-url="/api/models/alice/tiny/commit/refs%2Fpr%2F1"' in onto
     assert 'id="upload-submit" disabled>Commit to pull request #1</button>' in onto
     assert client_for(make_user("carol")).get("/alice/tiny/upload/refs/pr/1").status_code == 403
+
+
+def test_review_requests_stay_in_the_timeline_until_each_reviewer_reviews(repo, alice, bob):
+    writer = make_user("writer")
+    make_user("reader")
+    org = make_org("acme", admin=alice, members={"writer": "write", "bob": "read", "reader": "read"})
+    shared = make_repo(alice, "shared", namespace=org.namespace)
+    pr = propose(shared, bob, {"x.txt": b"x"}, summary="Add x")
+    base = f"/acme/shared/discussions/{pr.num}"
+    refused = client_for(bob).post(f"{base}/request-review", {"reviewers": "writer reader"})
+    assert refused.status_code == 400
+    assert "reader cannot review" in refused.context["error"].message
+    assert not DiscussionEvent.objects.filter(type="review-request").exists()
+
+    assert client_for(bob).post(f"{base}/request-review", {"reviewers": "@writer, alice writer"}).status_code == 302
+    request_event = DiscussionEvent.objects.get(type="review-request")
+    assert request_event.data["reviewers"] == ["writer", "alice"]
+    page = client_for(bob).get(base)
+    assert page.context["reviews"].awaited == ("writer", "alice")
+    html = page.content.decode()
+    assert 'id="reviews-awaited">Awaiting review from <a href="/writer">writer</a>, <a href="/alice">alice</a>' in html
+    assert "asked for a review from" in html
+
+    client_for(writer).post(f"{base}/review", {"review": "approved"})
+    assert client_for(bob).get(base).context["reviews"].awaited == ("alice",)
+    client_for(alice).post(f"{base}/review", {"review": "changes_requested", "comment": "Not yet."})
+    assert client_for(bob).get(base).context["reviews"].awaited == ()
+    client_for(bob).post(f"{base}/request-review", {"reviewers": "alice"})  # asked again after her review
+    assert client_for(bob).get(base).context["reviews"].awaited == ("alice",)
+    # The HF API lists the request with the reviewers' names (no internal ids).
+    assert event_json(request_event)["data"] == {"reviewers": ["writer", "alice"]}
