@@ -21,12 +21,13 @@ import pytest
 from django.conf import settings
 from huggingface_hub import HfApi, constants, hf_hub_download
 
+from evals.harness.hashing import sha256_file
 from registry.choices import ScanStatus
 from registry.models import Blob, Repo
 from registry.models_scans import BlobScan
 from tests.support.factories import make_token, make_user
 from tests.support.hf import random_bytes
-from tests.support.nginx import Nginx, nginx_missing_reason, nginx_proxy, process_bytes_read, wait_healthy
+from tests.support.nginx import Nginx, free_port, nginx_missing_reason, nginx_proxy, process_bytes_read, wait_healthy
 from tests.support.processes import REPO_ROOT, stop_process, subprocess_env
 
 MB = 1024 * 1024
@@ -52,8 +53,6 @@ class ProxiedHub:
 
 @contextlib.contextmanager
 def web_process(**env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    from tests.support.nginx import free_port
-
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -86,14 +85,6 @@ def alice(proxied) -> HfApi:
     return HfApi(endpoint=proxied.url, token=token)
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(MB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def stream_sha256(url: str, headers: dict[str, str]) -> tuple[httpx.Response, str, int]:
     digest, received = hashlib.sha256(), 0
     with httpx.stream("GET", url, headers=headers, timeout=300) as response:
@@ -117,14 +108,14 @@ def test_a_200_mb_lfs_file_goes_up_through_nginx_and_comes_down_without_the_web_
     with open(source, "wb") as handle:
         for part in range(BIG // (8 * MB)):
             handle.write(random_bytes(8 * MB, seed=part))
-    expected = sha256_of_file(source)
+    expected = sha256_file(source)
     alice.create_repo("alice/big")
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # the LFS path: batch, PUT, verify
     commit = alice.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="alice/big").oid
     assert Blob.objects.get(sha256=expected).size == BIG
 
     local = hf_hub_download("alice/big", "big.bin", endpoint=proxied.url, token=alice.token, cache_dir=tmp_path / "c")
-    assert sha256_of_file(Path(local)) == expected
+    assert sha256_file(Path(local)) == expected
 
     resolve = f"{proxied.url}/alice/big/resolve/main/big.bin"
     auth = {"Authorization": f"Bearer {alice.token}"}

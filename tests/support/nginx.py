@@ -1,6 +1,6 @@
 """Debian's nginx in front of a live hub, with the site rendered from ``docker/nginx.conf.template``
 (the file the compose stack's nginx renders), on a free loopback port. Used by the proxy tests and
-``benchmarks/transfer.py``; imports nothing of Django."""
+``benchmarks/transfer.py``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.hubserver import free_port
+from tests.support.processes import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "docker" / "nginx.conf.template"
@@ -41,12 +44,6 @@ def render_template(values: dict[str, str]) -> str:
     if missing:
         raise ValueError(f"no value for {', '.join(sorted(missing))} in {TEMPLATE.name}")
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -132,12 +129,7 @@ http {{
                 time.sleep(0.05)
         yield Nginx(url=url, access_log=access_log, process=process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def wait_healthy(url: str, *, timeout: float = 60) -> None:
