@@ -11,20 +11,30 @@ Rows (each timed in this run, on this machine):
 - upload through the stock client with the Xet policy, if ``benchmarks/transfer_xet.py`` exists;
 - ``cp`` of the same file (the disk's own speed: the floor for any upload or download);
 - download with ``hf_hub_download`` and with a plain streaming GET of ``resolve``, against a
-  streaming GET of the same bytes from ``python -m http.server`` (the static baseline).
+  streaming GET of the same bytes from ``python -m http.server`` (the static baseline);
+- behind nginx (Debian's, the site from ``docker/nginx.conf.template``; skipped when nginx is
+  absent): a third hub with ``HUB_ACCEL_REDIRECT_PREFIX``, the stock client uploading through the
+  proxy (LFS path) and downloading from it, nginx sending the file itself (the GETs alternate
+  with GETs from the static server, best of ``--rounds`` each); the web process's
+  ``rchar`` (bytes it read, /proc/<pid>/io) and nginx's ``$upstream_bytes_received`` show how
+  much of the download passed through Python.
 The hub's peak RSS (uvicorn process tree) is sampled during each transfer.
 Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receiving the upload.
+
+    .venv/bin/python benchmarks/transfer.py --size-mib 1024 --only nginx   # the nginx rows alone
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,6 +42,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.hubserver import RssWatcher, free_port, running_hub
+from tests.support.nginx import nginx_missing_reason, nginx_proxy, process_bytes_read
 
 MIB = 1024 * 1024
 
@@ -60,21 +71,116 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
-def run(size: int, workdir: Path, rounds: int = 2) -> list[tuple[str, float, float | None, str]]:
+@contextlib.contextmanager
+def static_server(workdir: Path) -> Iterator[str]:
+    """``python -m http.server`` over ``workdir``; yields the URL of ``payload.bin``."""
+    port = free_port()
+    static = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/payload.bin"
+    finally:
+        static.terminate()
+        static.wait()
+
+
+def static_baseline(size: int, workdir: Path) -> float:
+    """Seconds for a streaming GET of ``payload.bin`` from ``python -m http.server``."""
+    with static_server(workdir) as url:
+        seconds, received = timed(lambda: stream_get(url))
+    assert received == size
+    return seconds
+
+
+def measure_nginx(size: int, workdir: Path, source: Path, rounds: int) -> list[tuple[str, float, float | None, str]]:
+    """Upload and download through nginx in front of a hub that hands downloads to it; the GETs
+    alternate with GETs of the same bytes from the static server (best of ``rounds`` each)."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    mb = size / 1e6
+    rows: list[tuple[str, float, float | None, str]] = []
+    hub_dir = workdir / "hub-nginx"
+    env = {"HUB_UPLOAD_POLICY": "lfs", "HUB_ACCEL_REDIRECT_PREFIX": "/_blobs/", "HUB_BLOB_ROOT": str(hub_dir / "blobs")}
+    with (
+        running_hub(hub_dir, env=env) as hub,
+        nginx_proxy(
+            upstream=hub.url.removeprefix("http://"), blob_root=hub_dir / "blobs", workdir=workdir / "nginx"
+        ) as nginx,
+        static_server(workdir) as static_url,
+    ):
+        api = HfApi(endpoint=nginx.url, token=hub.token)
+        api.create_repo("bench/big")
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, _ = timed(
+                lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/big")
+            )
+        rows.append(("upload, stock client, LFS path, through nginx", seconds, watcher.peak / 1e6,
+                     f"{mb / seconds:.0f} MB/s"))  # fmt: skip
+        resolve = f"{nginx.url}/bench/big/resolve/main/big.bin"
+        auth = {"Authorization": f"Bearer {hub.token}"}
+        proxied, static, read, sent, peak = [], [], 0, 0, 0.0
+        for _ in range(rounds):
+            seen = len(nginx.access_lines())
+            read_before = process_bytes_read(hub.process.pid)
+            with RssWatcher(hub.process.pid) as watcher:
+                seconds, received = timed(lambda: stream_get(resolve, auth))
+            assert received == size
+            proxied.append(seconds)
+            read = max(read, process_bytes_read(hub.process.pid) - read_before)
+            [line] = nginx.access_lines()[seen:]
+            sent, peak = max(sent, line.upstream_bytes_received), max(peak, watcher.peak / 1e6)
+            seconds, received = timed(lambda: stream_get(static_url))
+            assert received == size
+            static.append(seconds)
+        rows.append((
+            "download, streaming GET of resolve through nginx (X-Accel-Redirect)", min(proxied), peak,
+            f"{mb / min(proxied):.0f} MB/s; web process read ≤ {read / 1e6:.2f} MB, sent nginx ≤ {sent} bytes",
+        ))  # fmt: skip
+        rows.append(("download, python -m http.server, alternated with the GETs above", min(static), None,
+                     f"{mb / min(static):.0f} MB/s"))  # fmt: skip
+        rows.append(("ratio: nginx GET / static GET throughput", min(static) / min(proxied), None, "target ≥ 0.8"))
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, path = timed(
+                lambda: hf_hub_download(
+                    "bench/big", "big.bin", endpoint=nginx.url, token=hub.token, cache_dir=workdir / "cache-nginx"
+                )
+            )
+        assert os.path.getsize(path) == size
+        rows.append(("download, hf_hub_download through nginx", seconds, watcher.peak / 1e6,
+                     f"{mb / seconds:.0f} MB/s"))  # fmt: skip
+    return rows
+
+
+def run(
+    size: int, workdir: Path, rounds: int = 2, only: str | None = None
+) -> list[tuple[str, float, float | None, str]]:
     source = workdir / "payload.bin"
     make_file(source, size)
     rows: list[tuple[str, float, float | None, str]] = []
     mb = size / 1e6
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+    os.environ["HF_HOME"] = str(workdir / "hf-home")
+    if only == "nginx":
+        reason = nginx_missing_reason()
+        if reason:
+            raise SystemExit(reason)
+        return measure_nginx(size, workdir, source, rounds)
 
     # Baseline: the disk copying the same file.
     seconds, _ = timed(lambda: shutil.copyfile(source, workdir / "copy.bin"))
     rows.append(("cp (disk baseline)", seconds, None, ""))
     (workdir / "copy.bin").unlink()
 
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
-    os.environ["HF_HOME"] = str(workdir / "hf-home")
     from huggingface_hub import HfApi, hf_hub_download
 
     spooled_env = {"HUB_UPLOAD_POLICY": "lfs", "HUB_STREAMED_UPLOADS": "0"}
@@ -137,25 +243,14 @@ def run(size: int, workdir: Path, rounds: int = 2) -> list[tuple[str, float, flo
         for label, seconds, rss, note in measure_xet(size_bytes=size, workdir=workdir / "xet", source=source):
             rows.append((label, seconds, rss, note))
 
-    port = free_port()
-    static = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        seconds, received = timed(lambda: stream_get(f"http://127.0.0.1:{port}/payload.bin"))
-        assert received == size
-        rows.append(("download, python -m http.server (static baseline)", seconds, None, f"{mb / seconds:.0f} MB/s"))
-        rows.append(("ratio: hub GET / static GET throughput", seconds / hub_get, None, "target ≥ 0.8"))
-    finally:
-        static.terminate()
-        static.wait()
+    if nginx_missing_reason() is None:
+        rows += measure_nginx(size, workdir, source, rounds)
+    else:
+        print(f"nginx rows skipped: {nginx_missing_reason()}", file=sys.stderr)
+
+    seconds = static_baseline(size, workdir)
+    rows.append(("download, python -m http.server (static baseline)", seconds, None, f"{mb / seconds:.0f} MB/s"))
+    rows.append(("ratio: hub GET / static GET throughput", seconds / hub_get, None, "target ≥ 0.8"))
     return rows
 
 
@@ -163,9 +258,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2, help="upload rounds per hub (best of)")
+    parser.add_argument("--only", choices=["nginx"], help="only the rows behind nginx (with their static baseline)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-transfer-") as tmp:
-        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds)
+        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds, only=args.only)
     print(f"| transfer of {args.size_mib} MiB | seconds | server peak RSS (MB) | throughput |")
     print("|---|---|---|---|")
     for label, seconds, rss, note in rows:

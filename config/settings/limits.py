@@ -12,6 +12,9 @@ from config.env import env
 # N: the address N hops from the right of X-Forwarded-For is the client (set it to the number of
 # proxies you run; a larger number lets clients forge their address).
 HUB_TRUSTED_PROXIES = env.int("HUB_TRUSTED_PROXIES", 0, minimum=0)
+# A proxy trusted with the client's address is trusted with its scheme too: TLS ends at nginx,
+# which sets X-Forwarded-Proto (docker/nginx.conf.template), and URLs the hub hands out say https.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HUB_TRUSTED_PROXIES else None
 
 # The HF-compatible API (/api/… outside /api/v1): repository info, listings, commits, discussions.
 HUB_THROTTLE_HF_USER = env.rate("HUB_THROTTLE_HF_USER", "10000/hour")

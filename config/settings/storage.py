@@ -1,5 +1,7 @@
 """Blob storage through Django's storage API: the local filesystem unless an operator names another backend."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env
 from config.settings.base import DATA_DIR
 
@@ -19,6 +21,17 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Behind nginx with the filesystem backend: downloads are answered with ``X-Accel-Redirect:
+# <prefix><storage key>`` and nginx sends the file from its internal location with this prefix,
+# aliased to HUB_BLOB_ROOT (docker/nginx.conf.template). Unset: the web process sends the bytes.
+HUB_ACCEL_REDIRECT_PREFIX = env.optional_str("HUB_ACCEL_REDIRECT_PREFIX")
+if HUB_ACCEL_REDIRECT_PREFIX and not (
+    HUB_ACCEL_REDIRECT_PREFIX.startswith("/") and HUB_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"HUB_ACCEL_REDIRECT_PREFIX={HUB_ACCEL_REDIRECT_PREFIX!r} must start and end with /, such as /_blobs/"
+    )
 
 # The largest body a view may hold in memory (forms, JSON; Django answers 413 past it). Commits and
 # uploads (the NDJSON commit, LFS objects and parts, Xet xorbs and shards, git pushes) stream the

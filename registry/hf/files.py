@@ -10,17 +10,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from common.errors import error_response
-from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
 from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import EntryNotFound, RepoNotFound
+from registry.hf.delivery import stored_file_response
 from registry.hf.xet import xet_download_headers
 from registry.models import Blob
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.scans import scan_check_servable
 from registry.services.counters import download_record
-from registry.storage import blob_open
 from registry.trees import FileInfo, tree_lookup
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -125,20 +124,22 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
     length = end - start + 1 if info.size else 0
     if request.method == "HEAD":
         response = HttpResponse(status=206 if byte_range else 200, content_type=content_type)
+        # Set explicitly: Django would otherwise send "Content-Length: 0" on an empty HEAD response,
+        # and the client would save an empty file (HF_PROTOCOL.md §4).
+        response["Content-Length"] = str(length)
+        if byte_range:
+            response["Content-Range"] = f"bytes {start}-{end}/{info.size}"
     else:
         if request.headers.get("X-HF-Download-Counter") == "1" or request.GET.get("download") in {"1", "true"}:
             download_record(repo=repo, client_key=_client_key(request))
-        response = RangeFileResponse(
-            lambda: blob_open(blob), start=start, length=length, status=206 if byte_range else 200,
-            content_type=content_type,
+        # A Range header read as a single range, or none: a proxy applying it sends these bytes.
+        client_range = byte_range is not None or not request.headers.get("Range")
+        response = stored_file_response(
+            blob.storage_key, size=info.size, start=start, length=length, partial=byte_range is not None,
+            content_type=content_type, client_range=client_range,
         )  # fmt: skip
     for key, value in headers.items():
         response[key] = value
-    # Set explicitly: Django would otherwise send "Content-Length: 0" on an empty HEAD response,
-    # and the client would save an empty file (HF_PROTOCOL.md §4).
-    response["Content-Length"] = str(length)
-    if byte_range:
-        response["Content-Range"] = f"bytes {start}-{end}/{info.size}"
     return response
 
 

@@ -14,17 +14,16 @@ from django.urls import reverse
 from common.asgi import streams_request_body
 from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated, ValidationError, error_response
 from common.inputs import value_choice
-from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint, read_json
 from hub.scopes import reads_over_post
 from registry.access import Permission, access_repo, check_can_read_files, check_repo_enabled
 from registry.choices import RepoType
 from registry.errors import FileQuarantined, GatedRepo, RepoNotFound
 from registry.hf.common import origin
+from registry.hf.delivery import stored_file_response
 from registry.models import Blob, Repo
 from registry.selectors.scans import scan_check_servable
 from registry.services import uploads
-from registry.storage import blob_open
 
 LFS_CONTENT_TYPE = "application/vnd.git-lfs+json"
 SALT = "registry.lfs"
@@ -168,11 +167,11 @@ def object_transfer(request: HttpRequest, token: str) -> HttpResponse:
     if blob is None:
         raise NotFound(f"Object {oid} is not stored in this repository.")
     scan_check_servable(repo=repo, sha256=oid)
-    response = RangeFileResponse(
-        lambda: blob_open(blob), start=0, length=blob.size, content_type="application/octet-stream"
-    )
-    response["Content-Length"] = str(blob.size)
-    return response
+    # The whole object; behind nginx a Range header is applied too (a resumed download).
+    return stored_file_response(
+        blob.storage_key, size=blob.size, start=0, length=blob.size, partial=False,
+        content_type="application/octet-stream", client_range=True,
+    )  # fmt: skip
 
 
 @streams_request_body

@@ -21,18 +21,17 @@ from django.views.decorators.http import require_http_methods
 
 from common.asgi import streams_request_body
 from common.errors import HubError, Unauthenticated, error_response
-from common.streaming import RangeFileResponse
 from hub.hf import hf_endpoint
 from hub.scopes import writes_over_get
 from registry.access import check_can_read_files
 from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, origin, query_bool
+from registry.hf.delivery import stored_file_response
 from registry.selectors.revisions import revision_resolve
 from registry.services import xet as xet_services
 from registry.services.xet import XetScope
 from registry.xet.errors import XetError, XetRangeNotSatisfiable
 from registry.xet.protocol import XORB_PREFIX
 from registry.xet.reconstruction import parse_range_header
-from registry.xet.store import xorb_open
 
 # The CAS URL handed to clients is the hub's endpoint (origin and path prefix) plus this path (a reserved
 # first-level name).
@@ -188,15 +187,17 @@ def xorb_data(request: HttpRequest, token: str) -> HttpResponse:
     if not start <= first <= final <= last or final >= xorb.size:
         return JsonResponse({"error": f"This URL grants bytes {start}-{last} of the xorb only."}, status=403)
     length = final - first + 1
-    key = xorb.storage_key
     if request.method == "HEAD":
         response = HttpResponse(status=206, content_type="application/octet-stream")
+        response["Content-Length"] = str(length)
+        response["Content-Range"] = f"bytes {first}-{final}/{xorb.size}"
     else:
-        response = RangeFileResponse(
-            lambda: xorb_open(key), start=first, length=length, status=206, content_type="application/octet-stream"
-        )
-    response["Content-Length"] = str(length)
-    response["Content-Range"] = f"bytes {first}-{final}/{xorb.size}"
+        # The client names both ends of its range; without it the token's range is served here.
+        client_range = requested is not None and requested[1] is not None
+        response = stored_file_response(
+            xorb.storage_key, size=xorb.size, start=first, length=length, partial=True,
+            content_type="application/octet-stream", client_range=client_range,
+        )  # fmt: skip
     response["Cache-Control"] = "private, max-age=0"
     return response
 
