@@ -145,12 +145,25 @@ def _load_trees(oids: Iterable[str]) -> dict[str, list]:
 
 
 def new_objects_compute(
-    items: dict[str, tuple[str, list[str]]], *, load: Callable[[Iterable[str]], dict[str, list]] | None = None
+    items: dict[str, tuple[str, list[str]]],
+    *,
+    load: Callable[[Iterable[str]], dict[str, list]] | None = None,
+    known: dict[str, list] | None = None,
 ) -> dict[str, NewObjects]:
     """For each key (a commit id), ``(tree, parent trees)`` -> its :class:`NewObjects`: the tree is
     compared with the parents' trees path by path, level by level over all keys at once (one
-    ``load`` a level; the database by default)."""
-    load = load or _load_trees
+    ``load`` a level, the database by default, for trees not in ``known``: entries the caller
+    holds already)."""
+    read = load or _load_trees
+    if known:
+
+        def load(oids: Iterable[str]) -> dict[str, list]:
+            wanted = set(oids)
+            held = {oid: known[oid] for oid in wanted if oid in known}
+            return held | (read(wanted - held.keys()) if len(held) < len(wanted) else {})
+
+    else:
+        load = read
     found = {key: NewObjects() for key in items}
     listed: dict[str, set[str]] = {key: set() for key in items}
     frontier = [(key, tree, olds) for key, (tree, olds) in items.items()]

@@ -336,27 +336,32 @@ def commit_object_record(
     return commit
 
 
-def commit_objects_record(*, repo: Repo, user, commits: list[PushedCommit]) -> list[GitCommit]:
+def commit_objects_record(
+    *, repo: Repo, user, commits: list[PushedCommit], trees: dict[str, list] | None = None
+) -> list[GitCommit]:
     """Record commit objects built elsewhere (pushed over git) under their own ids and bodies.
 
     ``commits`` come parents first; a parent not among them must already be a commit of ``repo``.
     The author row is ``user`` (the pusher) when the commit's author email is theirs, else none: a
     pushed commit names its author by text only. Recording a commit twice is a no-op. Runs inside
-    the caller's transaction and moves no ref.
+    the caller's transaction and moves no ref. ``trees``: stored entries of trees the caller holds
+    (the pushed ones), read instead of their rows when the commits' new objects are computed.
     """
     known = {c.oid for c in commits}
     outside = {parent for c in commits for parent in c.parents if parent not in known}
-    generations, trees = {}, {c.oid: c.tree for c in commits}
+    generations, tree_oids = {}, {c.oid: c.tree for c in commits}
     for oid, generation, tree in GitCommit.objects.filter(repo=repo, oid__in=outside).values_list(
         "oid", "generation", "tree_oid"
     ):
-        generations[oid], trees[oid] = generation, tree
+        generations[oid], tree_oids[oid] = generation, tree
     missing = outside - generations.keys()
     if missing:
         raise ValidationError(f"Parent commits are not in {repo.repo_id}: {', '.join(sorted(missing)[:10])}")
     email = (getattr(user, "email", "") or "").lower()
-    # The pushed trees are stored already (the push writes them before any commit).
-    new_objects = new_objects_compute({c.oid: (c.tree, [trees[parent] for parent in c.parents]) for c in commits})
+    # Trees not in ``trees`` are stored already (a push writes its trees before any commit).
+    new_objects = new_objects_compute(
+        {c.oid: (c.tree, [tree_oids[parent] for parent in c.parents]) for c in commits}, known=trees
+    )
     rows = []
     for commit in commits:
         generation = max((generations[parent] for parent in commit.parents), default=-1) + 1

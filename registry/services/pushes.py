@@ -655,7 +655,7 @@ def _move_refs(*, repo: Repo, user, live: list, checked: _Checked, cards: dict, 
         if update.new is not None:
             reachable = _reachable({oid: c.parents for oid, c in checked.new_commits.items()}, update.new)
             commits = [commit for oid, commit in checked.new_commits.items() if oid in reachable]
-            commit_objects_record(repo=repo, user=user, commits=commits)
+            commit_objects_record(repo=repo, user=user, commits=commits, trees=checked.tree_rows)
         ref_compare_and_swap(repo=repo, name=update.name, expected=update.old, new=update.new)
         if update.name.startswith("refs/pr/"):
             rows = {c.oid: c for c in GitCommit.objects.filter(repo=repo, oid__in=[c.oid for c in commits])}
