@@ -197,6 +197,9 @@ class GitTree(models.Model):
 
     oid = models.CharField(max_length=40, unique=True)
     entries = models.JSONField()
+    # The tree as a pack carries it (``registry.git.packs.pack_entry``: header and zlib data of
+    # its git body), written with the row so a fetch copies it instead of encoding and compressing.
+    pack_entry = models.BinaryField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.oid
@@ -222,6 +225,13 @@ class GitCommit(models.Model):
     # above). Empty for the hub's own commits, whose body ``registry.git.objects.commit_body``
     # rebuilds from the fields (``registry.selectors.packs.commit_raw``).
     raw = models.BinaryField(null=True, blank=True)
+    # The commit as a pack carries it (``registry.git.packs.pack_entry``), written with the row.
+    pack_entry = models.BinaryField(null=True, blank=True)
+    # What this commit adds to its parents, path by path (``registry.selectors.packs.NewObjects``
+    # as JSON: ``{"trees": [oid, ...], "blobs": [[oid, sha256, size, is_lfs], ...]}``), so a fetch
+    # unions the lists of the commits it sends instead of walking their trees. Null until computed
+    # (rows older than the column get it the first time a fetch sends them).
+    new_objects = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["repo", "oid"], name="commit_oid_unique")]

@@ -19,9 +19,11 @@ from registry.git.objects import (
     MODE_TREE,
     TreeEntry,
     lfs_pointer,
+    object_id,
     sorted_entries,
-    tree_oid,
+    tree_body,
 )
+from registry.git.packs import TREE, pack_entry
 from registry.git.paths import InvalidPath
 from registry.models import GitTree
 
@@ -137,6 +139,7 @@ class TreeEditor:
 
     def __init__(self, root_oid: str | None) -> None:
         self.root = _Dir(oid=root_oid, children=None if root_oid else {})
+        self._pack_entries: dict[str, bytes] = {}
 
     def _children(self, node: _Dir) -> dict[str, list]:
         if node.children is None:
@@ -217,7 +220,11 @@ class TreeEditor:
         root = self._write(self.root, new_rows)
         if new_rows:
             GitTree.objects.bulk_create(
-                [GitTree(oid=oid, entries=entries) for oid, entries in new_rows.items()], ignore_conflicts=True
+                [
+                    GitTree(oid=oid, entries=entries, pack_entry=self._pack_entries[oid])
+                    for oid, entries in new_rows.items()
+                ],
+                ignore_conflicts=True,
             )
             cache.set_many({CACHE_PREFIX + oid: entries for oid, entries in new_rows.items()}, CACHE_SECONDS)
         return root
@@ -237,10 +244,12 @@ class TreeEditor:
             if entry[0] == MODE_TREE and entry[2] == "":
                 del children[name]
         git_entries = [TreeEntry(mode=e[0], name=e[1], oid=e[2]) for e in children.values()]
-        oid = tree_oid(git_entries)
+        body = tree_body(git_entries)
+        oid = object_id("tree", body)
         order = {entry.name: index for index, entry in enumerate(sorted_entries(git_entries))}
         stored = sorted(children.values(), key=lambda e: order[e[1]])
         if stored or node is self.root:
             new_rows[oid] = stored
+            self._pack_entries[oid] = pack_entry(TREE, body)
         node.oid = oid
         return oid

@@ -99,18 +99,20 @@ def _deflate(body: bytes) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
-def pack_write(objects: Iterable[tuple[int, bytes]], *, count: int, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-    """A pack of ``count`` whole objects (``(type, body)``), in pieces of about ``chunk_size`` bytes.
+def pack_entry(type_num: int, body: bytes) -> bytes:
+    """One object as a pack holds it whole: its type-and-size header, then its zlib data. Stored
+    beside trees and commits when they are written, so a pack copies them instead of compressing."""
+    return bytes(pack_object_header(type_num, None, len(body), DEFAULT_OBJECT_FORMAT)) + _deflate(body)
 
-    No deltas: producing them costs more time than the bytes they save on a fast link, and
-    ``dulwich``'s own writer spends most of its time per object, not per byte.
-    """
+
+def pack_write_entries(entries: Iterable[bytes], *, count: int, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """A pack of ``count`` objects given as :func:`pack_entry` bytes, in pieces of about
+    ``chunk_size`` bytes: the header, the entries as they are, the trailing checksum."""
     digest = hashlib.sha1()
     buffer = bytearray(b"".join(pack_header_chunks(count)))
     written = 0
-    for type_num, body in objects:
-        buffer += pack_object_header(type_num, None, len(body), DEFAULT_OBJECT_FORMAT)
-        buffer += _deflate(body)
+    for entry in entries:
+        buffer += entry
         written += 1
         if len(buffer) >= chunk_size:
             digest.update(buffer)
@@ -121,6 +123,17 @@ def pack_write(objects: Iterable[tuple[int, bytes]], *, count: int, chunk_size: 
     digest.update(buffer)
     buffer += digest.digest()
     yield bytes(buffer)
+
+
+def pack_write(objects: Iterable[tuple[int, bytes]], *, count: int, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """A pack of ``count`` whole objects (``(type, body)``), in pieces of about ``chunk_size`` bytes.
+
+    No deltas: producing them costs more time than the bytes they save on a fast link, and
+    ``dulwich``'s own writer spends most of its time per object, not per byte.
+    """
+    return pack_write_entries(
+        (pack_entry(type_num, body) for type_num, body in objects), count=count, chunk_size=chunk_size
+    )
 
 
 def pack_objects(path: Path) -> Iterator[tuple[int, str, list[bytes]]]:

@@ -34,10 +34,11 @@ from dulwich.protocol import (
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler, _ProtocolGraphWalker
 
 from common.errors import HubError
-from registry.git.packs import pack_write
+from registry.git.packs import pack_write_entries
 from registry.models import Repo
 from registry.packcache import CachedPack, clone_key, pack_cache_get, pack_cache_tee
-from registry.selectors.packs import CommitNode, PackPlan, commits_raw, pack_objects, pack_plan
+from registry.selectors.packs import CommitNode, PackPlan, commits_raw, pack_entries, pack_plan
+from registry.services.commits import commit_new_objects_record
 from registry.services.pushes import PushStream, RefUpdate, push_receive
 
 ZERO_ID = b"0" * 40
@@ -185,7 +186,8 @@ class HubUploadPack(UploadPackHandler):
             cached = pack_cache_get(repo_pk=self.repo.repo.pk, key=self._clone_key)
             if cached is not None:
                 return cached
-        return pack_plan(
+        plan = pack_plan(
+            repo=self.repo.repo,
             graph=self.repo.graph,
             wants=[w.decode() for w in wants],
             haves=[h.decode() for h in haves],
@@ -193,6 +195,10 @@ class HubUploadPack(UploadPackHandler):
             new_shallow={s.decode() for s in walker.shallow},
             unshallow={s.decode() for s in walker.unshallow},
         )
+        if plan.computed:
+            # Rows older than ``GitCommit.new_objects``: the next fetch reads what this one computed.
+            commit_new_objects_record(repo=self.repo.repo, found=plan.computed)
+        return plan
 
     def pack_chunks(self, plan: PackPlan | CachedPack) -> Iterator[bytes]:
         """The pack of ``plan`` in side-band packets, then the closing flush. A clone's pack is
@@ -203,8 +209,8 @@ class HubUploadPack(UploadPackHandler):
         if isinstance(plan, CachedPack):
             chunks = plan.chunks(RESPONSE_CHUNK)
         else:
-            objects = ((type_num, body) for type_num, _oid, body in pack_objects(repo=self.repo.repo, plan=plan))
-            chunks = pack_write(objects, count=count, chunk_size=RESPONSE_CHUNK)
+            entries = pack_entries(repo=self.repo.repo, plan=plan)
+            chunks = pack_write_entries(entries, count=count, chunk_size=RESPONSE_CHUNK)
             if self._clone_key is not None:
                 chunks = pack_cache_tee(chunks, repo_pk=self.repo.repo.pk, key=self._clone_key)
         for chunk in chunks:

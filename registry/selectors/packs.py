@@ -3,25 +3,26 @@ needs, and the objects themselves, read in batches for a pack.
 
 Nothing here holds a second copy of the repository: commits are rebuilt from their rows (or read
 from ``GitCommit.raw`` for pushed commits), trees from ``GitTree.entries``, regular files from the
-blob storage by sha256 and LFS files as the pointer their tree entry describes.
+blob storage by sha256 and LFS files as the pointer their tree entry describes. Two columns written
+with each row spare a fetch most of its work: ``pack_entry`` (a tree's or commit's compressed pack
+form, copied into the pack as it is) and ``GitCommit.new_objects`` (what the commit adds to its
+parents, so which trees and files a fetch sends is a union of lists, not a walk of every tree).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 
 from registry.git.objects import MODE_TREE, Signature, commit_body, lfs_pointer
+from registry.git.packs import BLOB, COMMIT, TREE, pack_entry
 from registry.models import GitCommit, GitTree, Ref, Repo, blob_storage_key
 from registry.storage import blob_storage
 
-# Git's pack type numbers.
-COMMIT, TREE, BLOB = 1, 2, 3
-# Rows (commits) or trees read per query when writing a pack.
+# Rows (commits) or trees read per query when writing a pack, and commits whose new objects are
+# computed together when a fetch finds them missing.
 READ_BATCH = 500
-# Tree bodies a plan keeps for the pack it describes (bytes): memory stays bounded on huge trees.
-TREE_BODY_BUDGET = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +48,31 @@ class PackPlan:
     commits: list[str] = field(default_factory=list)
     trees: list[str] = field(default_factory=list)
     blobs: dict[str, BlobRef] = field(default_factory=dict)
-    # Bodies of sent trees encoded while planning, up to ``TREE_BODY_BUDGET`` bytes; the rest are
-    # read again while the pack is written.
-    tree_bodies: dict[str, bytes] = field(default_factory=dict)
+    # ``GitCommit.new_objects`` computed while planning for sent commits that had none (rows older
+    # than the column), for the caller to store.
+    computed: dict[str, dict] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.commits) + len(self.trees) + len(self.blobs)
+
+
+@dataclass
+class NewObjects:
+    """What a commit's tree holds at paths where none of its parents' trees holds the same object
+    (the whole tree for a commit compared with nothing): trees and files, each listed once.
+
+    Every object reachable from a set of commits closed under "parent of" is in the union of their
+    lists: one the list of commit C leaves out sits at the same path in a parent of C."""
+
+    trees: list[str] = field(default_factory=list)
+    blobs: dict[str, BlobRef] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The form ``GitCommit.new_objects`` stores."""
+        return {
+            "trees": self.trees,
+            "blobs": [[oid, blob.sha256, blob.size, blob.lfs] for oid, blob in self.blobs.items()],
+        }
 
 
 def refs_advertised(*, repo: Repo) -> dict[str, str]:
@@ -124,8 +144,61 @@ def _load_trees(oids: Iterable[str]) -> dict[str, list]:
     return loaded
 
 
+def new_objects_compute(
+    items: dict[str, tuple[str, list[str]]],
+    *,
+    load: Callable[[Iterable[str]], dict[str, list]] | None = None,
+    known: dict[str, list] | None = None,
+) -> dict[str, NewObjects]:
+    """For each key (a commit id), ``(tree, parent trees)`` -> its :class:`NewObjects`: the tree is
+    compared with the parents' trees path by path, level by level over all keys at once (one
+    ``load`` a level, the database by default, for trees not in ``known``: entries the caller
+    holds already)."""
+    read = load or _load_trees
+    if known:
+
+        def load(oids: Iterable[str]) -> dict[str, list]:
+            wanted = set(oids)
+            held = {oid: known[oid] for oid in wanted if oid in known}
+            return held | (read(wanted - held.keys()) if len(held) < len(wanted) else {})
+
+    else:
+        load = read
+    found = {key: NewObjects() for key in items}
+    listed: dict[str, set[str]] = {key: set() for key in items}
+    frontier = [(key, tree, olds) for key, (tree, olds) in items.items()]
+    while frontier:
+        level = []
+        for key, new, olds in frontier:
+            if new in olds or new in listed[key]:
+                continue
+            listed[key].add(new)
+            found[key].trees.append(new)
+            level.append((key, new, olds))
+        trees = load({new for _, new, _ in level} | {old for _, _, olds in level for old in olds})
+        maps: dict[str, dict[str, list]] = {}
+        frontier = []
+        for key, new, olds in level:
+            old_maps = [maps[old] if old in maps else maps.setdefault(old, _entry_map(trees[old])) for old in olds]
+            blobs = found[key].blobs
+            for entry in trees[new]:
+                oid = entry[2]
+                children = []
+                if old_maps:
+                    previous = [old_map[entry[1]] for old_map in old_maps if entry[1] in old_map]
+                    if any(item[2] == oid for item in previous):
+                        continue
+                    children = [item[2] for item in previous if item[0] == MODE_TREE]
+                if entry[0] == MODE_TREE:
+                    frontier.append((key, oid, children))
+                elif oid not in blobs:
+                    blobs[oid] = BlobRef(sha256=entry[4], size=entry[3], lfs=entry[5])
+    return found
+
+
 def pack_plan(
     *,
+    repo: Repo,
     graph: dict[str, CommitNode],
     wants: Iterable[str],
     haves: Iterable[str],
@@ -137,10 +210,11 @@ def pack_plan(
 
     Commits: those reachable from the wants and not from the haves, stopping at the shallow
     boundary (``new_shallow`` and the client's own shallow commits, less those it deepens past).
-    Trees and blobs: each sent commit's tree compared with its parents' trees, path by path, level by
-    level over all commits at once (one query a level): what a parent already has at the same path
-    is either sent with that parent or held by the client. A boundary commit is compared with
-    nothing, so its whole tree goes.
+    Trees and blobs: the union of the sent commits' :class:`NewObjects` — each parent of a sent
+    commit is sent too or held by the client, so what a commit shares with its parents arrives
+    with them. A boundary commit is compared with nothing, so its whole tree goes. Lists are read
+    from ``GitCommit.new_objects`` ``READ_BATCH`` commits per query; those missing are computed
+    (and handed back in ``plan.computed``).
     """
     have_closure = ancestors(graph, haves, cut=client_shallow)
     boundary = (set(client_shallow) - set(unshallow)) | set(new_shallow)
@@ -163,44 +237,35 @@ def pack_plan(
     sent.sort(key=lambda oid: -graph[oid].generation)
     plan.commits = sent
 
-    # A client that has nothing (a clone) needs every object: no parent trees to compare with.
-    compare = bool(have_closure)
-    frontier: list[tuple[str, list[str]]] = []
-    for oid in sent:
-        parents = [graph[p].tree for p in graph[oid].parents if p in graph] if compare and oid not in boundary else []
-        frontier.append((graph[oid].tree, parents))
-    sent_trees: set[str] = set()
-    kept = 0
-    while frontier:
-        level = []
-        for new, olds in frontier:
-            if new in sent_trees or new in olds:
-                continue
-            sent_trees.add(new)
-            plan.trees.append(new)
-            level.append((new, olds))
-        trees = _load_trees({new for new, _ in level} | {old for _, olds in level for old in olds})
-        old_maps = {old: _entry_map(trees[old]) for _, olds in level for old in olds}
-        frontier = []
-        for new, olds in level:
-            if kept < TREE_BODY_BUDGET:
-                body = tree_object(trees[new])
-                plan.tree_bodies[new] = body
-                kept += len(body)
-            for entry in trees[new]:
-                oid = entry[2]
-                if olds:
-                    previous = [old_maps[old][entry[1]] for old in olds if entry[1] in old_maps[old]]
-                    if any(item[2] == oid for item in previous):
-                        continue
-                    children = [item[2] for item in previous if item[0] == MODE_TREE]
-                else:
-                    children = []
-                if entry[0] == MODE_TREE:
-                    if oid not in sent_trees:
-                        frontier.append((oid, children))
-                elif oid not in plan.blobs:
-                    plan.blobs[oid] = BlobRef(sha256=entry[4], size=entry[3], lfs=entry[5])
+    trees: dict[str, None] = {}
+    blobs = plan.blobs
+
+    def add(listing: dict) -> None:
+        trees.update(dict.fromkeys(listing["trees"]))
+        for oid, sha256, size, lfs in listing["blobs"]:
+            if oid not in blobs:
+                blobs[oid] = BlobRef(sha256=sha256, size=size, lfs=lfs)
+
+    whole = [oid for oid in sent if oid in boundary]
+    for start in range(0, len(whole), READ_BATCH):
+        for found in new_objects_compute(
+            {oid: (graph[oid].tree, []) for oid in whole[start : start + READ_BATCH]}
+        ).values():
+            add(found.to_json())
+    compared = [oid for oid in sent if oid not in boundary]
+    for start in range(0, len(compared), READ_BATCH):
+        batch = compared[start : start + READ_BATCH]
+        stored = dict(GitCommit.objects.filter(repo=repo, oid__in=batch).values_list("oid", "new_objects"))
+        missing = {
+            oid: (graph[oid].tree, [graph[parent].tree for parent in graph[oid].parents if parent in graph])
+            for oid in batch
+            if stored.get(oid) is None
+        }
+        for oid, found in new_objects_compute(missing).items():
+            stored[oid] = plan.computed[oid] = found.to_json()
+        for oid in batch:
+            add(stored[oid])
+    plan.trees = list(trees)
     return plan
 
 
@@ -218,19 +283,30 @@ def blob_content(blob: BlobRef) -> bytes:
         return handle.read()
 
 
-def pack_objects(*, repo: Repo, plan: PackPlan) -> Iterator[tuple[int, str, bytes]]:
-    """``(type, oid, body)`` of every object of ``plan``, commits and trees read ``READ_BATCH`` per
-    query, blobs straight from storage by sha256 (no query)."""
+def tree_pack_entry(entries: list) -> bytes:
+    """The pack entry of a stored tree (what ``GitTree.pack_entry`` holds)."""
+    return pack_entry(TREE, tree_object(entries))
+
+
+def pack_entries(*, repo: Repo, plan: PackPlan) -> Iterator[bytes]:
+    """Every object of ``plan`` as a pack holds it (``registry.git.packs.pack_entry``): commits and
+    trees copied from their ``pack_entry`` column ``READ_BATCH`` per query (encoded and compressed
+    here for rows without one), files read from storage by sha256 (no query) and compressed."""
     for start in range(0, len(plan.commits), READ_BATCH):
         batch = plan.commits[start : start + READ_BATCH]
-        bodies = commits_raw(repo=repo, oids=batch)
+        stored = dict(GitCommit.objects.filter(repo=repo, oid__in=batch).values_list("oid", "pack_entry"))
+        missing = [oid for oid in batch if stored.get(oid) is None]
+        if missing:
+            stored.update((oid, pack_entry(COMMIT, body)) for oid, body in commits_raw(repo=repo, oids=missing).items())
         for oid in batch:
-            yield COMMIT, oid, bodies[oid]
+            yield stored[oid]
     for start in range(0, len(plan.trees), READ_BATCH):
         batch = plan.trees[start : start + READ_BATCH]
-        trees = _load_trees(oid for oid in batch if oid not in plan.tree_bodies)
+        stored = dict(GitTree.objects.filter(oid__in=batch).values_list("oid", "pack_entry"))
+        missing = [oid for oid in batch if stored.get(oid) is None]
+        if missing:
+            stored.update((oid, tree_pack_entry(entries)) for oid, entries in _load_trees(missing).items())
         for oid in batch:
-            body = plan.tree_bodies.pop(oid, None)
-            yield TREE, oid, body if body is not None else tree_object(trees[oid])
-    for oid, blob in plan.blobs.items():
-        yield BLOB, oid, blob_content(blob)
+            yield stored[oid]
+    for blob in plan.blobs.values():
+        yield pack_entry(BLOB, blob_content(blob))

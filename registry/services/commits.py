@@ -19,17 +19,18 @@ from django.utils import timezone
 from common.errors import PreconditionFailed, ValidationError
 from registry.errors import RevisionNotFound
 from registry.git.attributes import GitAttributes
-from registry.git.objects import Signature, blob_oid, commit_message, commit_oid, lfs_pointer
-from registry.git.packs import PushedCommit
+from registry.git.objects import Signature, blob_oid, commit_body, commit_message, lfs_pointer, object_id
+from registry.git.packs import COMMIT, PushedCommit, pack_entry
 from registry.git.paths import folder_validate, path_validate
 from registry.hooks import RefAction, ref_guards_check
 from registry.models import Blob, GitCommit, Repo, RepoBlob
+from registry.selectors.packs import new_objects_compute
 from registry.selectors.revisions import branch_ref, ref_target
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap
 from registry.services.scans import scans_queue_for_files
 from registry.storage import StagedBlob, blob_open, blob_promote
-from registry.trees import MODE_TREE, FileInfo, TreeEditor, tree_lookup
+from registry.trees import MODE_TREE, FileInfo, TreeEditor, tree_lookup, trees_load
 
 GITATTRIBUTES = ".gitattributes"
 README = "README.md"
@@ -312,11 +313,15 @@ def commit_object_record(
     """Record the commit of ``tree`` on ``parents`` signed ``signature`` (author and committer);
     ``author`` is the user row it credits, if any."""
     parent_ids = [parent.oid for parent in parents]
-    oid = commit_oid(tree=tree, parents=parent_ids, author=signature, committer=signature, message=message)
+    body = commit_body(tree=tree, parents=parent_ids, author=signature, committer=signature, message=message)
+    oid = object_id("commit", body)
+    new_objects = new_objects_compute({oid: (tree, [parent.tree_oid for parent in parents])}, load=trees_load)
     commit, _ = GitCommit.objects.get_or_create(
         repo=repo,
         oid=oid,
         defaults={
+            "pack_entry": pack_entry(COMMIT, body),
+            "new_objects": new_objects[oid].to_json(),
             "tree_oid": tree,
             "parents": parent_ids,
             "generation": max((parent.generation for parent in parents), default=-1) + 1,
@@ -331,21 +336,32 @@ def commit_object_record(
     return commit
 
 
-def commit_objects_record(*, repo: Repo, user, commits: list[PushedCommit]) -> list[GitCommit]:
+def commit_objects_record(
+    *, repo: Repo, user, commits: list[PushedCommit], trees: dict[str, list] | None = None
+) -> list[GitCommit]:
     """Record commit objects built elsewhere (pushed over git) under their own ids and bodies.
 
     ``commits`` come parents first; a parent not among them must already be a commit of ``repo``.
     The author row is ``user`` (the pusher) when the commit's author email is theirs, else none: a
     pushed commit names its author by text only. Recording a commit twice is a no-op. Runs inside
-    the caller's transaction and moves no ref.
+    the caller's transaction and moves no ref. ``trees``: stored entries of trees the caller holds
+    (the pushed ones), read instead of their rows when the commits' new objects are computed.
     """
     known = {c.oid for c in commits}
     outside = {parent for c in commits for parent in c.parents if parent not in known}
-    generations = dict(GitCommit.objects.filter(repo=repo, oid__in=outside).values_list("oid", "generation"))
+    generations, tree_oids = {}, {c.oid: c.tree for c in commits}
+    for oid, generation, tree in GitCommit.objects.filter(repo=repo, oid__in=outside).values_list(
+        "oid", "generation", "tree_oid"
+    ):
+        generations[oid], tree_oids[oid] = generation, tree
     missing = outside - generations.keys()
     if missing:
         raise ValidationError(f"Parent commits are not in {repo.repo_id}: {', '.join(sorted(missing)[:10])}")
     email = (getattr(user, "email", "") or "").lower()
+    # Trees not in ``trees`` are stored already (a push writes its trees before any commit).
+    new_objects = new_objects_compute(
+        {c.oid: (c.tree, [tree_oids[parent] for parent in c.parents]) for c in commits}, known=trees
+    )
     rows = []
     for commit in commits:
         generation = max((generations[parent] for parent in commit.parents), default=-1) + 1
@@ -364,10 +380,21 @@ def commit_objects_record(*, repo: Repo, user, commits: list[PushedCommit]) -> l
                 author_email=commit.author_email,
                 authored_at=commit.authored_at,
                 raw=commit.raw,
+                pack_entry=pack_entry(COMMIT, commit.raw),
+                new_objects=new_objects[commit.oid].to_json(),
             )
         )
     GitCommit.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return list(GitCommit.objects.filter(repo=repo, oid__in=known))
+
+
+def commit_new_objects_record(*, repo: Repo, found: dict[str, dict]) -> None:
+    """Store ``GitCommit.new_objects`` computed for rows that had none (commit id -> its JSON). The
+    lists follow from the commits' ids, so storing one twice writes the same value; no lock."""
+    rows = list(GitCommit.objects.filter(repo=repo, oid__in=list(found), new_objects__isnull=True).only("pk", "oid"))
+    for row in rows:
+        row.new_objects = found[row.oid]
+    GitCommit.objects.bulk_update(rows, ["new_objects"], batch_size=200)
 
 
 def initial_commit_create(*, repo: Repo, user, files: dict[str, StagedBlob]) -> GitCommit:

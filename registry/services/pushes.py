@@ -55,7 +55,7 @@ from registry.git.paths import InvalidPath, path_validate
 from registry.hooks import RefAction, pull_request_refs, ref_guards_check
 from registry.models import Blob, GitCommit, GitTree, Ref, Repo, RepoBlob, blob_storage_key
 from registry.scanning import is_scannable_path
-from registry.selectors.packs import CommitNode, commit_graph_load
+from registry.selectors.packs import CommitNode, commit_graph_load, tree_pack_entry
 from registry.services.commits import GITATTRIBUTES, README, card_check, commit_objects_record, lfs_required
 from registry.services.metadata import repo_on_default_branch_commit
 from registry.services.refs import ref_compare_and_swap, ref_name_validate
@@ -636,7 +636,10 @@ def _write_objects(*, repo: Repo, checked: _Checked) -> None:
         )
     if checked.tree_rows:
         GitTree.objects.bulk_create(
-            [GitTree(oid=oid, entries=entries) for oid, entries in checked.tree_rows.items()],
+            [
+                GitTree(oid=oid, entries=entries, pack_entry=tree_pack_entry(entries))
+                for oid, entries in checked.tree_rows.items()
+            ],
             ignore_conflicts=True,
             batch_size=500,
         )
@@ -652,7 +655,7 @@ def _move_refs(*, repo: Repo, user, live: list, checked: _Checked, cards: dict, 
         if update.new is not None:
             reachable = _reachable({oid: c.parents for oid, c in checked.new_commits.items()}, update.new)
             commits = [commit for oid, commit in checked.new_commits.items() if oid in reachable]
-            commit_objects_record(repo=repo, user=user, commits=commits)
+            commit_objects_record(repo=repo, user=user, commits=commits, trees=checked.tree_rows)
         ref_compare_and_swap(repo=repo, name=update.name, expected=update.old, new=update.new)
         if update.name.startswith("refs/pr/"):
             rows = {c.oid: c for c in GitCommit.objects.filter(repo=repo, oid__in=[c.oid for c in commits])}

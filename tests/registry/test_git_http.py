@@ -250,6 +250,47 @@ def test_shallow_clone_then_fetch_and_deepen(hub, tiny, tmp_path):
     assert user.out("fsck", "--no-progress", cwd=clone) == ""
 
 
+def test_clone_and_fetch_of_a_pushed_merge_with_moves_and_reverts_carry_every_object(hub, tiny, alice_git, tmp_path):
+    """A fetch sends the union of the sent commits' new objects: here objects a commit shares with
+    only one of its parents, or holds at another path than its parent, must still all arrive."""
+    clone = tmp_path / "clone"
+    alice_git.run("clone", "-q", remote(hub, tiny), str(clone))
+    before_merge = commit_file(alice_git, clone, "a.txt", b"one\n", "Main side")
+    alice_git.run("checkout", "-q", "-b", "side", "HEAD~1", cwd=clone)
+    commit_file(alice_git, clone, "side/b.txt", b"side\n", "Side")
+    alice_git.run("checkout", "-q", "main", cwd=clone)
+    alice_git.run("merge", "-q", "--no-edit", "side", cwd=clone)
+    # The same folder under a second name, then a file reverted to an earlier content.
+    alice_git.run("mv", "side", "moved", cwd=clone)
+    (clone / "src").rename(clone / "moved" / "src")
+    alice_git.run("add", "-A", cwd=clone)
+    alice_git.run("commit", "-q", "-m", "Move", cwd=clone)
+    commit_file(alice_git, clone, "a.txt", b"two\n", "Change")
+    head = commit_file(alice_git, clone, "a.txt", b"one\n", "Revert")
+    alice_git.run("push", "-q", "origin", "main", cwd=clone)
+
+    user = git_user(tmp_path / "user")
+    fresh = tmp_path / "fresh"
+    user.run("clone", "-q", remote(hub, tiny), str(fresh))
+    assert user.out("rev-parse", "HEAD", cwd=fresh) == head
+    assert user.out("fsck", "--strict", "--no-progress", cwd=fresh) == ""
+    assert user.out("rev-list", "--objects", "--all", cwd=fresh) == alice_git.out(
+        "rev-list", "--objects", "main", cwd=clone
+    )
+    # A clone that stopped before the merge fetches the rest, the side branch's objects included.
+    partial = tmp_path / "partial"
+    user.run("clone", "-q", "--branch", "main", remote(hub, tiny), str(partial))
+    user.run("reset", "-q", "--hard", before_merge, cwd=partial)
+    user.run("reflog", "expire", "--expire=now", "--all", cwd=partial)
+    user.run("update-ref", "-d", "refs/remotes/origin/main", cwd=partial)
+    user.run("gc", "-q", "--prune=now", cwd=partial)
+    user.run("fetch", "-q", "origin", cwd=partial)
+    assert user.out("fsck", "--no-progress", "--connectivity-only", cwd=partial) == ""
+    assert user.out("rev-list", "--objects", "origin/main", cwd=partial) == alice_git.out(
+        "rev-list", "--objects", "main", cwd=clone
+    )
+
+
 def test_push_a_new_branch_and_a_tag(hub, tiny, alice_git, tmp_path):
     clone = tmp_path / "clone"
     alice_git.run("clone", "-q", remote(hub, tiny), str(clone))

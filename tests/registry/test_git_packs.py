@@ -1,16 +1,20 @@
 """Reading repositories as git objects (registry.selectors.packs) and the pack pieces of registry.git."""
 
 import hashlib
+import importlib
 import zlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry.git.objects import lfs_pointer, lfs_pointer_parse, object_id
+from registry.git.objects import MODE_TREE, lfs_pointer, lfs_pointer_parse, object_id
 from registry.git.packs import pack_write
-from registry.models import GitCommit
-from registry.selectors.packs import commit_graph_load, commit_raw, pack_objects, pack_plan, refs_advertised
+from registry.models import GitCommit, GitTree
+from registry.selectors.packs import commit_graph_load, commit_raw, pack_entries, pack_plan, refs_advertised
+from registry.services.commits import commit_new_objects_record
+from registry.trees import trees_load
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
 
@@ -25,33 +29,98 @@ def _history(commits: int, name: str = "tiny"):
     return repo
 
 
+def _clone_plan(repo):
+    graph = commit_graph_load(repo=repo)
+    return pack_plan(repo=repo, graph=graph, wants=[refs_advertised(repo=repo)["refs/heads/main"]], haves=[])
+
+
 def _clone_queries(repo) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as queries:
-        graph = commit_graph_load(repo=repo)
-        plan = pack_plan(graph=graph, wants=[refs_advertised(repo=repo)["refs/heads/main"]], haves=[])
-        objects = list(pack_objects(repo=repo, plan=plan))
+        objects = list(pack_entries(repo=repo, plan=_clone_plan(repo)))
     return len(queries), len(objects)
+
+
+def _entry_object(entry: bytes) -> tuple[int, bytes]:
+    """``(type, body)`` of one pack entry: git's type-and-size header, then zlib data."""
+    type_num, size, shift, position = (entry[0] >> 4) & 7, entry[0] & 15, 4, 0
+    while entry[position] & 0x80:
+        position += 1
+        size |= (entry[position] & 0x7F) << shift
+        shift += 7
+    body = zlib.decompress(bytes(entry[position + 1 :]))
+    assert len(body) == size
+    return type_num, body
+
+
+def _reachable(repo) -> set[str]:
+    """Every tree and file id reachable from the repository's commits, walked tree by tree."""
+    found, stack = set(), [commit.tree_oid for commit in GitCommit.objects.filter(repo=repo)]
+    while stack:
+        oid = stack.pop()
+        if oid in found:
+            continue
+        found.add(oid)
+        for entry in trees_load([oid])[oid]:
+            if entry[0] == MODE_TREE:
+                stack.append(entry[2])
+            else:
+                found.add(entry[2])
+    return found
 
 
 def test_a_clone_reads_the_database_in_a_fixed_number_of_queries():
     small = _clone_queries(_history(3, "small"))
     large = _clone_queries(_history(40, "large"))
-    # Refs, the graph, one query per tree level (roots, then dirN/), the commits' rows and the hub's own
-    # commits' fields: as many for 4 commits as for 41.
-    assert small == (6, 4 + 4 + 3 + 4)  # commits, root trees, dirN/ trees, files (.gitattributes too)
-    assert large == (6, 41 + 41 + 40 + 41)
+    # Refs, the graph, the commits' new objects, the commits' pack entries, the trees' pack entries:
+    # as many for 4 commits as for 41.
+    assert small == (5, 4 + 4 + 3 + 4)  # commits, root trees, dirN/ trees, files (.gitattributes too)
+    assert large == (5, 41 + 41 + 40 + 41)
 
 
 def test_every_object_hashes_to_its_id_and_api_commits_rebuild_exactly():
     repo = _history(4)
-    graph = commit_graph_load(repo=repo)
-    plan = pack_plan(graph=graph, wants=[refs_advertised(repo=repo)["refs/heads/main"]], haves=[])
+    plan = _clone_plan(repo)
     kinds = {1: "commit", 2: "tree", 3: "blob"}
-    for type_num, oid, body in pack_objects(repo=repo, plan=plan):
+    ids = [*plan.commits, *plan.trees, *plan.blobs]
+    entries = list(pack_entries(repo=repo, plan=plan))
+    assert len(entries) == len(ids)
+    for oid, entry in zip(ids, entries, strict=True):
+        type_num, body = _entry_object(entry)
         assert object_id(kinds[type_num], body) == oid
+    assert {*plan.trees, *plan.blobs} == _reachable(repo)
     head = GitCommit.objects.get(repo=repo, oid=refs_advertised(repo=repo)["refs/heads/main"])
     assert head.raw is None
     assert object_id("commit", commit_raw(head)) == head.oid
+
+
+def test_rows_written_before_the_pack_columns_are_filled_and_give_the_same_pack():
+    repo = _history(5, "older")
+    before_plan = _clone_plan(repo)
+    before = list(pack_entries(repo=repo, plan=before_plan))
+    assert before_plan.computed == {}
+    commits = GitCommit.objects.filter(repo=repo)
+    stored = {row.oid: row.new_objects for row in commits}
+    tree_oids = set(before_plan.trees)
+    # As rows older than the columns look: nothing stored.
+    commits.update(new_objects=None, pack_entry=None)
+    GitTree.objects.filter(oid__in=tree_oids).update(pack_entry=None)
+
+    plan = _clone_plan(repo)
+    assert (plan.commits, plan.trees, plan.blobs) == (before_plan.commits, before_plan.trees, before_plan.blobs)
+    assert plan.computed == stored  # computed on the fly exactly as written with the commits
+    assert [bytes(entry) for entry in pack_entries(repo=repo, plan=plan)] == [bytes(entry) for entry in before]
+
+    # A fetch stores the lists it computed; the migration fills the pack entries.
+    commit_new_objects_record(repo=repo, found=plan.computed)
+    assert {row.oid: row.new_objects for row in GitCommit.objects.filter(repo=repo)} == stored
+    assert _clone_plan(repo).computed == {}
+    migration = importlib.import_module("registry.migrations.0012_git_pack_entries")
+    migration.pack_entries_fill(django_apps, None)
+    assert not GitCommit.objects.filter(repo=repo, pack_entry__isnull=True).exists()
+    assert not GitTree.objects.filter(oid__in=tree_oids, pack_entry__isnull=True).exists()
+    assert [bytes(entry) for entry in pack_entries(repo=repo, plan=_clone_plan(repo))] == [
+        bytes(entry) for entry in before
+    ]
 
 
 def test_a_fetch_sends_only_what_the_client_lacks():
@@ -59,11 +128,11 @@ def test_a_fetch_sends_only_what_the_client_lacks():
     graph = commit_graph_load(repo=repo)
     head = refs_advertised(repo=repo)["refs/heads/main"]
     parent = graph[head].parents[0]
-    plan = pack_plan(graph=graph, wants=[head], haves=[parent])
+    plan = pack_plan(repo=repo, graph=graph, wants=[head], haves=[parent])
     assert plan.commits == [head]
     assert len(plan.trees) == 2  # the root and dir2/
     assert [blob.size for blob in plan.blobs.values()] == [2]
-    assert pack_plan(graph=graph, wants=[head], haves=[head]).commits == []
+    assert pack_plan(repo=repo, graph=graph, wants=[head], haves=[head]).commits == []
 
 
 def test_lfs_pointers_are_recognised_only_in_canonical_form():
