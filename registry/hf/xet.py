@@ -29,10 +29,10 @@ from registry.hf.common import PR_REF, base_url, get_repo, get_repo_for_push, or
 from registry.selectors.revisions import revision_resolve
 from registry.services import xet as xet_services
 from registry.services.xet import XetScope
+from registry.storage import storage_open_range
 from registry.xet.errors import XetError, XetRangeNotSatisfiable
 from registry.xet.protocol import XORB_PREFIX
 from registry.xet.reconstruction import parse_range_header
-from registry.xet.store import xorb_open
 
 # The CAS URL handed to clients is the hub's endpoint (origin and path prefix) plus this path (a reserved
 # first-level name).
@@ -193,7 +193,11 @@ def xorb_data(request: HttpRequest, token: str) -> HttpResponse:
         response = HttpResponse(status=206, content_type="application/octet-stream")
     else:
         response = RangeFileResponse(
-            lambda: xorb_open(key), start=first, length=length, status=206, content_type="application/octet-stream"
+            lambda: storage_open_range(key, start=first, length=length),
+            start=0,
+            length=length,
+            status=206,
+            content_type="application/octet-stream",
         )
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {first}-{final}/{xorb.size}"
