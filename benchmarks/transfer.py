@@ -11,7 +11,12 @@ Rows (each timed in this run, on this machine):
 - upload through the stock client with the Xet policy, if ``benchmarks/transfer_xet.py`` exists;
 - ``cp`` of the same file (the disk's own speed: the floor for any upload or download);
 - download with ``hf_hub_download`` and with a plain streaming GET of ``resolve``, against a
-  streaming GET of the same bytes from ``python -m http.server`` (the static baseline).
+  streaming GET of the same bytes from ``python -m http.server`` (the static baseline);
+- S3 mode (``--s3``, or ``--only-s3`` for these rows alone): a hub whose blobs live in moto's S3
+  server (``HUB_S3_BUCKET``); the stock client's LFS upload goes to presigned part URLs and the hub
+  reads the object back once to verify it; ``hf_hub_download`` follows resolve's 302 to a presigned
+  URL. The bytes the hub's process sent during the download are counted (``/proc/<pid>/io``). moto
+  is a Python server keeping objects in memory: its throughput is moto's, not a real store's.
 The hub's peak RSS (uvicorn process tree) is sampled during each transfer.
 Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receiving the upload.
 """
@@ -60,9 +65,53 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
-def run(size: int, workdir: Path, rounds: int = 2) -> list[tuple[str, float, float | None, str]]:
+def _client_env(workdir: Path) -> None:
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+    os.environ["HF_HOME"] = str(workdir / "hf-home")
+
+
+def run_s3(size: int, workdir: Path, source: Path) -> list[tuple[str, float, float | None, str]]:
+    """Upload and download through a hub whose blobs live in moto's S3 server."""
+    import psutil
+
+    from tests.support.s3 import moto_s3
+
+    _client_env(workdir)
+    from huggingface_hub import HfApi, hf_hub_download
+
+    rows: list[tuple[str, float, float | None, str]] = []
+    mb = size / 1e6
+    with moto_s3() as s3, running_hub(workdir / "hub-s3", env={"HUB_UPLOAD_POLICY": "lfs", **s3.hub_env()}) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        api.create_repo("bench/s3")
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, _ = timed(
+                lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/s3")
+            )
+        rows.append(("upload, stock client, LFS path, S3 mode (presigned parts to moto, then verified)", seconds,
+                     watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))  # fmt: skip
+        io = psutil.Process(hub.process.pid).io_counters
+        sent_before = io().write_chars
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, path = timed(
+                lambda: hf_hub_download(
+                    "bench/s3", "big.bin", endpoint=hub.url, token=hub.token, cache_dir=workdir / "cache-s3"
+                )
+            )
+        sent = io().write_chars - sent_before
+        assert os.path.getsize(path) == size
+        rows.append(("download, hf_hub_download, S3 mode (302 to a presigned moto URL)", seconds,
+                     watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s; the hub sent {sent / 1e3:.1f} kB"))  # fmt: skip
+    return rows
+
+
+def run(size: int, workdir: Path, rounds: int = 2, *, s3: bool = False, only_s3: bool = False):
     source = workdir / "payload.bin"
     make_file(source, size)
+    if only_s3:
+        return run_s3(size, workdir, source)
     rows: list[tuple[str, float, float | None, str]] = []
     mb = size / 1e6
 
@@ -71,10 +120,7 @@ def run(size: int, workdir: Path, rounds: int = 2) -> list[tuple[str, float, flo
     rows.append(("cp (disk baseline)", seconds, None, ""))
     (workdir / "copy.bin").unlink()
 
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
-    os.environ["HF_HOME"] = str(workdir / "hf-home")
+    _client_env(workdir)
     from huggingface_hub import HfApi, hf_hub_download
 
     spooled_env = {"HUB_UPLOAD_POLICY": "lfs", "HUB_STREAMED_UPLOADS": "0"}
@@ -156,6 +202,8 @@ def run(size: int, workdir: Path, rounds: int = 2) -> list[tuple[str, float, flo
     finally:
         static.terminate()
         static.wait()
+    if s3:
+        rows.extend(run_s3(size, workdir, source))
     return rows
 
 
@@ -163,9 +211,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2, help="upload rounds per hub (best of)")
+    parser.add_argument("--s3", action="store_true", help="add the S3-mode rows (moto's server)")
+    parser.add_argument("--only-s3", action="store_true", help="measure the S3-mode rows alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-transfer-") as tmp:
-        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds)
+        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds, s3=args.s3, only_s3=args.only_s3)
     print(f"| transfer of {args.size_mib} MiB | seconds | server peak RSS (MB) | throughput |")
     print("|---|---|---|---|")
     for label, seconds, rss, note in rows:

@@ -108,7 +108,8 @@ def test_xet_path_stores_xorbs_in_the_bucket_and_reads_them_from_it(s3_hub, tmp_
         f"{token['casUrl']}/v1/reconstructions/{file_hash}", headers={"Authorization": f"Bearer {token['accessToken']}"}
     ).json()
     urls = [fetch["url"] for fetches in answer["fetch_info"].values() for fetch in fetches]
-    assert urls and all(url.startswith(s3_hub.s3.endpoint_url + "/") for url in urls)
+    assert urls
+    assert all(url.startswith(s3_hub.s3.endpoint_url + "/") for url in urls)
 
     sent_before = s3_hub.bytes_sent()
     path = hf_hub_download("alice/big", "weights.bin", endpoint=s3_hub.url, token=s3_hub.token, cache_dir=tmp_path)
