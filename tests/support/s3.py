@@ -4,7 +4,6 @@ port, a bucket in it, and the settings that point the hub's ``blobs`` storage at
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,12 @@ from dataclasses import dataclass
 import boto3
 import httpx
 
+from benchmarks.hubserver import free_port
+from tests.support.processes import stop_process
+
 ACCESS_KEY = "hub-test-key"
 SECRET_KEY = "hub-test-secret"
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -87,9 +83,4 @@ def moto_s3(bucket: str = "hub-blobs") -> Iterator[S3Service]:
         service.client().create_bucket(Bucket=bucket)
         yield service
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

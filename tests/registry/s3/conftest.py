@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,9 +15,10 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.utils import _xet as hf_xet_utils
 
+from benchmarks.hubserver import free_port, uvicorn_command
 from tests.support.factories import make_token, make_user
 from tests.support.processes import REPO_ROOT, stop_process, subprocess_env, wait_until
-from tests.support.s3 import S3Service, free_port, moto_s3
+from tests.support.s3 import S3Service, moto_s3
 
 MIB = 1024 * 1024
 LFS_THRESHOLD = 1_000_000  # files from 1 MB are LFS files
@@ -60,11 +60,7 @@ def s3_hub(s3, transactional_db, tmp_path, monkeypatch) -> Iterator[LiveHub]:
         HUB_LFS_THRESHOLD_BYTES=str(LFS_THRESHOLD), HUB_MULTIPART_THRESHOLD_BYTES=str(MULTIPART_THRESHOLD),
         LOG_LEVEL="WARNING",
     )  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env,
-    )  # fmt: skip
+    process = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:

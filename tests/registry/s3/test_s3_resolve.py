@@ -28,13 +28,6 @@ README = b"# Tiny\n"
 
 
 @pytest.fixture
-def canary(tmp_path):
-    path = tmp_path / "canary"
-    yield path
-    assert not path.exists(), "the malicious pickle ran: the canary file exists"
-
-
-@pytest.fixture
 def tiny(s3, settings, canary, django_capture_on_commit_callbacks):
     """alice/tiny on blobs in the bucket: README.md (regular), weights.bin (LFS), evil.pkl (LFS, quarantined)."""
     settings.STORAGES = s3.storages_setting(settings.STORAGES)
