@@ -22,6 +22,8 @@ STAGING_PREFIX = "staging/"
 # S3 refuses parts under 5 MiB (but the last) and more than 10,000 parts.
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
+# The largest object one PUT may write.
+MAX_PUT_BYTES = 5 * 1024**3
 
 
 def s3_storage(storage: Storage | None = None) -> S3Storage | None:

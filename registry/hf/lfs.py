@@ -67,7 +67,10 @@ def _direct_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, mu
 
 
 def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, multipart: bool) -> dict:
-    if objectstore.direct_uploads():
+    # A single PUT to S3 holds at most 5 GB: larger objects offered only ``basic`` (git-lfs) go
+    # through the hub, which stores them in the bucket in parts.
+    fits = (multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES) or size <= objectstore.MAX_PUT_BYTES
+    if objectstore.direct_uploads() and fits:
         return _direct_actions(request, repo, oid, size, multipart=multipart)
     base = origin(request)
     verify = {"href": base + reverse("lfs-verify", kwargs={"token": _sign(r=repo.pk, o=oid, s=size)})}
