@@ -15,7 +15,8 @@ Rows (each timed in this run, on this machine):
 - S3 mode (``--s3``, or ``--only-s3`` for these rows alone): a hub whose blobs live in moto's S3
   server (``HUB_S3_BUCKET``); the stock client's LFS upload goes to presigned part URLs and the hub
   reads the object back once to verify it; ``hf_hub_download`` follows resolve's 302 to a presigned
-  URL. The bytes the hub's process sent during the download are counted (``/proc/<pid>/io``). moto
+  URL. A relay in front of the hub counts the bytes it received during the upload and sent during
+the download. moto
   is a Python server keeping objects in memory: its throughput is moto's, not a real store's.
 The hub's peak RSS (uvicorn process tree) is sampled during each transfer.
 Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receiving the upload.
@@ -73,9 +74,9 @@ def _client_env(workdir: Path) -> None:
 
 
 def run_s3(size: int, workdir: Path, source: Path) -> list[tuple[str, float, float | None, str]]:
-    """Upload and download through a hub whose blobs live in moto's S3 server."""
-    import psutil
-
+    """Upload and download through a hub whose blobs live in moto's S3 server; a relay in front of
+    the hub counts the bytes it receives and sends."""
+    from tests.support.relay import counting_relay
     from tests.support.s3 import moto_s3
 
     _client_env(workdir)
@@ -83,24 +84,30 @@ def run_s3(size: int, workdir: Path, source: Path) -> list[tuple[str, float, flo
 
     rows: list[tuple[str, float, float | None, str]] = []
     mb = size / 1e6
-    with moto_s3() as s3, running_hub(workdir / "hub-s3", env={"HUB_UPLOAD_POLICY": "lfs", **s3.hub_env()}) as hub:
-        api = HfApi(endpoint=hub.url, token=hub.token)
+    with (
+        moto_s3() as s3,
+        running_hub(workdir / "hub-s3", env={"HUB_UPLOAD_POLICY": "lfs", **s3.hub_env()}) as hub,
+        counting_relay(int(hub.url.rsplit(":", 1)[1])) as relay,
+    ):
+        api = HfApi(endpoint=relay.url, token=hub.token)
         api.create_repo("bench/s3")
+        received = relay.to_server
         with RssWatcher(hub.process.pid) as watcher:
             seconds, _ = timed(
                 lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/s3")
             )
+        received = relay.to_server - received
+        note = f"{mb / seconds:.0f} MB/s; the hub received {received / 1e3:.1f} kB"
         rows.append(("upload, stock client, LFS path, S3 mode (presigned parts to moto, then verified)", seconds,
-                     watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s"))  # fmt: skip
-        io = psutil.Process(hub.process.pid).io_counters
-        sent_before = io().write_chars
+                     watcher.peak / 1e6, note))  # fmt: skip
+        sent = relay.from_server
         with RssWatcher(hub.process.pid) as watcher:
             seconds, path = timed(
                 lambda: hf_hub_download(
-                    "bench/s3", "big.bin", endpoint=hub.url, token=hub.token, cache_dir=workdir / "cache-s3"
+                    "bench/s3", "big.bin", endpoint=relay.url, token=hub.token, cache_dir=workdir / "cache-s3"
                 )
             )
-        sent = io().write_chars - sent_before
+        sent = relay.from_server - sent
         assert os.path.getsize(path) == size
         rows.append(("download, hf_hub_download, S3 mode (302 to a presigned moto URL)", seconds,
                      watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s; the hub sent {sent / 1e3:.1f} kB"))  # fmt: skip

@@ -1,6 +1,6 @@
 """The hub with its blobs in an S3-compatible bucket (moto's server mode, a real HTTP service on a
-free port), served by uvicorn in a process of its own on the test database, so that the bytes it
-sends can be read from the kernel's count for that process (``/proc/<pid>/io``)."""
+free port), served by uvicorn in a process of its own on the test database, behind a relay that
+counts the bytes the hub sends and receives on the wire."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
-import psutil
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.utils import _xet as hf_xet_utils
@@ -18,6 +17,7 @@ from huggingface_hub.utils import _xet as hf_xet_utils
 from benchmarks.hubserver import free_port, uvicorn_command
 from tests.support.factories import make_token, make_user
 from tests.support.processes import REPO_ROOT, stop_process, subprocess_env, wait_until
+from tests.support.relay import CountingRelay, counting_relay
 from tests.support.s3 import S3Service, moto_s3
 
 MIB = 1024 * 1024
@@ -38,13 +38,15 @@ class LiveHub:
     api: HfApi
     process: subprocess.Popen
     s3: S3Service
+    relay: CountingRelay
 
     def bytes_sent(self) -> int:
-        """Bytes the hub's process has written (sockets included) since it started."""
-        return psutil.Process(self.process.pid).io_counters().write_chars
+        """Bytes the hub has sent to its clients so far."""
+        return self.relay.from_server
 
-    def bytes_read(self) -> int:
-        return psutil.Process(self.process.pid).io_counters().read_chars
+    def bytes_received(self) -> int:
+        """Bytes the clients have sent to the hub so far."""
+        return self.relay.to_server
 
 
 @pytest.fixture
@@ -61,18 +63,19 @@ def s3_hub(s3, transactional_db, tmp_path, monkeypatch) -> Iterator[LiveHub]:
         LOG_LEVEL="WARNING",
     )  # fmt: skip
     process = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    direct = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
         with contextlib.suppress(httpx.HTTPError):
-            return httpx.get(url + "/healthz", timeout=2).status_code == 200
+            return httpx.get(direct + "/healthz", timeout=2).status_code == 200
         assert process.poll() is None, "the hub exited at start"
         return False
 
     try:
         wait_until(up, timeout=300, what="the hub on uvicorn")
-        api = HfApi(endpoint=url, token=token)
-        api.create_repo("big")
-        yield LiveHub(url=url, token=token, api=api, process=process, s3=s3)
+        with counting_relay(port) as relay:
+            api = HfApi(endpoint=relay.url, token=token)
+            api.create_repo("big")
+            yield LiveHub(url=relay.url, token=token, api=api, process=process, s3=s3, relay=relay)
     finally:
         stop_process(process)
