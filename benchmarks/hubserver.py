@@ -69,6 +69,12 @@ class Hub:
     data_dir: Path
 
 
+def uvicorn_command(port: int) -> list[str]:
+    """The hub's ASGI application on uvicorn at ``127.0.0.1:port``, without access logs."""
+    return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--log-level", "warning"]  # fmt: skip
+
+
 @contextlib.contextmanager
 def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Hub]:
     """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token."""
@@ -89,11 +95,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterato
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        env=environment, cwd=REPO_ROOT,
-    )  # fmt: skip
+    process = subprocess.Popen(uvicorn_command(port), env=environment, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

@@ -18,10 +18,16 @@ Rows (each timed in this run, on this machine):
   with GETs from the static server, best of ``--rounds`` each); the web process's
   ``rchar`` (bytes it read, /proc/<pid>/io) and nginx's ``$upstream_bytes_received`` show how
   much of the download passed through Python.
+- S3 mode (``--s3``, or ``--only s3`` for these rows alone): a hub whose blobs live in moto's S3
+  server (``HUB_S3_BUCKET``); the stock client's LFS upload goes to presigned part URLs and the hub
+  reads the object back once to verify it; ``hf_hub_download`` follows resolve's 302 to a presigned
+  URL. A relay in front of the hub counts the bytes it received during the upload and sent during
+the download. moto is a Python server keeping objects in memory: its throughput is moto's, not a real store's.
 The hub's peak RSS (uvicorn process tree) is sampled during each transfer.
 Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receiving the upload.
 
     .venv/bin/python benchmarks/transfer.py --size-mib 1024 --only nginx   # the nginx rows alone
+    .venv/bin/python benchmarks/transfer.py --size-mib 200 --only s3       # the S3 rows alone
 """
 
 from __future__ import annotations
@@ -69,6 +75,54 @@ def timed(fn):
     started = time.perf_counter()
     result = fn()
     return time.perf_counter() - started, result
+
+
+def _client_env(workdir: Path) -> None:
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+    os.environ["HF_HOME"] = str(workdir / "hf-home")
+
+
+def run_s3(size: int, workdir: Path, source: Path) -> list[tuple[str, float, float | None, str]]:
+    """Upload and download through a hub whose blobs live in moto's S3 server; a relay in front of
+    the hub counts the bytes it receives and sends."""
+    from tests.support.relay import counting_relay
+    from tests.support.s3 import moto_s3
+
+    _client_env(workdir)
+    from huggingface_hub import HfApi, hf_hub_download
+
+    rows: list[tuple[str, float, float | None, str]] = []
+    mb = size / 1e6
+    with (
+        moto_s3() as s3,
+        running_hub(workdir / "hub-s3", env={"HUB_UPLOAD_POLICY": "lfs", **s3.hub_env()}) as hub,
+        counting_relay(int(hub.url.rsplit(":", 1)[1])) as relay,
+    ):
+        api = HfApi(endpoint=relay.url, token=hub.token)
+        api.create_repo("bench/s3")
+        received = relay.to_server
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, _ = timed(
+                lambda: api.upload_file(path_or_fileobj=str(source), path_in_repo="big.bin", repo_id="bench/s3")
+            )
+        received = relay.to_server - received
+        note = f"{mb / seconds:.0f} MB/s; the hub received {received / 1e3:.1f} kB"
+        rows.append(("upload, stock client, LFS path, S3 mode (presigned parts to moto, then verified)", seconds,
+                     watcher.peak / 1e6, note))  # fmt: skip
+        sent = relay.from_server
+        with RssWatcher(hub.process.pid) as watcher:
+            seconds, path = timed(
+                lambda: hf_hub_download(
+                    "bench/s3", "big.bin", endpoint=relay.url, token=hub.token, cache_dir=workdir / "cache-s3"
+                )
+            )
+        sent = relay.from_server - sent
+        assert os.path.getsize(path) == size
+        rows.append(("download, hf_hub_download, S3 mode (302 to a presigned moto URL)", seconds,
+                     watcher.peak / 1e6, f"{mb / seconds:.0f} MB/s; the hub sent {sent / 1e3:.1f} kB"))  # fmt: skip
+    return rows
 
 
 @contextlib.contextmanager
@@ -160,16 +214,15 @@ def measure_nginx(size: int, workdir: Path, source: Path, rounds: int) -> list[t
 
 
 def run(
-    size: int, workdir: Path, rounds: int = 2, only: str | None = None
+    size: int, workdir: Path, rounds: int = 2, only: str | None = None, *, s3: bool = False
 ) -> list[tuple[str, float, float | None, str]]:
     source = workdir / "payload.bin"
     make_file(source, size)
+    _client_env(workdir)
+    if only == "s3":
+        return run_s3(size, workdir, source)
     rows: list[tuple[str, float, float | None, str]] = []
     mb = size / 1e6
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
-    os.environ["HF_HOME"] = str(workdir / "hf-home")
     if only == "nginx":
         reason = nginx_missing_reason()
         if reason:
@@ -251,6 +304,8 @@ def run(
     seconds = static_baseline(size, workdir)
     rows.append(("download, python -m http.server (static baseline)", seconds, None, f"{mb / seconds:.0f} MB/s"))
     rows.append(("ratio: hub GET / static GET throughput", seconds / hub_get, None, "target ≥ 0.8"))
+    if s3:
+        rows.extend(run_s3(size, workdir, source))
     return rows
 
 
@@ -258,10 +313,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2, help="upload rounds per hub (best of)")
-    parser.add_argument("--only", choices=["nginx"], help="only the rows behind nginx (with their static baseline)")
+    parser.add_argument("--only", choices=["nginx", "s3"], help="only the rows behind nginx or in S3 mode")
+    parser.add_argument("--s3", action="store_true", help="add the S3-mode rows (moto's server)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-transfer-") as tmp:
-        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds, only=args.only)
+        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds, only=args.only, s3=args.s3)
     print(f"| transfer of {args.size_mib} MiB | seconds | server peak RSS (MB) | throughput |")
     print("|---|---|---|---|")
     for label, seconds, rss, note in rows:

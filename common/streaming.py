@@ -18,7 +18,8 @@ CHUNK_SIZE = 1024 * 1024
 
 
 class RangeFileResponse(StreamingHttpResponse):
-    """Stream ``length`` bytes from offset ``start`` of the file ``opener()`` returns."""
+    """Stream ``length`` bytes from offset ``start`` of the file ``opener()`` returns (not seeked
+    when ``start`` is 0: an opener may return a stream that already begins at the range)."""
 
     def __init__(
         self, opener: Callable[[], BinaryIO], *, start: int, length: int, chunk_size: int = CHUNK_SIZE, **kwargs
@@ -33,7 +34,8 @@ class RangeFileResponse(StreamingHttpResponse):
         if self._length <= 0:
             return
         with self._opener() as handle:
-            handle.seek(self._start)
+            if self._start:
+                handle.seek(self._start)
             remaining = self._length
             while remaining > 0:
                 chunk = handle.read(min(self._chunk_size, remaining))
@@ -47,7 +49,8 @@ class RangeFileResponse(StreamingHttpResponse):
             return
         handle = await sync_to_async(self._opener, thread_sensitive=False)()
         try:
-            await sync_to_async(handle.seek, thread_sensitive=False)(self._start)
+            if self._start:
+                await sync_to_async(handle.seek, thread_sensitive=False)(self._start)
             remaining = self._length
             read = sync_to_async(handle.read, thread_sensitive=False)
             while remaining > 0:

@@ -25,6 +25,7 @@ from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 
 from common.errors import ValidationError
+from registry import objectstore
 from registry.git.objects import blob_hasher, blob_oid, lfs_pointer
 from registry.models import Blob, blob_storage_key
 
@@ -43,17 +44,21 @@ def staging_dir() -> Path:
 
 @dataclass
 class StagedBlob:
-    """Verified content in a staging file (or, when small, in ``data``), not yet visible to anyone."""
+    """Verified content in a staging file (or, when small, in ``data``; or, uploaded straight to the
+    bucket, in the staging object ``storage_key``), not yet visible to anyone."""
 
     path: Path | None
     size: int
     sha256: str
     git_sha1: str
     data: bytes | None = None
+    storage_key: str | None = None
 
     def discard(self) -> None:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+        if self.storage_key is not None:
+            blob_storage().delete(self.storage_key)
 
     def read(self) -> bytes:
         return self.data if self.data is not None else self.path.read_bytes()
@@ -153,7 +158,10 @@ def _store(staged: StagedBlob) -> None:
     """Move staged content to its content address, unless it is already there."""
     storage = blob_storage()
     key = blob_storage_key(staged.sha256)
-    if not storage.exists(key) and staged.data is not None:
+    if staged.storage_key is not None:
+        if not storage.exists(key):
+            objectstore.copy(staged.storage_key, key)
+    elif not storage.exists(key) and staged.data is not None:
         storage.save(key, ContentFile(staged.data))
     elif not storage.exists(key):
         staged_file = _StagedFile(staged)
@@ -207,10 +215,49 @@ def blob_open(blob: Blob) -> BinaryIO:
     return blob_storage().open(blob.storage_key, "rb")
 
 
+class _RangeReader:
+    """Reads at most ``length`` bytes of an open storage file from its current position."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self._handle = handle
+        self._remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._remaining <= 0:
+            return b""
+        if size is None or size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._handle.read(size)
+        self._remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> _RangeReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def storage_open_range(key: str, *, start: int, length: int) -> BinaryIO:
+    """A stream of ``length`` bytes of the stored object ``key`` from ``start``: one ranged GET on a
+    bucket (nothing spooled: Django's S3 file would fetch the whole object first), a seek on a file."""
+    if objectstore.s3_storage() is not None:
+        return objectstore.open_range(key, start=start, length=length)
+    handle = blob_storage().open(key, "rb")
+    try:
+        handle.seek(start)
+    except BaseException:
+        handle.close()
+        raise
+    return _RangeReader(handle, length)
+
+
 def blob_read_range(blob: Blob, *, start: int, length: int, chunk_size: int = COPY_BUFFER) -> Iterator[bytes]:
     """Yield ``length`` bytes of ``blob`` from ``start``, one buffer at a time."""
-    with blob_open(blob) as handle:
-        handle.seek(start)
+    with storage_open_range(blob.storage_key, start=start, length=length) as handle:
         remaining = length
         while remaining > 0:
             chunk = handle.read(min(chunk_size, remaining))
@@ -218,6 +265,29 @@ def blob_read_range(blob: Blob, *, start: int, length: int, chunk_size: int = CO
                 break
             remaining -= len(chunk)
             yield chunk
+
+
+def stage_from_bucket(key: str, *, sha256: str, size: int) -> StagedBlob:
+    """Verify an object a client uploaded straight to the bucket's staging key ``key``: its size and
+    sha256 must be ``size`` and ``sha256``, read back from the bucket here (the client's word is not
+    taken). Raises ``ValidationError`` and deletes the staging object otherwise."""
+    stored = objectstore.object_size(key)
+    if stored is None:
+        raise ValidationError(f"Object {sha256} was not received; upload it again.")
+    if stored != size:
+        blob_storage().delete(key)
+        raise ValidationError(f"Received {stored} bytes, but the declared size is {size}; upload it again.")
+    digest, sha1 = hashlib.sha256(), blob_hasher(size)
+    with storage_open_range(key, start=0, length=size) as handle:
+        while chunk := handle.read(COPY_BUFFER):
+            digest.update(chunk)
+            sha1.update(chunk)
+    if digest.hexdigest() != sha256:
+        blob_storage().delete(key)
+        raise ValidationError(
+            f"Checksum mismatch: the uploaded content hashes to {digest.hexdigest()}, not {sha256}; upload it again."
+        )
+    return StagedBlob(path=None, size=size, sha256=sha256, git_sha1=sha1.hexdigest(), storage_key=key)
 
 
 def staging_cleanup(*, older_than_seconds: float) -> int:

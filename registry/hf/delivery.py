@@ -15,7 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from django.http import HttpResponse
 
 from common.streaming import RangeFileResponse
-from registry.storage import blob_storage
+from registry.storage import blob_storage, storage_open_range
 
 
 def stored_file_response(
@@ -35,9 +35,10 @@ def stored_file_response(
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix + key
         return response
+    # A ranged read: an object store sends just these bytes (no download of the whole object first).
     response = RangeFileResponse(
-        lambda: storage.open(key, "rb"), start=start, length=length, status=206 if partial else 200,
-        content_type=content_type,
+        lambda: storage_open_range(key, start=start, length=length), start=0, length=length,
+        status=206 if partial else 200, content_type=content_type,
     )  # fmt: skip
     response["Content-Length"] = str(length)
     if partial:

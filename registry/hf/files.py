@@ -7,10 +7,11 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from common.errors import error_response
 from hub.hf import hf_endpoint
+from registry import objectstore
 from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import EntryNotFound, RepoNotFound
@@ -68,10 +69,27 @@ def served_content_type(path: str) -> str:
     return content_type
 
 
+def _counts_download(request: HttpRequest) -> bool:
+    return request.headers.get("X-HF-Download-Counter") == "1" or request.GET.get("download") in {"1", "true"}
+
+
 def _client_key(request: HttpRequest) -> str:
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
     return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def download_location(*, blob: Blob, info: FileInfo, content_type: str, disposition: str) -> str | None:
+    """Where the bytes of a download come from when not from this process: the one decision of how
+    a resolved file is delivered, taken after every access, gate, quarantine and disabled check.
+
+    LFS files on an S3-compatible bucket (``HUB_S3_REDIRECT_DOWNLOADS``) go to a presigned URL of
+    the bucket, which answers ``Range`` itself; None: the hub streams the bytes (regular files,
+    which git clients and pages read inline, and the filesystem backend).
+    """
+    if info.lfs and objectstore.redirected_downloads():
+        return objectstore.presigned_get(blob.storage_key, content_type=content_type, disposition=disposition)
+    return None
 
 
 def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResponse:
@@ -88,6 +106,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
     etag = info.sha256 if info.lfs else info.oid
     content_type = served_content_type(path)
     disposition = "attachment" if content_type in ATTACHMENT_TYPES else "inline"
+    content_disposition = f"{disposition}; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"
     headers = {
         "X-Repo-Commit": commit.oid,
         "ETag": f'"{etag}"',
@@ -95,7 +114,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         "Cache-Control": "private, max-age=0, must-revalidate"
         if repo.private
         else "public, max-age=0, must-revalidate",
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
+        "Content-Disposition": content_disposition,
         "Vary": "Authorization, Cookie",
         # Files are user content: a browser must never run them in the hub's origin (an SVG opened
         # directly is sandboxed too).
@@ -114,6 +133,18 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
             response[key] = value
         return response
 
+    location = download_location(blob=blob, info=info, content_type=content_type, disposition=content_disposition)
+    if location is not None:
+        # The metadata the client needs rides on the redirect itself (HF_PROTOCOL.md §2.5): it
+        # does not follow a redirect to another origin on HEAD, nor send its token there.
+        if request.method == "GET" and _counts_download(request):
+            download_record(repo=repo, client_key=_client_key(request))
+        response = HttpResponseRedirect(location)
+        for key, value in headers.items():
+            response[key] = value
+        response["Cache-Control"] = "private, no-store"
+        return response
+
     byte_range = _parse_range(request.headers.get("Range"), info.size)
     if byte_range == "invalid":
         response = HttpResponse(status=416)
@@ -130,7 +161,7 @@ def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResp
         if byte_range:
             response["Content-Range"] = f"bytes {start}-{end}/{info.size}"
     else:
-        if request.headers.get("X-HF-Download-Counter") == "1" or request.GET.get("download") in {"1", "true"}:
+        if _counts_download(request):
             download_record(repo=repo, client_key=_client_key(request))
         # A Range header read as a single range, or none: a proxy applying it sends these bytes.
         client_range = byte_range is not None or not request.headers.get("Range")

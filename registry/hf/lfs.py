@@ -16,12 +16,13 @@ from common.errors import HubError, NotFound, PermissionDenied, Unauthenticated,
 from common.inputs import value_choice
 from hub.hf import hf_endpoint, read_json
 from hub.scopes import reads_over_post
+from registry import objectstore
 from registry.access import Permission, access_repo, check_can_read_files, check_repo_enabled
 from registry.choices import RepoType
 from registry.errors import FileQuarantined, GatedRepo, RepoNotFound
 from registry.hf.common import origin
 from registry.hf.delivery import stored_file_response
-from registry.models import Blob, Repo
+from registry.models import Blob, Repo, blob_storage_key
 from registry.selectors.scans import scan_check_servable
 from registry.services import uploads
 
@@ -46,7 +47,30 @@ def _lfs_json(body: dict, status: int = 200) -> JsonResponse:
     return JsonResponse(body, status=status, content_type=LFS_CONTENT_TYPE)
 
 
+def _direct_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, multipart: bool) -> dict:
+    """Upload actions that send the bytes straight to the bucket (presigned PUT or part URLs); the
+    verify (basic) or completion (multipart) URL is the hub's, which checks them before promoting."""
+    base = origin(request)
+    multipart = multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES
+    upload = uploads.direct_upload_start(sha256=oid, size=size, multipart=multipart)
+    verify_token = _sign(r=repo.pk, o=oid, s=size, k=upload.key)
+    verify = {"href": base + reverse("lfs-verify", kwargs={"token": verify_token})}
+    if upload.upload_id is None:
+        return {"upload": {"href": objectstore.presigned_put(upload.key)}, "verify": verify}
+    header = {"chunk_size": str(upload.part_size)}
+    for number in range(1, upload.part_count + 1):
+        header[str(number)] = objectstore.presigned_part(upload.key, upload_id=upload.upload_id, number=number)
+    token = _sign(r=repo.pk, o=oid, s=size, k=upload.key, m=upload.upload_id, n=upload.part_count)
+    complete = base + reverse("lfs-complete", kwargs={"token": token})
+    return {"upload": {"href": complete, "header": header}, "verify": verify}
+
+
 def _object_actions(request: HttpRequest, repo: Repo, oid: str, size: int, *, multipart: bool) -> dict:
+    # A single PUT to S3 holds at most 5 GB: larger objects offered only ``basic`` (git-lfs) go
+    # through the hub, which stores them in the bucket in parts.
+    fits = (multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES) or size <= objectstore.MAX_PUT_BYTES
+    if objectstore.direct_uploads() and fits:
+        return _direct_actions(request, repo, oid, size, multipart=multipart)
     base = origin(request)
     verify = {"href": base + reverse("lfs-verify", kwargs={"token": _sign(r=repo.pk, o=oid, s=size)})}
     if multipart and size >= settings.HUB_MULTIPART_THRESHOLD_BYTES:
@@ -126,13 +150,20 @@ def batch(request: HttpRequest, namespace: str, name: str, type_prefix: str = ""
         elif present and (quarantine := _quarantine_message(repo, oid)):
             entry = {"oid": oid, "size": size, "error": {"code": 403, "message": quarantine}}
         elif present:
-            token = _sign(r=repo.pk, o=oid, s=size)
-            href = origin(request) + reverse("lfs-object", kwargs={"token": token})
+            href = _download_href(request, repo, oid, size)
             entry = {"oid": oid, "size": size, "actions": {"download": {"href": href}}}
         else:
             entry = {"oid": oid, "size": size, "error": {"code": 404, "message": "Object does not exist"}}
         answers.append(entry)
     return _lfs_json({"transfer": "basic", "objects": answers, "hash_algo": "sha256"})
+
+
+def _download_href(request: HttpRequest, repo: Repo, oid: str, size: int) -> str:
+    """Where git-lfs fetches an object: a presigned bucket URL (S3 backend), else the hub's signed URL."""
+    if objectstore.redirected_downloads():
+        return objectstore.presigned_get(blob_storage_key(oid))
+    token = _sign(r=repo.pk, o=oid, s=size)
+    return origin(request) + reverse("lfs-object", kwargs={"token": token})
 
 
 def _quarantine_message(repo: Repo, oid: str) -> str | None:
@@ -188,6 +219,11 @@ def part_upload(request: HttpRequest, token: str) -> HttpResponse:
 @hf_endpoint(methods=("POST",))
 def complete(request: HttpRequest, token: str) -> JsonResponse:
     payload = _unsign(token)
+    if "k" in payload:  # parts sent straight to the bucket
+        repo = _signed_repo(payload)
+        upload = uploads.DirectUpload(key=payload["k"], upload_id=payload["m"], part_count=payload["n"])
+        uploads.direct_upload_complete(repo=repo, sha256=payload["o"], size=payload["s"], upload=upload)
+        return _lfs_json({"oid": payload["o"], "size": payload["s"]})
     session = uploads.upload_session_get(session_id=payload["u"])
     uploads.upload_session_complete(session=session)
     return _lfs_json({"oid": session.sha256, "size": session.size})
@@ -201,6 +237,9 @@ def verify(request: HttpRequest, token: str) -> JsonResponse:
     oid, size = payload["o"], payload["s"]
     if body and (body.get("oid") != oid or body.get("size") != size):
         raise ValidationError("The verified object does not match this URL.")
+    if "k" in payload:  # sent straight to the bucket: checked and promoted now
+        uploads.direct_upload_verify(repo=repo, sha256=oid, size=size, key=payload["k"])
+        return _lfs_json({"oid": oid, "size": size})
     if not uploads.repo_has_object(repo=repo, sha256=oid, size=size):
         return error_response(ValidationError(f"Object {oid} was not received; upload it again."))
     return _lfs_json({"oid": oid, "size": size})

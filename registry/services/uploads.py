@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,10 +22,11 @@ from django.utils import timezone
 
 from common.errors import Conflict, NotFound, ValidationError
 from common.inputs import MAX_INT
+from registry import objectstore
 from registry.choices import UploadStatus
 from registry.models import Blob, Repo, RepoBlob, UploadSession
 from registry.services.scans import scans_queue
-from registry.storage import COPY_BUFFER, BlobWriter, blob_promote, staging_dir
+from registry.storage import COPY_BUFFER, BlobWriter, blob_promote, stage_from_bucket, staging_dir
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -173,3 +175,62 @@ def upload_session_complete(*, session: UploadSession) -> Blob:
         UploadSession.objects.filter(pk=session.pk).update(status=UploadStatus.ABORTED)
         raise mismatch
     return blob
+
+
+# --- direct uploads to an S3-compatible bucket (registry/objectstore.py) --------------------------
+# The client PUTs the object (or its parts) to presigned URLs of a fresh staging key; the hub never
+# sees the bytes until it verifies them, read back from the bucket, at the verify (basic) or
+# complete (multipart) step. Only then is the object copied to its content address and linked.
+# Abandoned staging objects and multipart uploads are left to the bucket's lifecycle rules.
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """Where a client sends one object: a staging key, and for multipart the upload id and parts."""
+
+    key: str
+    upload_id: str | None = None
+    part_size: int | None = None
+    part_count: int = 1
+
+
+def direct_upload_start(*, sha256: str, size: int, multipart: bool) -> DirectUpload:
+    key = objectstore.staging_key()
+    if not multipart:
+        return DirectUpload(key=key)
+    part_size = objectstore.part_size_for(size)
+    upload_id = objectstore.multipart_start(key)
+    return DirectUpload(key=key, upload_id=upload_id, part_size=part_size, part_count=max(1, -(-size // part_size)))
+
+
+def direct_upload_verify(*, repo: Repo, sha256: str, size: int, key: str) -> Blob:
+    """Promote the object uploaded to ``key`` once its size and sha256 check out; link it to ``repo``.
+
+    Idempotent: an object the repository already holds is answered as is. A mismatch raises
+    ``ValidationError`` and removes the staging object, so nothing is promoted.
+    """
+    if repo_has_object(repo=repo, sha256=sha256, size=size):
+        return Blob.objects.get(sha256=sha256)
+    blob = blob_promote(stage_from_bucket(key, sha256=sha256, size=size))
+    _link(repo=repo, blob=blob)
+    return blob
+
+
+def direct_upload_complete(*, repo: Repo, sha256: str, size: int, upload: DirectUpload) -> Blob:
+    """Assemble the parts the bucket received (all of them, or refuse), then verify and promote."""
+    if repo_has_object(repo=repo, sha256=sha256, size=size):
+        return Blob.objects.get(sha256=sha256)
+    if objectstore.object_size(upload.key) is None:
+        try:
+            parts = objectstore.multipart_uploaded_parts(upload.key, upload_id=upload.upload_id)
+        except objectstore.ClientError:
+            raise NotFound("This upload is no longer open; ask the batch API for new URLs.") from None
+        missing = sorted(set(range(1, upload.part_count + 1)) - set(parts))
+        if missing:
+            raise ValidationError(f"The upload is missing parts {missing[:20]}.")
+        try:
+            objectstore.multipart_complete(upload.key, upload_id=upload.upload_id, parts=parts)
+        except objectstore.ClientError as error:
+            objectstore.multipart_abort(upload.key, upload_id=upload.upload_id)
+            raise ValidationError(f"The bucket refused to assemble the parts: {error}") from None
+    return direct_upload_verify(repo=repo, sha256=sha256, size=size, key=upload.key)

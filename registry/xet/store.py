@@ -18,7 +18,7 @@ from django.core.files import File
 from django.core.files.storage import Storage
 
 from registry.models_xet import xorb_storage_key
-from registry.storage import blob_storage, staging_dir
+from registry.storage import blob_storage, staging_dir, storage_open_range
 
 from .hashing import hash_to_hex
 
@@ -67,45 +67,13 @@ class XorbSpool:
             spooled.close()
 
 
-class _RangeReader:
-    """Reads at most ``length`` bytes of an open storage file from its current position."""
-
-    def __init__(self, handle: BinaryIO, length: int) -> None:
-        self._handle = handle
-        self._remaining = length
-
-    def read(self, size: int = -1) -> bytes:
-        if self._remaining <= 0:
-            return b""
-        if size is None or size < 0 or size > self._remaining:
-            size = self._remaining
-        data = self._handle.read(size)
-        self._remaining -= len(data)
-        return data
-
-    def close(self) -> None:
-        self._handle.close()
-
-    def __enter__(self) -> _RangeReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
 def xorb_open(key: str) -> BinaryIO:
     return blob_storage().open(key, "rb")
 
 
-def xorb_open_range(xorb_hash: bytes, start: int, end: int) -> _RangeReader:
+def xorb_open_range(xorb_hash: bytes, start: int, end: int) -> BinaryIO:
     """Bytes ``start..end - 1`` of the stored xorb with raw hash ``xorb_hash`` (``XorbRangeOpener``)."""
-    handle = xorb_open(xorb_storage_key(hash_to_hex(xorb_hash)))
-    try:
-        handle.seek(start)
-    except BaseException:
-        handle.close()
-        raise
-    return _RangeReader(handle, end - start)
+    return storage_open_range(xorb_storage_key(hash_to_hex(xorb_hash)), start=start, length=end - start)
 
 
 def xorb_exists_in_storage(key: str) -> bool:

@@ -25,8 +25,6 @@ COMPOSE = DOCKER / "compose.yaml"
 # What `docker compose config` needs set (the file refuses to start without them).
 REQUIRED_ENV = {"DJANGO_SECRET_KEY": "x" * 50, "MINIO_ROOT_PASSWORD": "minio-secret"}
 HUB_SERVICES = {"migrate", "web", "worker", "gpu-worker", "beat", "inference"}
-# Variables of the hub's environment read by libraries rather than by config/: the S3 backend's.
-THIRD_PARTY = re.compile(r"^AWS_[A-Z0-9_]+$")
 
 
 def interpolate(value, env: dict[str, str]):
@@ -124,7 +122,7 @@ def test_every_hub_process_gets_one_environment_that_the_settings_read(stack):
     environments = [services[name]["environment"] for name in sorted(HUB_SERVICES)]
     assert all(environment == environments[0] for environment in environments)
     env = environments[0]
-    unread = {name for name in env if name not in settings_variables() and not THIRD_PARTY.match(name)}
+    unread = {name for name in env if name not in settings_variables()}
     assert unread == set()
     # Each URL names a service of the stack, with its credentials.
     postgres = services["postgres"]["environment"]
@@ -135,14 +133,15 @@ def test_every_hub_process_gets_one_environment_that_the_settings_read(stack):
     assert urlsplit(env["CELERY_BROKER_URL"]).hostname == urlsplit(env["CACHE_URL"]).hostname == "redis"
     engine = urlsplit(env["HUB_INFERENCE_ENGINE_URL"])
     assert (engine.hostname, str(engine.port)) == ("inference", option(services["inference"]["command"], "--port"))
-    assert urlsplit(env["AWS_S3_ENDPOINT_URL"]).hostname == "minio"
+    assert urlsplit(env["HUB_S3_ENDPOINT_URL"]).hostname == "minio"
     minio = services["minio"]["environment"]
-    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
+    assert (env["HUB_S3_ACCESS_KEY_ID"], env["HUB_S3_SECRET_ACCESS_KEY"]) == (
         minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"],
     )  # fmt: skip
-    assert f"hub/{env['AWS_STORAGE_BUCKET_NAME']}" in services["minio-bucket"]["command"][0]
+    # The bucket HUB_S3_BUCKET=hub names is made by minio-bucket; unset, blobs stay on the filesystem.
+    assert "mc mb --ignore-existing hub/hub" in services["minio-bucket"]["command"][0]
     assert env["HUB_TRUSTED_PROXIES"] == "1"  # nginx, which appends to X-Forwarded-For
-    assert env["HUB_BLOB_STORAGE_BACKEND"] == ""  # the filesystem backend unless the operator names one
+    assert env["HUB_S3_BUCKET"] == ""
 
 
 def test_nginx_serves_the_web_processes_and_the_blob_folder_they_write(stack):

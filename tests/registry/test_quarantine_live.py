@@ -23,13 +23,6 @@ SYSTEM_MODULE = SYSTEM_IMPORT.split(".")[0]
 
 
 @pytest.fixture
-def canary(tmp_path):
-    path = tmp_path / "canary"
-    yield path
-    assert not path.exists(), "the malicious pickle ran: the canary file exists"
-
-
-@pytest.fixture
 def uploaded(live_server, settings, canary):
     """alice/tiny with ``evil.bin`` (the malicious pickle) and ``model.pt`` (a benign checkpoint),
     both uploaded through Xet by the stock client."""
