@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request by route; answers /metrics (common/metrics.py).
+    "common.metrics.MetricsMiddleware",
     "common.middleware.RequestIdMiddleware",
     "common.middleware.MalformedRequestMiddleware",
     "common.middleware.ApiErrorShapeMiddleware",
