@@ -70,14 +70,17 @@ class Hub:
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Hub]:
-    """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token."""
+def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Hub]:
+    """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token, served by
+    ``workers`` uvicorn processes (``make serve WORKERS=N``)."""
     environment = {
         **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
-        "DJANGO_SETTINGS_MODULE": "config.settings", **(env or {}),
+        "DJANGO_SETTINGS_MODULE": "config.settings", "HUB_WEB_WORKERS": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"), **(env or {}),
     }  # fmt: skip
     environment.pop("DATABASE_URL", None)
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
+    (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
     subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=REPO_ROOT)
     create_user = (
         "from hub.services.accounts import user_create;"
@@ -91,7 +94,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterato
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
+         "--no-access-log", "--log-level", "warning", "--workers", str(workers)],
         env=environment, cwd=REPO_ROOT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
