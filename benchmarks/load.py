@@ -1,17 +1,18 @@
 """Closed-loop load: one client against many, side by side in one run, on the same hub.
 
-    .venv/bin/python benchmarks/load.py [--workers 2] [--clients 100] [--seconds 20]
-                                        [--compare-workers 1]
+    .venv/bin/python benchmarks/load.py [--hubs 2 1 1/0] [--clients 100] [--seconds 30]
 
-A hub is started on a fresh SQLite data folder with ``--workers`` uvicorn processes (what
-``make serve WORKERS=N`` runs), seeded through the stock ``huggingface_hub`` client with a model
-repository (card, config, a small weights file), and then driven by closed-loop clients: each
+Each hub of ``--hubs`` (``W`` or ``W/C``: ``W`` uvicorn processes, what ``make serve WORKERS=W``
+runs, each running at most ``C`` requests through Django at once, ``HUB_WEB_CONCURRENCY``; 0 is
+Django's own unbounded thread per request) is started on a fresh SQLite data folder, seeded
+through the stock ``huggingface_hub`` client with a model repository (card, config, a small
+weights file), and then driven by closed-loop clients: each
 client sends its next request as soon as the previous one is answered. Every client walks the
 same mix of real hub requests (the HF API's model info, search listing, file tree, ``whoami``,
 the ``HEAD`` and ``GET`` of ``resolve`` that ``hf_hub_download`` sends, the repository page, the
 models page), starting at a different point of it. First one client, then ``--clients`` clients,
-each for ``--seconds`` after a short warm-up. ``--compare-workers`` runs the same two phases
-against a second hub with that many processes (1: today's single process) for comparison.
+each for ``--seconds`` after ``--warmup`` seconds. The first hub is the configuration under test
+(the README's process count); the others are baselines (``1/0``: one process as Django runs it).
 
 Printed per phase: requests, req/s, p50/p95/p99 latency, errors (any answer other than the one
 the request expects, or a transport error), and the machine's load average. Targets: with the
@@ -103,8 +104,9 @@ class Phase:
 
 
 async def drive(url: str, token: str, clients: int, seconds: float, warmup: float) -> Phase:
-    """``clients`` closed loops for ``warmup + seconds``; only answers that start and end inside the
-    measured window count."""
+    """``clients`` closed loops for ``warmup + seconds``; the answers that arrive inside the measured
+    window count (a closed loop's throughput is its completions per second; answers after the
+    window's end are not counted)."""
     phase = Phase(clients=clients)
     mix = request_mix()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -127,7 +129,7 @@ async def drive(url: str, token: str, clients: int, seconds: float, warmup: floa
                 except httpx.HTTPError as error:
                     problem = f"{method} {path}: {type(error).__name__} {error}"
                 finished = loop.time()
-                if began >= start and finished <= end:
+                if start <= finished <= end:
                     phase.latencies.append(finished - began)
                     if problem:
                         phase.errors.append(problem)
@@ -138,20 +140,21 @@ async def drive(url: str, token: str, clients: int, seconds: float, warmup: floa
     return phase
 
 
-def run_hub(workers: int, clients: int, seconds: float, warmup: float) -> list[Phase]:
+def run_hub(workers: int, bound: str | None, clients: int, seconds: float, warmup: float) -> list[Phase]:
+    env = UNTHROTTLED | ({"HUB_WEB_CONCURRENCY": bound} if bound is not None else {})
     with (
         tempfile.TemporaryDirectory(prefix="hub-load-") as folder,
-        running_hub(Path(folder), env=UNTHROTTLED, workers=workers) as hub,
+        running_hub(Path(folder), env=env, workers=workers) as hub,
     ):
         seed(hub.url, hub.token)
         return [asyncio.run(drive(hub.url, hub.token, n, seconds, warmup)) for n in (1, clients)]
 
 
-def report(workers: int, phases: list[Phase]) -> None:
+def report(label: str, phases: list[Phase]) -> None:
     one, many = phases
     for phase in phases:
         print(
-            f"| {workers} | {phase.clients} | {len(phase.latencies)} | {phase.rate:.0f} | "
+            f"| {label} | {phase.clients} | {len(phase.latencies)} | {phase.rate:.0f} | "
             f"{phase.percentile(0.50) * 1000:.0f} | {phase.percentile(0.95) * 1000:.0f} | "
             f"{phase.percentile(0.99) * 1000:.0f} | {len(phase.errors)} | {' '.join(f'{x:.1f}' for x in phase.load)} |"
         )
@@ -164,19 +167,25 @@ def report(workers: int, phases: list[Phase]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=2, help="web processes (the README's recommendation)")
+    parser.add_argument("--hubs", nargs="+", default=["2"], help="W or W/C per hub: processes / HUB_WEB_CONCURRENCY")
     parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--compare-workers", type=int, default=None, help="a second hub with this many processes")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
     args = parser.parse_args()
-    if args.workers < 1 or args.clients < 2 or args.seconds <= 0:
-        parser.error("--workers ≥ 1, --clients ≥ 2 and --seconds > 0")
+    hubs = []
+    for spec in args.hubs:
+        workers, _, bound = spec.partition("/")
+        if not workers.isdigit() or int(workers) < 1 or (bound and not bound.isdigit()):
+            parser.error(f"--hubs: {spec!r} is not W or W/C (W ≥ 1 processes, C ≥ 0 requests at once)")
+        hubs.append((int(workers), bound or None))
+    if args.clients < 2 or args.seconds <= 0:
+        parser.error("--clients ≥ 2 and --seconds > 0")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before: {os.getloadavg()}")
-    print("| web processes | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |")
+    print("| processes / bound | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for workers in [args.workers] + ([args.compare_workers] if args.compare_workers else []):
-        report(workers, run_hub(workers, args.clients, args.seconds, args.warmup))
+    for workers, bound in hubs:
+        label = f"{workers} / {bound if bound is not None else 'default'}"
+        report(label, run_hub(workers, bound, args.clients, args.seconds, args.warmup))
 
 
 if __name__ == "__main__":
