@@ -45,7 +45,9 @@ HUB_STREAMED_UPLOADS = env.bool("HUB_STREAMED_UPLOADS", True)
 HUB_WEB_WORKERS = env.int("HUB_WEB_WORKERS", 1, minimum=1)
 # Requests one web process runs through Django's middleware and views at once; the others wait
 # their turn on the event loop (common/asgi.py). 0: no bound (Django's default: a thread each).
-HUB_WEB_CONCURRENCY = env.int("HUB_WEB_CONCURRENCY", 4, minimum=0)
+# A view waiting on something slow (the inference engine, a remote database) holds its place, so
+# the bound leaves room for a few of those beside the processor-bound ones.
+HUB_WEB_CONCURRENCY = env.int("HUB_WEB_CONCURRENCY", 8, minimum=0)
 # Packs of whole clones kept on the web node's disk and sent again to the next clone of the same
 # refs (registry/packcache.py): the folder, its byte budget (0 turns the cache off; one pack may
 # take at most a quarter of it) and how many packs each repository keeps.
