@@ -6,7 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 # Web processes of `make serve` (README: one per core); with more than one, the Gradio playgrounds
-# are off in them (their queues live in one process's memory).
+# are off in them (their queues live in one process's memory). uvicorn's supervisor kills a worker
+# that takes more than 5 s to answer its health ping, which a busy, shared machine can make a
+# working one do; 30 s leaves room.
 WORKERS ?= 1
 # Every process writes its Prometheus values here; /metrics sums them (common/metrics.py).
 METRICS_DIR = $${HUB_DATA_DIR:-$(CURDIR)/var}/metrics
@@ -52,7 +54,7 @@ run: demo
 ## serve: the web processes only (uvicorn on config.asgi; WORKERS=N processes)
 serve: migrate
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
-	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_WEB_WORKERS=$(WORKERS) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_WEB_WORKERS=$(WORKERS) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --timeout-worker-healthcheck 30
 
 ## worker: one Celery worker for both queues
 worker: install

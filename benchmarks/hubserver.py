@@ -94,7 +94,8 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: i
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning", "--workers", str(workers)],
+         "--no-access-log", "--log-level", "warning", "--workers", str(workers),
+         "--timeout-worker-healthcheck", "30"],
         env=environment, cwd=REPO_ROOT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
