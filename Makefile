@@ -5,6 +5,13 @@ BIN := $(CURDIR)/$(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Web processes of `make serve` (README: one per core); with more than one, the Gradio playgrounds
+# are off in them (their queues live in one process's memory). uvicorn's supervisor kills a worker
+# that takes more than 5 s to answer its health ping, which a busy, shared machine can make a
+# working one do; 30 s leaves room.
+WORKERS ?= 1
+# Every process writes its Prometheus values here; /metrics sums them (common/metrics.py).
+METRICS_DIR = $${HUB_DATA_DIR:-$(CURDIR)/var}/metrics
 export PATH := $(BIN):$(PATH)
 
 .PHONY: install run serve worker beat inference test test-fast lint format migrate demo clean
@@ -41,11 +48,13 @@ run: demo
 	@echo "  LLM Hub is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo login: alice / hub-demo-password  (also bob, carol; same password)"
 	@echo ""
-	HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/python -m common.procs -f Procfile
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/python -m common.procs -f Procfile
 
-## serve: the web process only (uvicorn on config.asgi)
+## serve: the web processes only (uvicorn on config.asgi; WORKERS=N processes)
 serve: migrate
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_WEB_WORKERS=$(WORKERS) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --timeout-worker-healthcheck 30
 
 ## worker: one Celery worker for both queues
 worker: install

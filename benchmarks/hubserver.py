@@ -69,21 +69,26 @@ class Hub:
     data_dir: Path
 
 
-def uvicorn_command(port: int) -> list[str]:
-    """The hub's ASGI application on uvicorn at ``127.0.0.1:port``, without access logs."""
+def uvicorn_command(port: int, *, workers: int = 1) -> list[str]:
+    """The hub's ASGI application on ``workers`` uvicorn processes at ``127.0.0.1:port``, without
+    access logs (with a health-ping timeout a busy machine meets)."""
     return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log", "--log-level", "warning"]  # fmt: skip
+            "--no-access-log", "--log-level", "warning", "--workers", str(workers),
+            "--timeout-worker-healthcheck", "30"]  # fmt: skip
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Hub]:
-    """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token."""
+def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Hub]:
+    """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token, served by
+    ``workers`` uvicorn processes (``make serve WORKERS=N``)."""
     environment = {
         **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
-        "DJANGO_SETTINGS_MODULE": "config.settings", **(env or {}),
+        "DJANGO_SETTINGS_MODULE": "config.settings", "HUB_WEB_WORKERS": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"), **(env or {}),
     }  # fmt: skip
     environment.pop("DATABASE_URL", None)
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
+    (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
     subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=REPO_ROOT)
     create_user = (
         "from hub.services.accounts import user_create;"
@@ -95,7 +100,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterato
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    process = subprocess.Popen(uvicorn_command(port), env=environment, cwd=REPO_ROOT)
+    process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

@@ -127,6 +127,21 @@ class BodyStream:
 
 
 class HubASGIHandler(ASGIHandler):
+    """Django's handler, with streamed upload bodies and a bound on the requests that run Django's
+    middleware and views at once (``HUB_WEB_CONCURRENCY``).
+
+    Django gives every request a thread of its own for its synchronous middleware and view; a
+    hundred requests at once are a hundred threads taking turns on the GIL with the event loop,
+    which needs it for every hop between the view's thread and the loop. Throughput then falls
+    below one client's, and a request waits seconds. With the bound, the requests past it wait on
+    the event loop, first come first served, before Django runs them; what they send back
+    (downloads, streamed generations) is sent outside the bound, and so are upload views reading
+    their bodies, which wait on the client rather than on the processor.
+    """
+
+    _gate: asyncio.Semaphore | None = None
+    _gate_loop: asyncio.AbstractEventLoop | None = None
+
     async def __call__(self, scope, receive, send):
         if (
             scope["type"] == "http"
@@ -136,6 +151,19 @@ class HubASGIHandler(ASGIHandler):
         ):
             receive = BodyStream(receive)
         await super().__call__(scope, receive, send)
+
+    def _bound(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate_loop is not loop:
+            self._gate = asyncio.Semaphore(settings.HUB_WEB_CONCURRENCY)
+            self._gate_loop = loop
+        return self._gate
+
+    async def run_get_response(self, request):
+        if isinstance(request._stream, BodyStream) or not settings.HUB_WEB_CONCURRENCY:
+            return await super().run_get_response(request)
+        async with self._bound():
+            return await super().run_get_response(request)
 
     async def read_body(self, receive):
         if isinstance(receive, BodyStream):

@@ -29,6 +29,15 @@ def _django_logging(**_kwargs) -> None:
 
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
+
+@app.on_after_configure.connect
+def _task_metrics(**_kwargs) -> None:
+    """Task durations for /metrics (common/metrics.py)."""
+    from common.metrics import celery_signals_connect
+
+    celery_signals_connect()
+
+
 QUEUE_DEFAULT = "default"
 QUEUE_GPU = "gpu"
 

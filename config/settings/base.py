@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request by route; answers /metrics (common/metrics.py).
+    "common.metrics.MetricsMiddleware",
     "common.middleware.RequestIdMiddleware",
     "common.middleware.MalformedRequestMiddleware",
     "common.middleware.ApiErrorShapeMiddleware",
@@ -125,7 +127,14 @@ CACHE_URL = env.optional_str("CACHE_URL")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hub"}}
+    # Files every process of this machine shares (rate limits, invalidations): common/cache.py.
+    CACHES = {
+        "default": {
+            "BACKEND": "common.cache.SharedFileCache",
+            "LOCATION": str(DATA_DIR / "cache" / "django"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 # Email (password reset links): printed on the console unless an SMTP server is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

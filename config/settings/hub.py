@@ -45,6 +45,15 @@ HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=
 # Under ASGI, upload views (LFS objects and parts, Xet xorbs and shards, git pushes) read their
 # bodies as they arrive instead of after Django has spooled them to a temporary file (common/asgi.py).
 HUB_STREAMED_UPLOADS = env.bool("HUB_STREAMED_UPLOADS", True)
+# Web processes serving the hub (`make serve WORKERS=N` sets it; the Procfile's web line reads it).
+# With more than one, each process serves any request, so the Gradio playgrounds, whose queues
+# live in one process's memory, are not mounted (config/asgi.py).
+HUB_WEB_WORKERS = env.int("HUB_WEB_WORKERS", 1, minimum=1)
+# Requests one web process runs through Django's middleware and views at once; the others wait
+# their turn on the event loop (common/asgi.py). 0: no bound (Django's default: a thread each).
+# A view waiting on something slow (the inference engine, a remote database) holds its place, so
+# the bound leaves room for a few of those beside the processor-bound ones.
+HUB_WEB_CONCURRENCY = env.int("HUB_WEB_CONCURRENCY", 8, minimum=0)
 # Packs of whole clones kept on the web node's disk and sent again to the next clone of the same
 # refs (registry/packcache.py): the folder, its byte budget (0 turns the cache off; one pack may
 # take at most a quarter of it) and how many packs each repository keeps.

@@ -20,8 +20,8 @@ RESERVED_NAMES = frozenset(
     {
         "about", "account", "accounts", "admin", "admin-audit", "administrator", "api", "arena", "assets", "auth",
         "blog", "collections", "datasets", "docs", "explore", "favicon.ico", "healthz", "help", "hub", "jobs",
-        "join", "kernels", "leaderboard", "leaderboards", "login", "logout", "me", "media", "moderation", "models",
-        "new", "notifications", "organizations", "orgs", "password-reset", "playground", "playgrounds",
+        "join", "kernels", "leaderboard", "leaderboards", "login", "logout", "me", "media", "metrics", "moderation",
+        "models", "new", "notifications", "organizations", "orgs", "password-reset", "playground", "playgrounds",
         "pricing", "readyz", "root", "runs", "search", "security", "settings", "signup", "spaces", "static",
         "status", "support", "system", "terms", "tutorials", "user", "users", "www", "xet", "v1", "v2",
     }

@@ -8,3 +8,9 @@ class JobsConfig(AppConfig):
     label = "jobs"
     verbose_name = "Runs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from common.metrics import scrape_collector
+        from training_runner.jobs.metrics import RunStates
+
+        scrape_collector(RunStates())
