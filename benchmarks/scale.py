@@ -392,7 +392,7 @@ def analyse() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 # ------------------------------------------------------------------------------------- measure
@@ -598,7 +598,11 @@ def load_fixture(clients: int) -> tuple[str, list[str], list[str], list[str]]:
         if repo is None:
             repo = repo_create(user=bench, namespace=bench.namespace, name=name, repo_type=RepoType.MODEL)
         uploads.append(repo.repo_id)
-    public = Repo.objects.filter(private=False, type="model", disabled=False, gated="").select_related("namespace")
+    public = (
+        Repo.objects.filter(private=False, type="model", disabled=False, gated="")
+        .exclude(name__startswith="load-upload-")
+        .select_related("namespace")
+    )
     reads = [repo.repo_id for repo in public.order_by("-downloads")[:200]]
     reads += [repo.repo_id for repo in public.order_by("?")[:300]]
     return secret, uploads, reads, [family for family in FAMILIES]

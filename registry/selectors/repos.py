@@ -189,6 +189,7 @@ def repo_children_count(*, user, repo: Repo) -> int:
     return (
         Repo.objects.visible_to(user)
         .filter(type=RepoType.MODEL, tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
+        .values("pk")  # distinct ids: distinct whole rows sort every child's row
         .distinct()
         .count()
     )
