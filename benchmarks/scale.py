@@ -284,7 +284,10 @@ def seed(args: argparse.Namespace) -> None:
             ]
         )  # fmt: skip
         orgs = Organization.objects.bulk_create(
-            [Organization(namespace=ns, fullname=f"Org {ns.name}", created_by=users[0]) for ns in namespaces[args.users :]]
+            [
+                Organization(namespace=ns, fullname=f"Org {ns.name}", created_by=users[0])
+                for ns in namespaces[args.users :]
+            ]
         )
         Membership.objects.bulk_create(
             [
@@ -292,7 +295,7 @@ def seed(args: argparse.Namespace) -> None:
                 for org in orgs
                 for user in rng.sample(users, 5)
             ]
-            + [Membership(organization=orgs[0], user=bench, role="admin"), Membership(organization=orgs[1], user=bench, role="admin")]
+            + [Membership(organization=org, user=bench, role="admin") for org in orgs[:2]]
         )  # fmt: skip
     # Templates: real commits through the services, owned by bench inside the first organization.
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -400,7 +403,7 @@ def analyse() -> None:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def rows_to_measure() -> list[tuple[str, str, list[str]]]:
@@ -408,12 +411,15 @@ def rows_to_measure() -> list[tuple[str, str, list[str]]]:
     from registry.models import Repo, RepoTag
 
     popular = Repo.objects.filter(type="model", private=False).order_by("-downloads").select_related("namespace")[0]
-    base = Repo.objects.select_related("namespace").get(namespace__name=BASE_MODEL.split("/")[0], name=BASE_MODEL.split("/")[1])
+    base_namespace, base_name = BASE_MODEL.split("/")
+    base = Repo.objects.select_related("namespace").get(namespace__name=base_namespace, name=base_name)
     dataset = Repo.objects.filter(type="dataset", private=False).order_by("-likes").select_related("namespace")[0]
     author = Repo.objects.filter(type="model").values("namespace__name").order_by("namespace__name")[:1][0]
     children = RepoTag.objects.filter(tag=f"base_model:{BASE_MODEL}").count()
     common = FAMILIES[:8]
-    rare = [f"{family} {variant} {size}" for family, variant, size in zip(FAMILIES, VARIANTS, SIZES * 4, strict=False)][:8]
+    rare = [
+        f"{family} {variant} {size}" for family, variant, size in zip(FAMILIES[:8], VARIANTS, SIZES * 2, strict=False)
+    ]
     partial = [family[:3] for family in FAMILIES[:8]]
     api = [
         ("api", "/api/models?limit=20 (trending)", ["/api/models?limit=20"]),
@@ -428,7 +434,8 @@ def rows_to_measure() -> list[tuple[str, str, list[str]]]:
         ("api", "/api/models?limit=20&filter=<tag>", [f"/api/models?limit=20&filter={w}" for w in common]),
         ("api", "/api/models?limit=20&pipeline_tag=…&library=…",
          [f"/api/models?limit=20&pipeline_tag={p}&library={lib}" for p, lib in MODEL_KINDS]),
-        ("api", "/api/models?limit=20&filter=base_model:… (model tree)", [f"/api/models?limit=20&filter=base_model:{BASE_MODEL}"]),
+        ("api", "/api/models?limit=20&filter=base_model:… (model tree)",
+         [f"/api/models?limit=20&filter=base_model:{BASE_MODEL}"]),
         ("api", "/api/models?limit=20&author=<owner>", [f"/api/models?limit=20&author={author['namespace__name']}"]),
         ("api", "/api/models?limit=20&cursor=20000 (deep page)", ["/api/models?limit=20&cursor=20000"]),
         ("api", "/api/models?limit=20&full=true", ["/api/models?limit=20&full=true"]),
@@ -608,39 +615,46 @@ def load_fixture(clients: int) -> tuple[str, list[str], list[str], list[str]]:
     return secret, uploads, reads, [family for family in FAMILIES]
 
 
+# The mixed load: (kind, share of requests); paths take the drawn repository, word, sort and page.
+LOAD_MIX = [
+    ("browse: /api/models", 0.15), ("browse: /models page", 0.10), ("browse: repo page", 0.10),
+    ("search: /api/models", 0.15), ("search: /search page", 0.05), ("resolve: GET README.md", 0.20),
+    ("HEAD config.json", 0.20), ("upload: commit of 1 KiB", 0.05),
+]  # fmt: skip
+LOAD_KINDS = [kind for kind, _share in LOAD_MIX]
+LOAD_WEIGHTS = list(itertools.accumulate(share for _kind, share in LOAD_MIX))
+LOAD_PATHS = {
+    "browse: /api/models": "/api/models?limit=20&sort={sort}",
+    "browse: /models page": "/models?p={page}",
+    "browse: repo page": "/{repo}",
+    "search: /api/models": "/api/models?limit=20&search={word}",
+    "search: /search page": "/search?q={word}",
+    "resolve: GET README.md": "/{repo}/resolve/main/README.md",
+    "HEAD config.json": "/{repo}/resolve/main/config.json",
+}
+
+
 async def _client(index, session, deadline, token, upload_repo, reads, words, records, rng):
     import httpx
 
     while time.monotonic() < deadline:
-        draw = rng.random()
-        repo = rng.choice(reads)
-        word = rng.choice(words)
-        headers = {}
-        method, path, body = "GET", "", None
-        if draw < 0.15:
-            kind, path = "browse: /api/models", f"/api/models?limit=20&sort={rng.choice(['downloads', 'likes', 'lastModified', 'trendingScore'])}"
-        elif draw < 0.25:
-            kind, path = "browse: /models page", f"/models?p={rng.randint(1, 20)}"
-        elif draw < 0.35:
-            kind, path = "browse: repo page", f"/{repo}"
-        elif draw < 0.50:
-            kind, path = "search: /api/models", f"/api/models?limit=20&search={word}"
-        elif draw < 0.55:
-            kind, path = "search: /search page", f"/search?q={word}"
-        elif draw < 0.75:
-            kind, path = "resolve: GET README.md", f"/{repo}/resolve/main/README.md"
-        elif draw < 0.95:
-            kind, method, path = "HEAD config.json", "HEAD", f"/{repo}/resolve/main/config.json"
-        else:
-            kind, method = "upload: commit of 1 KiB", "POST"
-            path = f"/api/models/{upload_repo}/commit/main"
+        kind = rng.choices(LOAD_KINDS, cum_weights=LOAD_WEIGHTS)[0]
+        repo, word = rng.choice(reads), rng.choice(words)
+        method, headers, body = "GET", {}, None
+        if kind == "upload: commit of 1 KiB":
+            method, path = "POST", f"/api/models/{upload_repo}/commit/main"
             content = base64.b64encode(os.urandom(1024)).decode()
+            upload = {"path": f"data/{rng.randint(0, 9)}.bin", "content": content, "encoding": "base64"}
             lines = [
                 {"key": "header", "value": {"summary": f"client {index} upload"}},
-                {"key": "file", "value": {"path": f"data/{rng.randint(0, 9)}.bin", "content": content, "encoding": "base64"}},
-            ]  # fmt: skip
+                {"key": "file", "value": upload},
+            ]
             body = "\n".join(json.dumps(line) for line in lines).encode()
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+        else:
+            sort = rng.choice(["downloads", "likes", "lastModified", "trendingScore"])
+            path = LOAD_PATHS[kind].format(repo=repo, word=word, sort=sort, page=rng.randint(1, 20))
+            method = "HEAD" if kind.startswith("HEAD") else "GET"
         started = time.perf_counter()
         try:
             response = await session.request(method, path, content=body, headers=headers)
