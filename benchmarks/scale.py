@@ -93,6 +93,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pool", type=int, default=0, help="connections a web process may hold (DATABASE_URL ?pool=N); 0: no pool"
+    )
     return parser.parse_args()
 
 
@@ -722,7 +725,9 @@ def load_test(args: argparse.Namespace, environment: dict[str, str]) -> None:
 def main() -> None:
     args = parse_args()
     database_url = database_ensure(args)
-    environment = hub_environment(database_url, args.data_dir.resolve())
+    environment = hub_environment(
+        f"{database_url}?pool={args.pool}" if args.pool else database_url, args.data_dir.resolve()
+    )
     django_setup(environment)
     from registry.models import Repo
 
