@@ -69,6 +69,17 @@ class Hub:
     data_dir: Path
 
 
+def wait_until_healthy(url: str, *, seconds: float) -> None:
+    """Wait until the hub at ``url`` answers ``/healthz``; ``RuntimeError`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the hub did not start")
+
+
 @contextlib.contextmanager
 def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Hub]:
     """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token."""
@@ -96,13 +107,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterato
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the hub did not start")
+        wait_until_healthy(url, seconds=20)
         yield Hub(url=url, token=token, process=process, data_dir=data_dir)
     finally:
         process.terminate()

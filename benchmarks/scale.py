@@ -46,7 +46,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.hubserver import free_port  # noqa: E402
+from benchmarks.hubserver import free_port, wait_until_healthy  # noqa: E402
 
 # How the seed draws names; words a search finds often, sometimes, and rarely.
 FAMILIES = [
@@ -505,7 +505,6 @@ def explain(rows) -> None:
 
 @contextlib.contextmanager
 def uvicorn(environment: dict[str, str], workers: int = 1):
-    import httpx
 
     port = free_port()
     command = [
@@ -517,13 +516,7 @@ def uvicorn(environment: dict[str, str], workers: int = 1):
     process = subprocess.Popen(command, env={**os.environ, **environment}, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("the hub did not start")
+        wait_until_healthy(url, seconds=120)
         yield url
     finally:
         process.terminate()
