@@ -77,6 +77,17 @@ def uvicorn_command(port: int, *, workers: int = 1) -> list[str]:
             "--timeout-worker-healthcheck", "30"]  # fmt: skip
 
 
+def wait_until_healthy(url: str, *, seconds: float) -> None:
+    """Wait until the hub at ``url`` answers ``/healthz``; ``RuntimeError`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the hub did not start")
+
+
 @contextlib.contextmanager
 def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Hub]:
     """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token, served by
@@ -103,13 +114,7 @@ def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: i
     process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the hub did not start")
+        wait_until_healthy(url, seconds=20)
         yield Hub(url=url, token=token, process=process, data_dir=data_dir)
     finally:
         process.terminate()

@@ -134,7 +134,8 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} has a malformed port") from None
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        return {
+        pool = options.pop("pool", None)
+        entry = {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
             "USER": unquote(parts.username or ""),
@@ -145,6 +146,15 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
+        if pool is not None:
+            # ``?pool=N``: at most N connections a process, lent to a request for its length
+            # (psycopg's pool). Under ASGI every request runs in a thread of its own, so without a
+            # pool connections grow with concurrent requests, not with processes.
+            if not pool.isdigit() or not 1 <= int(pool) <= 1000:
+                raise ImproperlyConfigured(f"DATABASE_URL={url!r}: pool must be a number of connections, 1 to 1000")
+            options["pool"] = {"min_size": 1, "max_size": int(pool), "timeout": 120}
+            entry.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+        return entry
     raise ImproperlyConfigured(f"DATABASE_URL={url!r}: scheme must be sqlite or postgres")
 
 

@@ -33,7 +33,7 @@ def pack_entries_fill(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0010_repo_disabled"),
+        ("registry", "0011_search_columns"),
     ]
 
     operations = [

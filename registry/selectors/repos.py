@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Expression, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 
 from common.errors import ValidationError
+from hub.models import Namespace
 from registry.choices import RepoSort, RepoType
 from registry.models import Ref, Repo, RepoTag
 
@@ -59,20 +60,57 @@ def sort_parse(value: str | None) -> RepoSort | None:
         ) from None
 
 
+class _StoredSearchVector(Expression):
+    """``registry_repo.search_vector``: the stored ``tsvector`` of ``search_document`` that only
+    PostgreSQL has (migration 0011), so matching and ranking parse no document per request."""
+
+    def __init__(self):
+        from django.contrib.postgres.search import SearchVectorField
+
+        super().__init__(output_field=SearchVectorField())
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name('search_vector')}", []
+
+
+class _InArray(Expression):
+    """``column = ANY(ARRAY(subquery))``: unlike ``IN (subquery)``, PostgreSQL can answer it with
+    an index scan inside an ``OR``, so a search's branches combine in one bitmap scan."""
+
+    conditional = True
+
+    def __init__(self, column: F, subquery: QuerySet):
+        super().__init__(output_field=BooleanField())
+        self.column, self.subquery = column, Subquery(subquery)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, expressions):
+        self.column, self.subquery = expressions
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        return f"{column} = ANY(ARRAY{subquery})", (*column_params, *subquery_params)
+
+
 def _search(queryset: QuerySet, query: str) -> QuerySet:
     words = _WORD.findall(query.lower())[:16]
     if not words:
         return queryset
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        vector = SearchVector("search_document", config="simple")
+        vector = _StoredSearchVector()
         tsquery = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
         name_match = Q()
         for word in words:
-            name_match &= Q(name__icontains=word) | Q(namespace__name__icontains=word)
+            owners = Namespace.objects.filter(name__icontains=word).values("id")
+            name_match &= Q(name__icontains=word) | Q(_InArray(F("namespace_id"), owners))
         # Match with @@ (a rank alone is positive for partial matches too), rank to order.
-        matched = queryset.annotate(search_vector=vector, search_rank=SearchRank(vector, tsquery))
+        matched = queryset.alias(search_vector=vector).annotate(search_rank=SearchRank(vector, tsquery))
         return matched.filter(Q(search_vector=tsquery) | name_match)
     # SQLite: every word must occur somewhere in the indexed text (which includes the names).
     for word in words:
@@ -151,6 +189,7 @@ def repo_children_count(*, user, repo: Repo) -> int:
     return (
         Repo.objects.visible_to(user)
         .filter(type=RepoType.MODEL, tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
+        .values("pk")  # distinct ids: distinct whole rows sort every child's row
         .distinct()
         .count()
     )
