@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DB_NAME = "hub_bench_leaderboard"
+DB_NAME = os.environ.get("BENCH_DB", "hub_bench_leaderboard")
 
 
 def parse_args() -> argparse.Namespace:
