@@ -193,15 +193,33 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
 @require_GET
 @page_view
 def leaderboard_export(request: HttpRequest, namespace: str, name: str, fmt: str) -> HttpResponse:
-    """The board's entries as CSV or JSON (what the page shows, every page at once)."""
+    """The board's entries as CSV or JSON (what the page shows, every page at once). Written once
+    per board version, filters and set of models hidden from the visitor, then served from the
+    cache until the board changes."""
     board = leaderboard_get(namespace=namespace, name=name)
-    entries = list(board_entries(board=board, user=request.user, filters=entry_filters(request.GET)))
+    filters = entry_filters(request.GET)
+    hidden = board_visitor(board=board, user=request.user).hidden
+    board_data = LeaderboardOutputSerializer(board).data
+    digest = hashlib.sha256(repr((fmt, filters, sorted(hidden), board_data)).encode()).hexdigest()
+    cache_key = f"leaderboards:{board.pk}:{board.version}:export:{digest}"
+    body = cache.get(cache_key)
+    if body is None:
+        entries = list(board_entries(board=board, user=request.user, filters=filters))
+        body = _json(board_data, entries) if fmt == "json" else _csv(board, entries)
+        cache.set(cache_key, body, CACHE_SECONDS)
     if fmt == "json":
-        body = {
-            "board": LeaderboardOutputSerializer(board).data,
-            "entries": EntryOutputSerializer(entries, many=True).data,
-        }
-        return JsonResponse(body, json_dumps_params={"indent": 1})
+        return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{board.namespace.name}-{board.name}.csv"'
+    return response
+
+
+def _json(board_data: dict, entries: list) -> bytes:
+    body = {"board": board_data, "entries": EntryOutputSerializer(entries, many=True).data}
+    return JsonResponse(body, json_dumps_params={"indent": 1}).content
+
+
+def _csv(board, entries: list) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = _columns(board)
@@ -226,9 +244,7 @@ def leaderboard_export(request: HttpRequest, namespace: str, name: str, fmt: str
             ci = cell.get("ci95") or [None, None]
             row += [cell.get("value"), ci[0], ci[1], cell.get("normalized")]
         writer.writerow(row)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{board.namespace.name}-{board.name}.csv"'
-    return response
+    return buffer.getvalue()
 
 
 @require_GET
