@@ -219,7 +219,7 @@ def _json(board_data: dict, entries: list) -> bytes:
     return JsonResponse(body, json_dumps_params={"indent": 1}).content
 
 
-def _csv(board, entries: list) -> str:
+def _csv(board, entries: list) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = _columns(board)
@@ -244,7 +244,7 @@ def _csv(board, entries: list) -> str:
             ci = cell.get("ci95") or [None, None]
             row += [cell.get("value"), ci[0], ci[1], cell.get("normalized")]
         writer.writerow(row)
-    return buffer.getvalue()
+    return buffer.getvalue().encode()
 
 
 @require_GET
