@@ -5,8 +5,8 @@ the columns it shows (suite aggregate or task, and metric; the first column rank
 submit. An entry is one submission of ``model@commit``: admitted or rejected with a reason, then
 evaluated by an evaluation run whose state it mirrors. The board page reads finished, current
 entries with their scores, intervals and ranks already computed (``services.scoring``), so it
-costs a few queries whatever the board's size, and keeps its rendered rows in the cache under the
-board's ``version``.
+costs a few queries whatever the board's size, and keeps its entries' keys, queue, rendered rows and
+exports in the cache under the board's ``version``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Leaderboard(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     ranked_at = models.DateTimeField(null=True, blank=True)
     # A new random token at every change to what the board's table shows (``services.boards.board_touch``):
-    # the page caches its rendered rows under it, so a change is seen at once. Random rather than
+    # the page caches its keys, queue, rows and exports under it, so a change is seen at once. Random rather than
     # a counter or a time, so a board made again under a former primary key (SQLite reuses them)
     # or two changes in the same instant never meet rows cached before.
     version = models.CharField(max_length=32, default=new_board_version, editable=False)

@@ -1,7 +1,7 @@
 """Signal receivers: leaderboards follow runs, default branches and pull requests (connected in
 ``apps.LeaderboardsConfig.ready``). Each does one cheap check and hands the work to a task.
-Saved and deleted entries, and deleted runs (their entries lose the link to their items), count as
-changes of their boards' tables."""
+Saved and deleted entries, deleted runs (their entries lose the link to their items) and deleted
+models (their entries lose their model) count as changes of their boards' tables."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def follow_pull_request(sender, *, discussion_id: int, commit_oid: str, **kwargs
 @receiver(post_delete, sender=Entry, dispatch_uid="leaderboards-entry-deleted")
 def entry_changed(sender, *, instance: Entry, **kwargs) -> None:
     board_touch(board_id=instance.board_id)
+
+
+@receiver(pre_delete, sender=Repo, dispatch_uid="leaderboards-repo-deleting")
+def repo_deleting(sender, *, instance: Repo, **kwargs) -> None:
+    """The boards of a model about to be deleted: its entries lose their model without a signal
+    (``SET_NULL``), and the board page caches which entries it lists."""
+    instance._leaderboard_boards = list(
+        Entry.objects.filter(model_repo=instance).order_by().values_list("board_id", flat=True).distinct()
+    )
+
+
+@receiver(post_delete, sender=Repo, dispatch_uid="leaderboards-repo-deleted")
+def repo_deleted(sender, *, instance: Repo, **kwargs) -> None:
+    for board_id in getattr(instance, "_leaderboard_boards", ()):
+        board_touch(board_id=board_id)
 
 
 @receiver(pre_delete, sender=Run, dispatch_uid="leaderboards-run-deleted")

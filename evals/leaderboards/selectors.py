@@ -4,20 +4,34 @@ submission queue, a model's positions, and item-by-item comparisons of two entri
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from common.errors import NotFound, ValidationError
 from evals.harness.metrics import paired_bootstrap
-from evals.leaderboards.choices import EntryState
+from evals.leaderboards.choices import EntrySource, EntryState
 from evals.leaderboards.models import Entry, Leaderboard
 from registry.models import Repo
+from training_runner.inference.models import ArenaRating
 from training_runner.jobs.models import EvalSample
 
 QUEUE_LENGTH = 50
+# What the board page's queue shows of a submission.
+QUEUE_FIELDS = (
+    "pk",
+    "model_repo_id",
+    "model_repo_name",
+    "model_commit",
+    "pull_request",
+    "run_id",
+    "state",
+    "source",
+    "reason",
+    "created_at",
+    "submitter__username",
+)
 
 
 def leaderboard_list() -> QuerySet[Leaderboard]:
@@ -50,11 +64,10 @@ def _visible_models(user) -> QuerySet[Repo]:
     return Repo.objects.visible_to(user).values("pk")
 
 
-def board_entries(*, board: Leaderboard, user, filters: EntryFilters = EntryFilters()) -> QuerySet[Entry]:
-    """The current, finished entry of each model the visitor may see, ranked (or sorted by a column)."""
-    entries = Entry.objects.filter(board=board, current=True, state=EntryState.FINISHED).filter(
-        model_repo__in=_visible_models(user)
-    )
+def _board_entries(*, board: Leaderboard, filters: EntryFilters) -> QuerySet[Entry]:
+    """The current, finished entry of each model on the board, ranked (or sorted by a column),
+    whoever may see the models."""
+    entries = Entry.objects.filter(board=board, current=True, state=EntryState.FINISHED)
     if filters.max_parameters is not None:
         entries = entries.filter(parameters__lte=filters.max_parameters)
     for field in ("license", "architecture", "base_model"):
@@ -74,11 +87,47 @@ def board_entries(*, board: Leaderboard, user, filters: EntryFilters = EntryFilt
     return entries.order_by(F("rank").asc(nulls_last=True), F("primary").desc(nulls_last=True), "id")
 
 
-def board_entry_keys(*, board: Leaderboard, user, filters: EntryFilters = EntryFilters()) -> list[tuple[int, int]]:
-    """``(entry pk, model repository pk)`` of every entry ``board_entries`` lists, in its order: the
-    board page pages through these and reads the full rows of one page only (their count is
-    the length, so no COUNT query)."""
-    return list(board_entries(board=board, user=user, filters=filters).values_list("pk", "model_repo_id"))
+def board_entries(*, board: Leaderboard, user, filters: EntryFilters = EntryFilters()) -> QuerySet[Entry]:
+    """The current, finished entry of each model the visitor may see, ranked (or sorted by a column)."""
+    return _board_entries(board=board, filters=filters).filter(model_repo__in=_visible_models(user))
+
+
+def board_entry_keys(*, board: Leaderboard, filters: EntryFilters = EntryFilters()) -> list[tuple[int, int]]:
+    """``(entry pk, model repository pk)`` of every entry ``board_entries`` lists for a visitor who
+    may see every model, in its order. The same for every visitor until the board changes, so the
+    board page keeps them in the cache under the board's ``version`` and drops the models
+    ``board_hidden_repos`` names for each visitor."""
+    entries = _board_entries(board=board, filters=filters).filter(model_repo__isnull=False)
+    return list(entries.values_list("pk", "model_repo_id"))
+
+
+@dataclass(frozen=True)
+class BoardVisitor:
+    """What the board page reads for each visitor at every request, so that it can share all else
+    with every visitor until the board changes."""
+
+    hidden: frozenset[int]  # models with entries on the board the visitor may not see (usually none)
+    ratings: dict[int, ArenaRating]  # arena ratings of the models on the board, by repository pk
+
+
+def board_visitor(*, board: Leaderboard, user) -> BoardVisitor:
+    """The models on the board ``user`` may not see, and the arena ratings of those they may, in one
+    query. Neither moves the board's version (a model made private, a new rating), so the page
+    reads them each time and drops the hidden models from the keys and the queue it caches."""
+    on_board = Entry.objects.filter(board=board, model_repo__isnull=False).values("model_repo_id")
+    rows = (
+        Repo.objects.filter(pk__in=on_board)
+        .annotate(visible=Exists(_visible_models(user).filter(pk=OuterRef("pk"))))
+        .filter(Q(visible=False) | Q(arena_rating__isnull=False))
+        .values_list("pk", "visible", "arena_rating__rating", "arena_rating__lower", "arena_rating__upper")
+    )
+    hidden, ratings = set(), {}
+    for pk, visible, rating, lower, upper in rows:
+        if not visible:
+            hidden.add(pk)
+        elif rating is not None:
+            ratings[pk] = ArenaRating(repo_id=pk, rating=rating, lower=lower, upper=upper)
+    return BoardVisitor(hidden=frozenset(hidden), ratings=ratings)
 
 
 def board_entries_in_order(*, board: Leaderboard, pks: list[int]) -> list[Entry]:
@@ -88,16 +137,34 @@ def board_entries_in_order(*, board: Leaderboard, pks: list[int]) -> list[Entry]
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
-def board_queue(*, board: Leaderboard, user, fields: Sequence[str] = ()) -> list[Entry]:
-    """The latest submissions in every state, rejected ones with their reasons; with ``fields``,
-    only those columns (a page that shows no scores need not read and decode them)."""
+def board_queue(*, board: Leaderboard, user) -> list[Entry]:
+    """The latest submissions in every state, rejected ones with their reasons."""
     entries = (
         Entry.objects.filter(board=board, model_repo__in=_visible_models(user))
         .select_related("submitter")
         .order_by("-created_at", "-id")
+        .defer("item_values")
     )
-    entries = entries.only(*fields) if fields else entries.defer("item_values")
     return list(entries[:QUEUE_LENGTH])
+
+
+def board_queue_rows(*, board: Leaderboard, limit: int, user=None) -> list[dict[str, Any]]:
+    """The latest ``limit`` submissions as the board page's queue shows them (no scores), newest
+    first: of the models ``user`` may see, or without ``user`` of every model (the page keeps
+    those in the cache for every visitor and drops the ones ``board_hidden_repos`` names)."""
+    entries = Entry.objects.filter(board=board, model_repo__isnull=False)
+    if user is not None:
+        entries = entries.filter(model_repo__in=_visible_models(user))
+    states, sources = dict(EntryState.choices), dict(EntrySource.choices)
+    rows = entries.order_by("-created_at", "-id").values(*QUEUE_FIELDS)[:limit]
+    return [
+        {
+            **row,
+            "state_label": str(states.get(row["state"], row["state"])),
+            "source_label": str(sources.get(row["source"], row["source"])),
+        }
+        for row in rows
+    ]
 
 
 def entry_get(*, board: Leaderboard, entry_id: int, user) -> Entry:

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import get_script_prefix
+from django.utils.html import json_script
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,10 +25,12 @@ from common.errors import HubError
 from evals.leaderboards.apis import EntryOutputSerializer, LeaderboardOutputSerializer, compare_entry, entry_filters
 from evals.leaderboards.forms import LeaderboardForm, SubmitForm
 from evals.leaderboards.selectors import (
+    QUEUE_LENGTH,
     board_entries,
     board_entries_in_order,
     board_entry_keys,
-    board_queue,
+    board_queue_rows,
+    board_visitor,
     entries_disagreements,
     entry_get,
     leaderboard_get,
@@ -40,24 +43,12 @@ from evals.leaderboards.services.trust import entry_flag, entry_rerun
 from evals.leaderboards.templatetags.leaderboards import half_width, score
 from frontend.pages import page_view
 from hub.selectors import namespace_get, user_memberships_list
-from training_runner.inference.selectors import arena_ratings_for
 
 ENTRIES_PAGE_SIZE = 100
-ROWS_CACHE_SECONDS = 3600  # a change moves the board to a new version at once; this bounds what old versions keep
-# What the board page's queue shows (it reads no scores).
-QUEUE_FIELDS = (
-    "board_id",
-    "model_repo_id",
-    "model_repo_name",
-    "model_commit",
-    "pull_request",
-    "run_id",
-    "state",
-    "source",
-    "reason",
-    "created_at",
-    "submitter__username",
-)
+CACHE_SECONDS = 3600  # a change moves the board to a new version at once; this bounds what old versions keep
+# The queue the page shares with every visitor holds twice what it shows, so that models a
+# visitor may not see still leave a full queue (with fewer it is read again for that visitor).
+QUEUE_CACHED = 2 * QUEUE_LENGTH
 
 
 @require_GET
@@ -96,16 +87,42 @@ def _cell(entry, cell: dict | None, query: str) -> dict | None:
     return out
 
 
-def _table(*, board, columns: list[dict], keys: list[tuple[int, int]], ratings: dict) -> tuple[str, list[dict]]:
-    """One page of the board's table as HTML, and its chart's points. Rendering a hundred rows of
-    a dozen score cells is most of what the page costs, so both stay in the cache under the
-    board's ``version`` (any change to its entries moves it on: ``services.boards.board_touch``)
-    and the digest of everything else they depend on: the page's entries in order (visibility,
-    filters, sorting and paging all show there), their arena ratings, the columns and the path
-    prefix of the links."""
+def _snapshot(*, board, filters) -> tuple[list[tuple[int, int]], list[dict]]:
+    """What every visitor's board page starts from, the same for all until the board changes, so
+    kept in the cache under its ``version``: the keys of the entries the filters keep, in order,
+    and the latest submissions, of every model (the page drops those a visitor may not see)."""
+    prefix = f"leaderboards:{board.pk}:{board.version}"
+    keys_key = f"{prefix}:keys:{hashlib.sha256(repr(filters).encode()).hexdigest()}"
+    queue_key = f"{prefix}:queue"
+    found = cache.get_many([keys_key, queue_key])
+    if keys_key not in found:
+        found[keys_key] = board_entry_keys(board=board, filters=filters)
+        cache.set(keys_key, found[keys_key], CACHE_SECONDS)
+    if queue_key not in found:
+        found[queue_key] = board_queue_rows(board=board, limit=QUEUE_CACHED)
+        cache.set(queue_key, found[queue_key], CACHE_SECONDS)
+    return found[keys_key], found[queue_key]
+
+
+def _visible_queue(*, board, user, rows: list[dict], hidden: frozenset[int]) -> list[dict]:
+    if not hidden:
+        return rows[:QUEUE_LENGTH]
+    shown = [row for row in rows if row["model_repo_id"] not in hidden][:QUEUE_LENGTH]
+    if len(shown) < QUEUE_LENGTH and len(rows) == QUEUE_CACHED:  # more than the cache holds are hidden
+        return board_queue_rows(board=board, limit=QUEUE_LENGTH, user=user)
+    return shown
+
+
+def _table(*, board, columns: list[dict], keys: list[tuple[int, int]], ratings: dict) -> tuple[str, str]:
+    """One page of the board's table as HTML, and its chart's points as a JSON script element.
+    Rendering a hundred rows of a dozen score cells is most of what the page costs, so both stay
+    in the cache under the board's ``version`` (any change to its entries moves it on:
+    ``services.boards.board_touch``) and the digest of everything else they depend on: the page's
+    entries in order (visibility, filters, sorting and paging all show there), their arena
+    ratings, the columns and the path prefix of the links."""
     shown_ratings = sorted((repo, r.rating, r.lower, r.upper) for repo, r in ratings.items())
     digest = hashlib.sha256(repr((get_script_prefix(), board.columns, keys, shown_ratings)).encode()).hexdigest()
-    cache_key = f"leaderboards:rows:{board.pk}:{board.version}:{digest}"
+    cache_key = f"leaderboards:{board.pk}:{board.version}:rows:{digest}"
     cached = cache.get(cache_key)
     if cached is not None:
         return cached
@@ -127,12 +144,13 @@ def _table(*, board, columns: list[dict], keys: list[tuple[int, int]], ratings: 
     table_rows = get_template("leaderboards/_board_rows.html", using="jinja2").render(
         {"rows": rows, "has_arena": bool(ratings)}
     )
-    chart = [
+    points = [
         {"model": e.model_repo_name, "parameters": e.parameters, **(e.scores.get(primary) or {})}
         for e in entries
         if e.parameters and e.scores.get(primary)
     ]
-    cache.set(cache_key, (table_rows, chart), ROWS_CACHE_SECONDS)
+    chart = json_script({"metric": columns[0]["label"], "points": points}, "board-chart-data")
+    cache.set(cache_key, (table_rows, chart), CACHE_SECONDS)
     return table_rows, chart
 
 
@@ -143,17 +161,19 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
     of score against size, the submission queue."""
     board = leaderboard_get(namespace=namespace, name=name)
     filters = entry_filters(request.GET)
-    page = Paginator(board_entry_keys(board=board, user=request.user, filters=filters), ENTRIES_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    keys, queue = _snapshot(board=board, filters=filters)
+    visitor = board_visitor(board=board, user=request.user)
+    if visitor.hidden:
+        keys = [key for key in keys if key[1] not in visitor.hidden]
+    page = Paginator(keys, ENTRIES_PAGE_SIZE).get_page(request.GET.get("page"))
     columns = _columns(board)
     keys = list(page.object_list)
-    ratings = arena_ratings_for(repos=[repo for _, repo in keys if repo is not None])
+    ratings = {repo: visitor.ratings[repo] for _, repo in keys if repo in visitor.ratings}
     table_rows, chart = _table(board=board, columns=columns, keys=keys, ratings=ratings)
-    # The queue changes with every submission and says how long ago each was made: rendered each
-    # time, with Jinja2 like the table (several times faster than Django's templates for 50 rows).
+    # The queue says how long ago each submission was made: rendered each time, with Jinja2 like
+    # the table (several times faster than Django's templates for 50 rows).
     queue = {
-        "queue": board_queue(board=board, user=request.user, fields=QUEUE_FIELDS),
+        "queue": _visible_queue(board=board, user=request.user, rows=queue, hidden=visitor.hidden),
         "prefix": get_script_prefix().rstrip("/"),
     }
     context = {
@@ -163,7 +183,7 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
         "page": page,
         "filters": filters,
         "queue_rows": mark_safe(get_template("leaderboards/_board_queue.html", using="jinja2").render(queue)),
-        "chart": {"metric": columns[0]["label"], "points": chart},
+        "chart": chart,
         "submit_form": SubmitForm() if request.user.is_authenticated else None,
         "has_arena": bool(ratings),
     }
@@ -173,15 +193,33 @@ def leaderboard_page(request: HttpRequest, namespace: str, name: str) -> HttpRes
 @require_GET
 @page_view
 def leaderboard_export(request: HttpRequest, namespace: str, name: str, fmt: str) -> HttpResponse:
-    """The board's entries as CSV or JSON (what the page shows, every page at once)."""
+    """The board's entries as CSV or JSON (what the page shows, every page at once). Written once
+    per board version, filters and set of models hidden from the visitor, then served from the
+    cache until the board changes."""
     board = leaderboard_get(namespace=namespace, name=name)
-    entries = list(board_entries(board=board, user=request.user, filters=entry_filters(request.GET)))
+    filters = entry_filters(request.GET)
+    hidden = board_visitor(board=board, user=request.user).hidden
+    board_data = LeaderboardOutputSerializer(board).data
+    digest = hashlib.sha256(repr((fmt, filters, sorted(hidden), board_data)).encode()).hexdigest()
+    cache_key = f"leaderboards:{board.pk}:{board.version}:export:{digest}"
+    body = cache.get(cache_key)
+    if body is None:
+        entries = list(board_entries(board=board, user=request.user, filters=filters))
+        body = _json(board_data, entries) if fmt == "json" else _csv(board, entries)
+        cache.set(cache_key, body, CACHE_SECONDS)
     if fmt == "json":
-        body = {
-            "board": LeaderboardOutputSerializer(board).data,
-            "entries": EntryOutputSerializer(entries, many=True).data,
-        }
-        return JsonResponse(body, json_dumps_params={"indent": 1})
+        return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{board.namespace.name}-{board.name}.csv"'
+    return response
+
+
+def _json(board_data: dict, entries: list) -> bytes:
+    body = {"board": board_data, "entries": EntryOutputSerializer(entries, many=True).data}
+    return JsonResponse(body, json_dumps_params={"indent": 1}).content
+
+
+def _csv(board, entries: list) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = _columns(board)
@@ -206,9 +244,7 @@ def leaderboard_export(request: HttpRequest, namespace: str, name: str, fmt: str
             ci = cell.get("ci95") or [None, None]
             row += [cell.get("value"), ci[0], ci[1], cell.get("normalized")]
         writer.writerow(row)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{board.namespace.name}-{board.name}.csv"'
-    return response
+    return buffer.getvalue().encode()
 
 
 @require_GET

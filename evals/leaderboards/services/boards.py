@@ -118,8 +118,9 @@ def leaderboard_create(
 
 def board_touch(*, board_id: int) -> None:
     """Count a change to what the board's table shows (an entry's scores, rank, flags, trust, run,
-    or which entries there are): the page caches its rendered rows under the board's ``version``,
-    so the next request renders them again. Call it after the write, in the same transaction (a
+    or which entries there are, and its queue): the page caches its entries' keys, its queue, its
+    rendered rows and the exports under the board's ``version``, so the next request reads and
+    renders them again. Call it after the write, in the same transaction (a
     page that read the former version may then cache what it read under it, never stale rows under
     the new one); it holds the board's row lock until that transaction ends (lock order: entries,
     then the board).

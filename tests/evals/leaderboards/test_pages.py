@@ -12,7 +12,7 @@ from evals.leaderboards.choices import EntryState
 from evals.leaderboards.models import Entry, Leaderboard
 from evals.leaderboards.services.scoring import _pack, board_rank
 from evals.leaderboards.services.trust import entry_flag
-from registry.services.repos import repo_update_settings
+from registry.services.repos import repo_delete, repo_update_settings
 from tests.frontend.builders import make_repo
 from tests.support.factories import DEFAULT_PASSWORD
 from training_runner.inference.models import ArenaRating
@@ -54,11 +54,12 @@ def test_a_board_page_costs_the_same_few_queries_whatever_its_size(board, alice,
             board, make_repo(alice, f"m{number}"), rank=number + 1, value=1 - number / 100, parameters=1000 + number
         )
     client = Client()
-    # board, the entries' keys in order (their number pages them), arena ratings, the page's
-    # entries, the submission queue (and the caches the page shares with others)
+    # board, the models the visitor may not see with the arena ratings, the entries' keys in order
+    # (their number pages them), the page's entries, the submission queue
     client.get(board.web_path)
-    # then the page's rendered rows come from the cache until the board changes
-    with django_assert_num_queries(4):
+    # then keys, queue and rendered rows come from the cache until the board changes: the board and
+    # what is read for each visitor remain
+    with django_assert_num_queries(2):
         response = client.get(board.web_path)
     html = response.content.decode()
     assert html.count('<tr data-entry="') == 30 + 30  # the ranked table and the queue
@@ -107,7 +108,7 @@ def test_the_cached_table_follows_every_change_to_the_board(board, alice, bob, d
     client = Client()
     table = _table(client, board)
     assert table.index(f'data-entry="{second.pk}"') < table.index(f'data-entry="{first.pk}"')
-    with django_assert_num_queries(4):  # served from the cache
+    with django_assert_num_queries(2):  # served from the cache
         assert _table(client, board) == table
     version = Leaderboard.objects.get(pk=board.pk).version
 
@@ -151,6 +152,12 @@ def test_the_cached_table_follows_every_change_to_the_board(board, alice, bob, d
     run.delete()
     assert run_path not in _table(client, board)
 
+    # A deleted model: its entries lose it (no signal of theirs) and leave the table and the queue.
+    third = _ranked(board, make_repo(alice, "third"), rank=3, value=0.1, parameters=300)
+    assert f'data-entry="{third.pk}"' in client.get(board.web_path).content.decode()
+    repo_delete(repo=third.model_repo)
+    assert f'data-entry="{third.pk}"' not in client.get(board.web_path).content.decode()
+
     # A deleted entry.
     first.delete()
     assert "<p>No finished entries.</p>" in client.get(board.web_path).content.decode()
@@ -182,3 +189,43 @@ def test_the_form_creates_a_board_and_the_list_and_home_link_it(alice, acme):
         in Client().get("/leaderboards").content.decode()
     )
     assert 'href="/leaderboards/acme/letters">Letters</a>' in Client().get("/").content.decode()
+
+
+def test_the_queue_shared_by_every_visitor_fills_up_past_models_they_may_not_see(board, alice, bob):
+    """The page caches the latest submissions of every model, more than it shows; a visitor who may
+    not see enough of them to fill the queue gets it read for them."""
+    from evals.leaderboards.selectors import QUEUE_LENGTH
+
+    mine = make_repo(alice, "mine")
+    secret = make_repo(bob, "secret")
+    repo_update_settings(repo=secret, private=True)
+
+    def submit(repo, count: int) -> list[int]:
+        return [
+            Entry.objects.create(
+                board=board,
+                model_repo=repo,
+                model_repo_name=repo.repo_id,
+                model_revision="main",
+                model_commit=f"{number:040x}",
+                submitter=repo.created_by,
+                state=EntryState.REJECTED,
+                reason="The model card does not declare a license.",
+            ).pk
+            for number in range(count)
+        ]
+
+    def queue(client: Client) -> list[int]:
+        html = client.get(board.web_path).content.decode()
+        table = html.split('id="queue-table"', 1)[1].split("</table>", 1)[0]
+        return [int(part.split('"', 1)[0]) for part in table.split('<tr data-entry="')[1:]]
+
+    older = submit(mine, QUEUE_LENGTH)
+    hidden = submit(secret, 10)  # newer: the first rows of what the page caches
+    owner = Client()
+    assert owner.login(username="bob", password=DEFAULT_PASSWORD)
+    assert queue(owner) == (hidden[::-1] + older[::-1])[:QUEUE_LENGTH]
+    assert queue(Client()) == older[::-1]  # the cached rows less the private model's
+    newest = submit(secret, 2 * QUEUE_LENGTH)  # more than the cache holds are hidden from others
+    assert queue(owner) == newest[::-1][:QUEUE_LENGTH]
+    assert queue(Client()) == older[::-1]
