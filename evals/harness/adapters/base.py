@@ -1,8 +1,10 @@
 """The model interface the harness scores against, and the token-level scoring shared by adapters.
 
 An adapter supplies a tokenizer (``encode``/``decode``, the prefix token, the context length), a
-forward pass that returns logits for a range of positions, and greedy generation. Everything that
-decides the numbers lives here, once, for every back-end:
+forward pass that returns logits for a range of positions (or, through ``forward_hidden``, the
+final hidden states and the output head, which scoring then applies only to the positions it
+scores, a few at a time), and greedy generation. Everything that decides the numbers lives here,
+once, for every back-end:
 
 - ``loglikelihood(context, continuation)``: ``context + continuation`` is encoded as one string and
   split at ``len(encode(context))``, after moving the context's trailing whitespace onto the
