@@ -12,8 +12,11 @@ size, same items, no files written:
 * ``wikitext_validation`` (rolling perplexity over whole Wikipedia articles).
 
 Each timing covers the whole call (model load, data, requests, scoring, metrics); items/s are
-best of ``--repeat``, the two harnesses alternating. The largest per-item log-likelihood
-difference between the two is printed as a check that both did the same work.
+best of ``--repeat``, the two harnesses alternating; the speed-up is the median of the per-repeat
+ratios with a distribution-free 95 % interval (``benchmarks/paired.py``). Peak RSS is this
+process's, sampled every 5 ms during each call, and how far it rose above the RSS before the call.
+The largest per-item log-likelihood difference between the two is printed as a check that both
+did the same work.
 """
 
 import argparse
@@ -22,6 +25,7 @@ import logging
 import os
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 # datasets reads these at import time; lm-eval must never reach the network, and a fresh cache
@@ -38,6 +42,7 @@ os.environ.update(
 
 import torch  # noqa: E402
 
+from benchmarks.paired import median_interval, with_peak_rss  # noqa: E402
 from evals.harness.data import resolve_data_root  # noqa: E402
 from evals.harness.lm_eval_export import export_task, write_config  # noqa: E402
 from evals.harness.run import run_suite  # noqa: E402
@@ -140,31 +145,43 @@ def main() -> None:
         spec = specs[task]
         write_config(export_task(spec, data_root=data_root, out_dir=_WORK / "docs", limit=limit), _WORK / "configs")
         suite = Suite(task, 1, "", (spec,), None, "benchmark")
-        best = {"lm-eval": float("inf"), "ours": float("inf")}
+        times = {"lm-eval": [], "ours": []}
+        rss = {"lm-eval": (0.0, 0.0), "ours": (0.0, 0.0)}
         scored = {}
-        for _ in range(args.repeat):
-            seconds, scored["lm-eval"] = time_lm_eval(
-                model_dir, _WORK / "configs", task, batch_size=args.batch_size, limit=limit
-            )
-            best["lm-eval"] = min(best["lm-eval"], seconds)
-            seconds, scored["ours"] = time_ours(model_dir, suite, task, batch_size=args.batch_size, limit=limit)
-            best["ours"] = min(best["ours"], seconds)
+        options = {"batch_size": args.batch_size, "limit": limit}
+        calls = {
+            "lm-eval": partial(time_lm_eval, model_dir, _WORK / "configs", task, **options),
+            "ours": partial(time_ours, model_dir, suite, task, **options),
+        }
+        for i in range(args.repeat):
+            for side in ("lm-eval", "ours") if i % 2 == 0 else ("ours", "lm-eval"):
+                (seconds, scored[side]), peak, before = with_peak_rss(calls[side])
+                times[side].append(seconds)
+                rss[side] = max(rss[side], (peak, peak - before))
         n = len(scored["ours"])
         assert sorted(scored["lm-eval"]) == sorted(scored["ours"]), "the harnesses scored different items"
         diff = max(
             abs(a - b) for i in scored["ours"] for a, b in zip(scored["ours"][i], scored["lm-eval"][i], strict=True)
         )
-        rows.append((task, n, n / best["lm-eval"], n / best["ours"], diff))
+        ratio = median_interval([theirs / ours for theirs, ours in zip(times["lm-eval"], times["ours"], strict=True)])
+        rows.append((task, n, n / min(times["lm-eval"]), n / min(times["ours"]), ratio, diff, rss))
 
     threads = torch.get_num_threads()
     print(
         f"\nbatch size {args.batch_size}, {threads} torch threads, best of {args.repeat}; model: Llama "
         f"{args.layers}x{args.hidden}, GPT-2 BPE, fp32, CPU\n"
     )
-    print("| task | items | lm-eval items/s | ours items/s | speed-up | max abs Δ log-likelihood |")
-    print("|---|---|---|---|---|---|")
-    for task, n, theirs, ours, diff in rows:
-        print(f"| {task} | {n} | {theirs:.2f} | {ours:.2f} | {ours / theirs:.2f}× | {diff:.1e} |")
+    print(
+        "| task | items | lm-eval items/s | ours items/s | speed-up (median, 95 % interval) | "
+        "max abs Δ log-likelihood | peak RSS lm-eval / ours (MB, rise in the call) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for task, n, theirs, ours, (median, low, high), diff, rss in rows:
+        memory = " / ".join(f"{rss[side][0]:.0f} (+{rss[side][1]:.0f})" for side in ("lm-eval", "ours"))
+        print(
+            f"| {task} | {n} | {theirs:.2f} | {ours:.2f} | {median:.2f}× ({low:.2f}–{high:.2f}) | "
+            f"{diff:.1e} | {memory} |"
+        )
 
 
 if __name__ == "__main__":

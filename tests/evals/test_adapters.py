@@ -137,3 +137,21 @@ def test_an_encoder_checkpoint_is_refused_by_both_adapters():
         load_adapter("transformers", model_dir)
     with pytest.raises(ModelLoadError, match="the training core loads it as Encoder, not as a Decoder"):
         load_adapter("core", model_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("adapter", ["transformers", "core"])
+def test_projecting_only_the_scored_positions_gives_the_same_floats(llama_dir, shared_data, monkeypatch, adapter):
+    """The output-head path (hidden states projected in pieces of 16 positions here) and the
+    full-logits path score every item to the same bits."""
+    from evals.harness.adapters import base
+    from evals.harness.adapters.core import CoreAdapter
+    from evals.harness.adapters.hf import TransformersAdapter
+
+    monkeypatch.setattr(base, "LOGITS_PER_PIECE", 16 * 512)  # vocabulary 512: pieces of 16 positions
+    projected = _scored(llama_dir, shared_data, batch_size=4, adapter=adapter)
+    cls = TransformersAdapter if adapter == "transformers" else CoreAdapter
+    monkeypatch.setattr(cls, "forward_hidden", lambda self, input_ids, attention_mask: None)
+    full = _scored(llama_dir, shared_data, batch_size=4, adapter=adapter)
+    assert len(projected) == 3 * 12 + 2
+    assert projected == full

@@ -208,9 +208,10 @@ class Attention(nn.Module):
     def forward(self, x, rope, mask, is_causal: bool, kv_cache: KVCache | None) -> torch.Tensor:
         B, T, _ = x.shape  # (B, T, C)
         H, K, D = self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim
-        q = self.q_proj(x).view(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
-        k = self.k_proj(x).view(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
-        v = self.v_proj(x).view(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
+        q, k, v = project(x, (self.q_proj, self.k_proj, self.v_proj), fuse=self.training)
+        q = q.reshape(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
+        k = k.reshape(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
+        v = v.reshape(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if kv_cache is not None:
@@ -241,9 +242,24 @@ class MLP(nn.Module):
         self.act = activation(cfg.hidden_act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.up_proj(x)  # (B, T, F)
-        h = self.act(self.gate_proj(x)) * h if self.gate_proj is not None else self.act(h)
-        return self.down_proj(h)  # (B, T, C)
+        if self.gate_proj is None:
+            return self.down_proj(self.act(self.up_proj(x)))  # (B, T, C)
+        gate, up = project(x, (self.gate_proj, self.up_proj), fuse=self.training)  # (B, T, F) each
+        return self.down_proj(self.act(gate) * up)  # (B, T, C)
+
+
+def project(x: torch.Tensor, layers: tuple[nn.Module, ...], *, fuse: bool) -> tuple[torch.Tensor, ...]:
+    """``layer(x)`` for each layer; with ``fuse`` and plain ``nn.Linear`` layers, as one matmul.
+
+    One wide matmul (forward) and one gradient matmul for ``x`` (backward) instead of one each per
+    layer and the sum of their input gradients. The weights are concatenated on every call, which
+    pays off on many rows (training), not on one-token decoding steps.
+    """
+    if not fuse or any(type(layer) is not nn.Linear for layer in layers):
+        return tuple(layer(x) for layer in layers)
+    weight = torch.cat([layer.weight for layer in layers])
+    bias = None if layers[0].bias is None else torch.cat([layer.bias for layer in layers])
+    return F.linear(x, weight, bias).split([layer.out_features for layer in layers], dim=-1)
 
 
 def make_norm(cfg: DecoderConfig) -> nn.Module:

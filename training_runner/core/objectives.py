@@ -94,26 +94,44 @@ def summed_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
 
 
 LOGITS_PER_CHUNK = 1 << 25  # float32 logits held at once by linear_cross_entropy (128 MiB)
+CPU_LOGITS_PER_CHUNK = 1 << 21  # on CPUs, 8 MiB: a chunk's logits stay in cache between its passes
+
+
+def _rows_per_chunk(hidden: torch.Tensor, vocab_size: int) -> int:
+    budget = LOGITS_PER_CHUNK if hidden.device.type != "cpu" else min(LOGITS_PER_CHUNK, CPU_LOGITS_PER_CHUNK)
+    return max(1, budget // vocab_size)
 
 
 def _chunked_cross_entropy(hidden, weight, labels, *, with_grads: bool):
-    """Σ −log softmax(h Wᵀ)[label] over rows, a chunk of rows at a time; optionally the gradients."""
-    rows = max(1, LOGITS_PER_CHUNK // weight.shape[0])
+    """Σ −log softmax(h Wᵀ)[label] over rows, a chunk of rows at a time; optionally the gradients.
+
+    Per chunk: one matmul for the logits, one fused log-softmax, and for the gradients the softmax
+    written over it in place, then two matmuls (the weight's accumulated inside the matmul).
+    """
+    rows = _rows_per_chunk(hidden, weight.shape[0])
+    scored_all = labels != IGNORE
+    # On CPUs, checking costs nothing and saves a pass per chunk when every target is scored.
+    mask_rows = hidden.device.type != "cpu" or not bool(scored_all.all())
     total = torch.zeros((), dtype=torch.float32, device=hidden.device)
-    grad_hidden = torch.zeros_like(hidden) if with_grads else None
+    grad_hidden = torch.empty_like(hidden) if with_grads else None
     grad_weight = torch.zeros_like(weight, dtype=torch.float32) if with_grads else None
     for start in range(0, hidden.shape[0], rows):
         h, y = hidden[start : start + rows], labels[start : start + rows]  # (n, C), (n,)
-        logits = (h @ weight.t()).float()  # (n, V)
-        scored, target = y != IGNORE, y.clamp(min=0)
-        lse = torch.logsumexp(logits, dim=-1)  # (n,)
-        total += ((lse - logits.gather(1, target[:, None]).squeeze(1)) * scored).sum()
+        scored, target = scored_all[start : start + rows], y.clamp(min=0)
+        logprobs = torch.log_softmax((h @ weight.t()).float(), dim=-1)  # (n, V)
+        picked = logprobs.gather(1, target[:, None]).squeeze(1)  # (n,)
+        total -= (picked.masked_fill_(~scored, 0.0) if mask_rows else picked).sum()
         if with_grads:  # d loss / d logits = softmax − one-hot, on scored rows only
-            grad = logits.sub_(lse[:, None]).exp_()  # the softmax, written over the logits
+            grad = logprobs.exp_()  # the softmax, written over the log-probabilities
             grad[torch.arange(len(y), device=y.device), target] -= 1.0
-            grad = (grad * scored[:, None]).to(h.dtype)
+            if mask_rows:
+                grad.masked_fill_(~scored[:, None], 0.0)
+            grad = grad.to(h.dtype)
             grad_hidden[start : start + rows] = grad @ weight  # (n, C)
-            grad_weight += grad.t() @ h  # (V, C)
+            if grad_weight.dtype == grad.dtype == h.dtype:
+                grad_weight.addmm_(grad.t(), h)  # (V, C), summed inside the matmul: no extra pass
+            else:
+                grad_weight += grad.t() @ h
     return total, grad_hidden, grad_weight
 
 

@@ -1,8 +1,10 @@
 """The model interface the harness scores against, and the token-level scoring shared by adapters.
 
 An adapter supplies a tokenizer (``encode``/``decode``, the prefix token, the context length), a
-forward pass that returns logits for a range of positions, and greedy generation. Everything that
-decides the numbers lives here, once, for every back-end:
+forward pass that returns logits for a range of positions (or, through ``forward_hidden``, the
+final hidden states and the output head, which scoring then applies only to the positions it
+scores, a few at a time), and greedy generation. Everything that decides the numbers lives here,
+once, for every back-end:
 
 - ``loglikelihood(context, continuation)``: ``context + continuation`` is encoded as one string and
   split at ``len(encode(context))``, after moving the context's trailing whitespace onto the
@@ -38,6 +40,7 @@ from evals.harness.errors import EvalError, ModelLoadError
 
 PAD_MULTIPLE = 16
 MIN_LOGIT_ROWS = 16
+LOGITS_PER_PIECE = 1 << 23  # float32 logits projected at once on the output-head path (32 MiB)
 
 ProgressFn = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each batch."""
@@ -144,6 +147,17 @@ class LanguageModel(ABC):
     ) -> torch.Tensor:
         """Logits (B, end - start, V) at positions ``start..end-1`` of right-padded (B, T) inputs."""
 
+    def forward_hidden(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Final hidden states (B, T, C) and the output head's weight (V, C), or None.
+
+        An adapter returns them when its logits are exactly ``hidden @ weight.T`` (same matmul):
+        scoring then projects only the positions it scores, a piece at a time, instead of holding
+        (B, T, V) logits. None: scoring uses :meth:`forward_logits`.
+        """
+        return None
+
     @abstractmethod
     def generate_tokens(
         self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
@@ -161,7 +175,7 @@ class LanguageModel(ABC):
         self, pairs: Sequence[tuple[str, str]], *, batch_size: int, progress: ProgressFn | None = None
     ) -> list[LoglikelihoodResult]:
         """Log-likelihood of each continuation given its context, and whether it is greedy."""
-        return self._score(self._encode_pairs(pairs), batch_size=batch_size, progress=progress)
+        return self._score(self._encode_pairs(pairs), batch_size=batch_size, progress=progress, greedy=True)
 
     def loglikelihood_rolling(
         self, texts: Sequence[str], *, batch_size: int, progress: ProgressFn | None = None
@@ -174,7 +188,8 @@ class LanguageModel(ABC):
                 units.append(unit)
                 owners.append(index)
         totals = [0.0] * len(texts)
-        for owner, result in zip(owners, self._score(units, batch_size=batch_size, progress=progress), strict=True):
+        scored = self._score(units, batch_size=batch_size, progress=progress, greedy=False)
+        for owner, result in zip(owners, scored, strict=True):
             totals[owner] += result.logprob
         return totals
 
@@ -241,8 +256,9 @@ class LanguageModel(ABC):
         return units
 
     def _score(
-        self, units: Sequence[_Unit], *, batch_size: int, progress: ProgressFn | None
+        self, units: Sequence[_Unit], *, batch_size: int, progress: ProgressFn | None, greedy: bool
     ) -> list[LoglikelihoodResult]:
+        """Score ``units``; without ``greedy`` every ``is_greedy`` is False (not computed)."""
         if batch_size < 1:
             raise EvalError(f"batch size must be >= 1, got {batch_size}")
         by_input: dict[tuple[int, ...], list[int]] = {}
@@ -253,7 +269,7 @@ class LanguageModel(ABC):
         done = 0
         for batch in _batches(rows, key=lambda inputs: _padded(len(inputs), self.max_length), size=batch_size):
             members = [[units[i] for i in by_input[inputs]] for inputs in batch]
-            scored = self._score_batch(batch, members)
+            scored = self._score_batch(batch, members, greedy=greedy)
             for inputs, row_results in zip(batch, scored, strict=True):
                 for index, result in zip(by_input[inputs], row_results, strict=True):
                     results[index] = result
@@ -263,7 +279,9 @@ class LanguageModel(ABC):
         assert all(result is not None for result in results)
         return results  # type: ignore[return-value]
 
-    def _score_batch(self, batch: list[tuple[int, ...]], members: list[list[_Unit]]) -> list[list[LoglikelihoodResult]]:
+    def _score_batch(
+        self, batch: list[tuple[int, ...]], members: list[list[_Unit]], *, greedy: bool
+    ) -> list[list[LoglikelihoodResult]]:
         length = _padded(len(batch[0]), self.max_length)
         input_ids = torch.full((len(batch), length), self.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros((len(batch), length), dtype=torch.long)
@@ -272,20 +290,64 @@ class LanguageModel(ABC):
             input_ids[row, : len(inputs)] = torch.tensor(inputs, dtype=torch.long)
             attention_mask[row, : len(inputs)] = 1
             spans.append((len(inputs) - max(len(unit.targets) for unit in units), len(inputs)))
-        start, end = _logit_window(spans, length)
-        logits = self.forward_logits(input_ids, attention_mask, start, end)  # (B, end - start, V)
+        head = self.forward_hidden(input_ids, attention_mask)
+        if head is None:
+            start, end = _logit_window(spans, length)
+            logits = self.forward_logits(input_ids, attention_mask, start, end)  # (B, end - start, V)
         out = []
         for row, ((first, last), units) in enumerate(zip(spans, members, strict=True)):
-            logprobs = torch.log_softmax(logits[row, first - start : last - start].float(), dim=-1).cpu()  # (k, V)
-            greedy = logprobs.argmax(dim=-1)
+            # The token each position predicts: the next input, and after the last input the first
+            # unit's last target (units sharing a row differ at most there).
+            targets = torch.tensor((*batch[row][first + 1 : last], units[0].targets[-1]), dtype=torch.long)
+            if head is None:
+                picked, final, top = _pick(logits[row, first - start : last - start], targets, greedy=greedy)
+            else:
+                picked, final, top = _pick_projected(*head, row, (first, last), length, targets, greedy=greedy)
             row_results = []
             for unit in units:
-                targets = torch.tensor(unit.targets, dtype=torch.long)
-                picked = logprobs[-len(targets) :].gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (len,)
-                is_greedy = bool(torch.equal(greedy[-len(targets) :], targets))
-                row_results.append(LoglikelihoodResult(float(picked.sum()), is_greedy))
+                n = len(unit.targets)
+                values = picked[-n:]  # (n,) fp32, summed as one tensor like lm-eval
+                if unit.targets[-1] != targets[-1]:
+                    values = torch.cat((values[:-1], final[unit.targets[-1]].reshape(1)))
+                is_greedy = greedy and bool(torch.equal(top[-n:], torch.tensor(unit.targets, dtype=torch.long)))
+                row_results.append(LoglikelihoodResult(float(values.sum()), is_greedy))
             out.append(row_results)
         return out
+
+
+def _pick(logits: torch.Tensor, targets: torch.Tensor, *, greedy: bool):
+    """From ``logits`` (k, V): the fp32 log-probabilities of ``targets`` (k,), the last position's
+    log-probabilities (V,), and the argmax tokens (k,) when ``greedy`` (else None); all on the CPU."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)  # (k, V)
+    picked = logprobs.gather(-1, targets.to(logprobs.device).unsqueeze(-1)).squeeze(-1)  # (k,)
+    top = logprobs.argmax(dim=-1).cpu() if greedy else None
+    return picked.cpu(), logprobs[-1].cpu(), top
+
+
+def _pick_projected(hidden, weight, row: int, span: tuple[int, int], length: int, targets, *, greedy: bool):
+    """``_pick`` for positions ``span`` of ``row``, projecting ``hidden`` (B, T, C) a piece at a time.
+
+    Every piece has at least ``MIN_LOGIT_ROWS`` positions (widened inside the row where needed), so
+    the matmul runs on as many rows as on the full-logits path and gives the same floats.
+    """
+    first, last = span
+    lo = max(0, min(first, last - MIN_LOGIT_ROWS))
+    hi = max(last, min(length, lo + MIN_LOGIT_ROWS))
+    size = max(MIN_LOGIT_ROWS, LOGITS_PER_PIECE // weight.shape[0] // MIN_LOGIT_ROWS * MIN_LOGIT_ROWS)
+    cuts = list(range(lo, hi, size))[1:]
+    if cuts and hi - cuts[-1] < MIN_LOGIT_ROWS:
+        cuts.pop()  # a short last piece joins the one before it
+    pieces = []
+    for a, b in zip([lo, *cuts], [*cuts, hi], strict=True):
+        keep_a, keep_b = max(a, first), min(b, last)  # the scored positions inside this piece
+        if keep_a < keep_b:
+            logits = torch.nn.functional.linear(hidden[row, a:b], weight)  # (b - a, V), as the head does
+            pieces.append(
+                _pick(logits[keep_a - a : keep_b - a], targets[keep_a - first : keep_b - first], greedy=greedy)
+            )
+    picked = torch.cat([piece[0] for piece in pieces])
+    top = torch.cat([piece[2] for piece in pieces]) if greedy else None
+    return picked, pieces[-1][1], top
 
 
 def left_padded(prompts: Sequence[Sequence[int]], length: int, pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -69,6 +69,16 @@ class CoreAdapter(LanguageModel):
         logits = getattr(output, "logits", output)  # (B, T, V)
         return logits[:, start:end]
 
+    def forward_hidden(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        head = self.model.lm_head
+        if type(head) is not torch.nn.Linear or head.bias is not None:
+            return None
+        with torch.inference_mode():
+            hidden = self.model(input_ids.to(self.device), attention_mask.to(self.device), hidden_only=True)
+        return hidden, head.weight.detach()  # (B, T, C), (V, C)
+
     def generate_tokens(
         self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
     ) -> list[list[int]]:

@@ -19,6 +19,9 @@ DEFAULT_MAX_LENGTH = 2048
 # transformers' "no limit" value for tokenizer.model_max_length.
 _TOKENIZER_UNLIMITED = int(1e30)
 _LENGTH_ATTRS = ("n_positions", "max_position_embeddings", "n_ctx")
+# Model types whose logits are the plain output head applied to the base model's last hidden
+# state (no scaling, soft-capping or bias): the harness may project the hidden states itself.
+PLAIN_HEAD_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gpt2", "gpt_neox"})
 
 
 class TransformersAdapter(LanguageModel):
@@ -55,6 +58,7 @@ class TransformersAdapter(LanguageModel):
         self.dtype = dtype
         self.model.to(self.device).eval()
         self._keeps_logits = "logits_to_keep" in inspect.signature(self.model.forward).parameters
+        self._head = _plain_output_head(self.model)
         self._max_length = _resolve_max_length(self.model.config, self.tokenizer)
         self._init_special_tokens()
 
@@ -100,6 +104,17 @@ class TransformersAdapter(LanguageModel):
             ).logits
         return logits if self._keeps_logits else logits[:, start:end]
 
+    def forward_hidden(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self._head is None:
+            return None
+        with torch.inference_mode():
+            hidden = self.model.base_model(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), use_cache=False
+            ).last_hidden_state  # (B, T, C)
+        return hidden, self._head.detach()
+
     def generate_tokens(
         self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
     ) -> list[list[int]]:
@@ -132,6 +147,16 @@ def check_model_dir(model_dir: Path) -> None:
         raise ModelLoadError(f"{model_dir} has no config.json")
     if not any(model_dir.glob("*.safetensors")):
         raise ModelLoadError(f"{model_dir} has no .safetensors weights (pickled checkpoints are not loaded)")
+
+
+def _plain_output_head(model: Any) -> torch.Tensor | None:
+    """The output head's weight (V, C) when the logits are ``base_model(...) @ weight.T``, else None."""
+    head = model.get_output_embeddings()
+    if getattr(model.config, "model_type", None) not in PLAIN_HEAD_MODEL_TYPES or model.base_model is model:
+        return None
+    if type(head) is not torch.nn.Linear or head.bias is not None:
+        return None
+    return head.weight
 
 
 def _resolve_max_length(config: Any, tokenizer: Any) -> int:

@@ -153,7 +153,7 @@ def test_bf16_autocast_trains_float32_weights(greek_corpus: Path, tmp_path: Path
     assert losses[-1] < losses[0]
     weights = load_file(tmp_path / "model.safetensors")
     assert {t.dtype for t in weights.values()} == {torch.float32}  # autocast computes in bf16, keeps fp32 masters
-    assert result.metrics["val_bpb"] == pytest.approx(4.157702517100504, rel=1e-6)  # the seeded bf16 run's value
+    assert result.metrics["val_bpb"] == pytest.approx(4.157732767983233, rel=1e-6)  # the seeded bf16 run's value
 
 
 @pytest.mark.slow
