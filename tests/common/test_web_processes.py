@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from huggingface_hub import HfApi, hf_hub_download
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.hubserver import uvicorn_command
 from tests.support.factories import make_token, make_user
 from tests.support.hf import random_bytes
 from tests.support.inference import free_port
@@ -27,11 +27,7 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 @contextlib.contextmanager
 def web_process(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=REPO_ROOT, env=subprocess_env(**env),
-    )  # fmt: skip
+    process = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=subprocess_env(**env))
     url = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from django.conf import settings
 from huggingface_hub import HfApi, constants, hf_hub_download
 
+from benchmarks.hubserver import uvicorn_command
 from evals.harness.hashing import sha256_file
 from registry.choices import ScanStatus
 from registry.models import Blob, Repo
@@ -54,11 +54,7 @@ class ProxiedHub:
 @contextlib.contextmanager
 def web_process(**env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=REPO_ROOT, env=subprocess_env(**env),
-    )  # fmt: skip
+    process = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=subprocess_env(**env))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, timeout=300)  # imports take a while on a loaded machine
