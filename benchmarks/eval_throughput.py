@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from functools import partial
@@ -41,6 +42,8 @@ os.environ.update(
 )
 
 import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.paired import median_interval, with_peak_rss  # noqa: E402
 from evals.harness.data import resolve_data_root  # noqa: E402
