@@ -1,4 +1,5 @@
-"""Who sends the bytes of a stored file: the web process, or the front proxy.
+"""Who sends the bytes of a stored file: the bucket (a presigned URL), the front proxy, or the web
+process.
 
 Every download path (``resolve`` and the raw file pages, LFS object GETs, Xet xorb ranges) checks
 access first, builds its headers, then asks :func:`stored_file_response` for the body. With the
@@ -15,7 +16,10 @@ from django.core.files.storage import FileSystemStorage
 from django.http import HttpResponse
 
 from common.streaming import RangeFileResponse
+from registry import objectstore
+from registry.models import Blob
 from registry.storage import blob_storage, storage_open_range
+from registry.trees import FileInfo
 
 
 def stored_file_response(
@@ -44,3 +48,16 @@ def stored_file_response(
     if partial:
         response["Content-Range"] = f"bytes {start}-{start + length - 1}/{size}"
     return response
+
+
+def download_location(*, blob: Blob, info: FileInfo, content_type: str, disposition: str) -> str | None:
+    """Where the bytes of a download come from when not from this process: the one decision of how
+    a resolved file is delivered, taken after every access, gate, quarantine and disabled check.
+
+    LFS files on an S3-compatible bucket (``HUB_S3_REDIRECT_DOWNLOADS``) go to a presigned URL of
+    the bucket, which answers ``Range`` itself; None: the hub streams the bytes (regular files,
+    which git clients and pages read inline, and the filesystem backend).
+    """
+    if info.lfs and objectstore.redirected_downloads():
+        return objectstore.presigned_get(blob.storage_key, content_type=content_type, disposition=disposition)
+    return None

@@ -11,11 +11,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from common.errors import error_response
 from hub.hf import hf_endpoint
-from registry import objectstore
 from registry.access import access_repo, check_can_read_files
 from registry.choices import RepoType
 from registry.errors import EntryNotFound, RepoNotFound
-from registry.hf.delivery import stored_file_response
+from registry.hf.delivery import download_location, stored_file_response
 from registry.hf.xet import xet_download_headers
 from registry.models import Blob
 from registry.selectors.revisions import revision_path_split, revision_resolve
@@ -77,19 +76,6 @@ def _client_key(request: HttpRequest) -> str:
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
     return f"ip:{request.META.get('REMOTE_ADDR', '')}"
-
-
-def download_location(*, blob: Blob, info: FileInfo, content_type: str, disposition: str) -> str | None:
-    """Where the bytes of a download come from when not from this process: the one decision of how
-    a resolved file is delivered, taken after every access, gate, quarantine and disabled check.
-
-    LFS files on an S3-compatible bucket (``HUB_S3_REDIRECT_DOWNLOADS``) go to a presigned URL of
-    the bucket, which answers ``Range`` itself; None: the hub streams the bytes (regular files,
-    which git clients and pages read inline, and the filesystem backend).
-    """
-    if info.lfs and objectstore.redirected_downloads():
-        return objectstore.presigned_get(blob.storage_key, content_type=content_type, disposition=disposition)
-    return None
 
 
 def serve_file(request: HttpRequest, repo, revision: str, path: str) -> HttpResponse:
