@@ -96,13 +96,19 @@ class BodyStream:
         await self._finished.wait()
         return await self._receive()
 
-    def _take(self) -> None:
+    def _next(self) -> bytes | None:
+        """The next message's body, or None once the body is over or the client went away."""
         item = self._queue.get()
         if item is self._END or item is self._ABORTED:
             self._state = item
-        else:
+            return None
+        self._loop.call_soon_threadsafe(self._room.release)
+        return item
+
+    def _take(self) -> None:
+        item = self._next()
+        if item is not None:
             self._buffer += item
-            self._loop.call_soon_threadsafe(self._room.release)
 
     def read(self, size: int = -1, /) -> bytes:
         while (size is None or size < 0 or len(self._buffer) < size) and self._state is None:
@@ -113,9 +119,25 @@ class BodyStream:
             data = bytes(self._buffer)
             self._buffer.clear()
         else:
-            data = bytes(self._buffer[:size])
+            with memoryview(self._buffer) as view:
+                data = bytes(view[:size])
             del self._buffer[:size]
         return data
+
+    def read_chunk(self, size: int, /) -> bytes:
+        """At most ``size`` bytes: what is buffered, else the next message's body as the server
+        handed it over (no copy when it fits); ``b""`` at the end of the body."""
+        if not self._buffer and self._state is None:
+            item = self._next()
+            if item is not None:
+                if len(item) <= size:
+                    return item
+                self._buffer += item
+        if self._state is self._ABORTED:
+            raise UnreadablePostError("The client went away before sending the whole body.")
+        if not self._buffer:
+            return b""
+        return self.read(min(size, len(self._buffer)))
 
     def readline(self, size: int = -1, /) -> bytes:
         raise UnreadablePostError("A streamed request body is read in blocks, not lines.")
@@ -124,6 +146,15 @@ class BodyStream:
         self._buffer.clear()
         if self._task is not None and not self._task.done():
             self._loop.call_soon_threadsafe(self._task.cancel)
+
+
+def read_chunk(stream, size: int) -> bytes:
+    """At most ``size`` bytes of ``stream`` (a request or a file), ``b""`` at its end. A streamed
+    body gives its next message as the server handed it over, which may be fewer bytes, uncopied."""
+    body = getattr(stream, "_stream", None)
+    if isinstance(body, BodyStream):
+        return body.read_chunk(size)
+    return stream.read(size)
 
 
 class HubASGIHandler(ASGIHandler):

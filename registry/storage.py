@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 
+from common.asgi import read_chunk
 from common.errors import ValidationError
 from registry import objectstore
 from registry.git.objects import blob_hasher, blob_oid, lfs_pointer
@@ -119,7 +120,7 @@ class BlobWriter:
         """Copy ``stream`` (up to ``limit`` bytes) into the blob."""
         remaining = limit
         while remaining is None or remaining > 0:
-            chunk = stream.read(COPY_BUFFER if remaining is None else min(COPY_BUFFER, remaining))
+            chunk = read_chunk(stream, COPY_BUFFER if remaining is None else min(COPY_BUFFER, remaining))
             if not chunk:
                 break
             self.write(chunk)
@@ -134,9 +135,7 @@ class BlobWriter:
             raise ValidationError(f"Received {self.size} bytes, but the declared size is {self.expected_size}.")
         if self._sha1 is None:
             sha1 = blob_hasher(self.size)
-            with open(self.path, "rb") as handle:
-                while chunk := handle.read(COPY_BUFFER):
-                    sha1.update(chunk)
+            hash_file_into(self.path, sha1)
         else:
             sha1 = self._sha1
         return StagedBlob(path=self.path, size=self.size, sha256=self._sha256.hexdigest(), git_sha1=sha1.hexdigest())
@@ -146,6 +145,21 @@ class BlobWriter:
             self._file.close()
             self._closed = True
         self.path.unlink(missing_ok=True)
+
+
+def hash_file_into(path: Path, *hashers, start: int = 0) -> int:
+    """Feed the bytes of ``path`` from ``start`` to its end to every hasher, in one read pass;
+    returns how many bytes were read."""
+    buffer = bytearray(COPY_BUFFER)
+    view = memoryview(buffer)
+    read = 0
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
+        while count := handle.readinto(buffer):
+            for hasher in hashers:
+                hasher.update(view[:count])
+            read += count
+    return read
 
 
 def stage_bytes(data: bytes) -> StagedBlob:

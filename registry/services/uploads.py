@@ -2,17 +2,21 @@
 
 Bytes stream into staging files while hashed; an object becomes usable by a repository (a
 ``RepoBlob`` link) only after its sha256 and size match what was announced. Multipart sessions
-keep each received part under ``UPLOAD_TEMP_DIR/sessions/<id>/`` so an interrupted upload resumes
-where it stopped; nothing is visible until ``upload_session_complete``.
+write each received part at its offset in one staging file under ``UPLOAD_TEMP_DIR/sessions/<id>/``
+so an interrupted upload resumes where it stopped; nothing is visible until
+``upload_session_complete``, which moves that file to the object's content address.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
+import secrets
 import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,13 +24,23 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.asgi import read_chunk
 from common.errors import Conflict, NotFound, ValidationError
 from common.inputs import MAX_INT
 from registry import objectstore
 from registry.choices import UploadStatus
+from registry.git.objects import blob_hasher
 from registry.models import Blob, Repo, RepoBlob, UploadSession
 from registry.services.scans import scans_queue
-from registry.storage import COPY_BUFFER, BlobWriter, blob_promote, stage_from_bucket, staging_dir
+from registry.storage import (
+    COPY_BUFFER,
+    BlobWriter,
+    StagedBlob,
+    blob_promote,
+    hash_file_into,
+    stage_from_bucket,
+    staging_dir,
+)
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -79,6 +93,96 @@ def _session_dir(session: UploadSession) -> Path:
     return staging_dir() / "sessions" / str(session.id)
 
 
+# A multipart session stages its object in one file, ``<session dir>/object``: each part is written
+# at its offset as it arrives, so the object is written once and completing it moves that file into
+# place. A part attempt leaves a marker ``<number>.<token>.attempt`` before its first byte, renamed
+# to ``<number>.<token>.done`` once all its bytes are written; a failed attempt removes the part's
+# ``.done`` markers (its range may now be half rewritten), so the part counts as missing again.
+#
+# Writers hold a shared ``flock`` on the object file, the completion an exclusive one (neither
+# waits: a busy file is a ``Conflict``), so nothing writes into the file once it is being verified or
+# after it has moved to its content address.
+#
+# Parts that arrive in order are hashed (sha256 and the git blob id) as they are written, in this
+# process; the completion hashes only the rest of the file. The running hashes cover the leading
+# parts that were received by exactly one attempt, the one hashed: from the first part with a retry
+# (in any process) or received out of order, the completion reads the bytes back, so the sha256
+# checked is always that of the bytes stored.
+
+
+@dataclass
+class _RunningHash:
+    """The sha256 and git blob id after each of an upload's first parts (``hashed[k]``: parts 1 to
+    ``k``), and the attempt each of those parts was received by."""
+
+    hashed: list[tuple]
+    tokens: dict[int, str] = field(default_factory=dict)
+
+
+_RUNNING_LIMIT = 256
+_running: dict[str, _RunningHash] = {}
+_running_lock = threading.Lock()
+
+
+def _running_begin(session: UploadSession, number: int) -> tuple | None:
+    """Copies of the running hashers when part ``number`` is the next one, else None."""
+    key = str(session.id)
+    with _running_lock:
+        state = _running.get(key)
+        if state is None and number == 1:
+            while len(_running) >= _RUNNING_LIMIT:
+                _running.pop(next(iter(_running)))
+            state = _running[key] = _RunningHash(hashed=[(hashlib.sha256(), blob_hasher(session.size))])
+        if state is None or len(state.hashed) != number:
+            return None
+        return tuple(hasher.copy() for hasher in state.hashed[-1])
+
+
+def _running_commit(session: UploadSession, number: int, token: str, hashers: tuple) -> None:
+    with _running_lock:
+        state = _running.get(str(session.id))
+        if state is not None and len(state.hashed) == number:
+            state.hashed.append(hashers)
+            state.tokens[number] = token
+
+
+def _running_take(session: UploadSession, markers: list[str]) -> tuple:
+    """The hashers and the offset where hashing goes on: the running hashes of the leading parts
+    this process received in order and whose markers show no other attempt; else from zero."""
+    with _running_lock:
+        state = _running.pop(str(session.id), None)
+    if state is None:
+        return hashlib.sha256(), blob_hasher(session.size), 0
+    attempts: dict[int, list[str]] = {}
+    for name in markers:
+        attempts.setdefault(int(name.split(".", 1)[0]), []).append(name)
+    trusted = 0
+    while trusted + 1 < len(state.hashed) and attempts.get(trusted + 1) == [
+        f"{trusted + 1}.{state.tokens[trusted + 1]}.done"
+    ]:
+        trusted += 1
+    sha256, sha1 = state.hashed[trusted]
+    return sha256, sha1, min(trusted * session.chunk_size, session.size)
+
+
+def _object_path(folder: Path) -> Path:
+    return folder / "object"
+
+
+def _lock(fd: int, mode: int, busy: str) -> None:
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise Conflict(busy) from None
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
 def upload_session_start(*, repo: Repo, user, sha256: str, size: int) -> UploadSession:
     """An open multipart session for this object, reusing the caller's unfinished one (resume)."""
     chunk_size = settings.HUB_MULTIPART_CHUNK_BYTES
@@ -105,71 +209,119 @@ def upload_session_get(*, session_id) -> UploadSession:
 
 
 def upload_session_put_part(*, session: UploadSession, number: int, stream: BinaryIO) -> str:
-    """Store part ``number`` (replacing an earlier attempt); returns its ETag (the part's sha256)."""
-    if session.status != UploadStatus.OPEN:
-        raise Conflict(f"Upload {session.id} is {session.status}.")
+    """Write part ``number`` at its offset in the session's staging file (replacing an earlier
+    attempt); returns its ETag. A part of the wrong size is refused and counts as not received."""
+    status = UploadSession.objects.filter(pk=session.pk).values_list("status", flat=True).first()
+    if status != UploadStatus.OPEN:
+        raise Conflict(f"Upload {session.id} is {status or 'gone'}.")
     expected = part_length(session, number)
+    offset = (number - 1) * session.chunk_size
     folder = _session_dir(session)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{number}.part.tmp-{os.getpid()}-{id(stream)}"
-    digest = hashlib.sha256()
-    received = 0
+    path = _object_path(folder)
     try:
-        with open(partial, "wb") as handle:
-            while chunk := stream.read(min(COPY_BUFFER, expected + 1 - received)):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # completed (its folder removed) meanwhile
+        raise Conflict(f"Upload {session.id} is no longer open.") from None
+    try:
+        _lock(fd, fcntl.LOCK_SH, f"Upload {session.id} is being completed.")
+        if not path.exists() or os.stat(path).st_ino != os.fstat(fd).st_ino:  # moved to its address
+            raise Conflict(f"Upload {session.id} is no longer open.")
+        token = secrets.token_hex(8)
+        attempt = folder / f"{number}.{token}.attempt"
+        attempt.touch(exist_ok=False)
+        hashers = _running_begin(session, number)
+        received = 0
+        try:
+            while chunk := read_chunk(stream, min(COPY_BUFFER, expected + 1 - received)):
+                if received + len(chunk) > expected:
+                    raise ValidationError(f"Part {number} must be {expected} bytes; received more.")
+                if hashers is not None:
+                    for hasher in hashers:
+                        hasher.update(chunk)
+                _write_all(fd, chunk, offset + received)
                 received += len(chunk)
-                if received > expected:
-                    break
-                digest.update(chunk)
-                handle.write(chunk)
-        if received != expected:
-            raise ValidationError(f"Part {number} must be {expected} bytes; received {received}.")
-        partial.replace(folder / f"{number}.part")
+            if received != expected:
+                raise ValidationError(f"Part {number} must be {expected} bytes; received {received}.")
+        except BaseException:
+            for done in folder.glob(f"{number}.*.done"):
+                done.unlink(missing_ok=True)
+            raise
+        attempt.rename(folder / f"{number}.{token}.done")
+        if hashers is not None:
+            _running_commit(session, number, token, hashers)
     finally:
-        partial.unlink(missing_ok=True)
-    return digest.hexdigest()
+        os.close(fd)
+    return f"{number}-{token}"
+
+
+def _markers(folder: Path) -> list[str]:
+    if not folder.exists():
+        return []
+    return [path.name for path in folder.iterdir() if path.name.endswith((".done", ".attempt"))]
 
 
 def upload_session_parts(*, session: UploadSession) -> list[int]:
     """Numbers of the parts already received, for resuming."""
-    folder = _session_dir(session)
-    if not folder.exists():
-        return []
-    return sorted(int(path.name.split(".")[0]) for path in folder.glob("*.part"))
+    return sorted({int(name.split(".", 1)[0]) for name in _markers(_session_dir(session)) if name.endswith(".done")})
+
+
+def _staged_object(session: UploadSession, path: Path, fd: int) -> StagedBlob:
+    """The session's object once every part is in: its size and sha256 checked (the hashing goes on
+    from where the parts received in order left it). Raises ``ValidationError`` on a mismatch."""
+    size = os.fstat(fd).st_size
+    if size != session.size:
+        raise ValidationError(f"Received {size} bytes, but the declared size is {session.size}.")
+    sha256, sha1, start = _running_take(session, _markers(path.parent))
+    hash_file_into(path, sha256, sha1, start=start)
+    if sha256.hexdigest() != session.sha256:
+        raise ValidationError(
+            f"Checksum mismatch: the uploaded content hashes to {sha256.hexdigest()}, not {session.sha256}."
+        )
+    return StagedBlob(path=path, size=size, sha256=session.sha256, git_sha1=sha1.hexdigest())
 
 
 def upload_session_complete(*, session: UploadSession) -> Blob:
-    """Assemble the parts, verify the sha256 and size, and make the object usable by the repository.
+    """Verify the sha256 and size of the assembled parts and make the object usable by the
+    repository; the staging file becomes the stored blob.
 
-    Locks the session row so two completions cannot both assemble it. A checksum mismatch aborts
+    Locks the session row so two completions cannot both promote it. A checksum mismatch aborts
     the session and removes its parts.
     """
-    with transaction.atomic():
-        session = UploadSession.objects.select_for_update().get(pk=session.pk)
-        if session.status == UploadStatus.COMPLETED:
-            return Blob.objects.get(sha256=session.sha256)
-        if session.status != UploadStatus.OPEN:
-            raise Conflict(f"Upload {session.id} is {session.status}.")
-        missing = sorted(set(range(1, session.part_count + 1)) - set(upload_session_parts(session=session)))
-        if missing:
-            raise ValidationError(f"Upload {session.id} is missing parts {missing[:20]}.")
-        folder = _session_dir(session)
-        writer = BlobWriter(expected_size=session.size)
-        try:
-            for number in range(1, session.part_count + 1):
-                with open(folder / f"{number}.part", "rb") as handle:
-                    writer.write_from(handle)
-            staged = _verified(writer, sha256=session.sha256)
-        except ValidationError as error:
-            writer.abort()
-            mismatch = error
-        else:
-            mismatch = None
-            blob = blob_promote(staged)
-            _link(repo=session.repo, blob=blob)
-            session.status = UploadStatus.COMPLETED
-            session.completed_at = timezone.now()
-            session.save(update_fields=["status", "completed_at"])
+    folder = _session_dir(session)
+    path = _object_path(folder)
+    fd = None
+    try:
+        with transaction.atomic():
+            session = UploadSession.objects.select_for_update().get(pk=session.pk)
+            if session.status == UploadStatus.COMPLETED:
+                return Blob.objects.get(sha256=session.sha256)
+            if session.status != UploadStatus.OPEN:
+                raise Conflict(f"Upload {session.id} is {session.status}.")
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                fd = None
+            if fd is not None:
+                _lock(fd, fcntl.LOCK_EX, f"A part of upload {session.id} is still being received.")
+            received = upload_session_parts(session=session) if fd is not None else []
+            missing = sorted(set(range(1, session.part_count + 1)) - set(received))
+            if missing:
+                raise ValidationError(f"Upload {session.id} is missing parts {missing[:20]}.")
+            try:
+                staged = _staged_object(session, path, fd)
+            except ValidationError as error:
+                mismatch = error
+            else:
+                mismatch = None
+                blob = blob_promote(staged)
+                _link(repo=session.repo, blob=blob)
+                session.status = UploadStatus.COMPLETED
+                session.completed_at = timezone.now()
+                session.save(update_fields=["status", "completed_at"])
+    finally:
+        if fd is not None:
+            os.close(fd)
     shutil.rmtree(folder, ignore_errors=True)
     if mismatch is not None:
         UploadSession.objects.filter(pk=session.pk).update(status=UploadStatus.ABORTED)
