@@ -61,6 +61,15 @@ class RssWatcher:
         self._thread.join()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds spent so far by a process and its children."""
+    try:
+        root = psutil.Process(pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 @dataclass
 class Hub:
     url: str
@@ -89,32 +98,35 @@ def wait_until_healthy(url: str, *, seconds: float) -> None:
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Hub]:
+def running_hub(
+    data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1, source: Path = REPO_ROOT
+) -> Iterator[Hub]:
     """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token, served by
-    ``workers`` uvicorn processes (``make serve WORKERS=N``)."""
+    ``workers`` uvicorn processes (``make serve WORKERS=N``), from the code in ``source`` (this
+    checkout unless another one is named, e.g. an export of an earlier commit to compare with)."""
     environment = {
-        **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO_ROOT),
+        **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(source),
         "DJANGO_SETTINGS_MODULE": "config.settings", "HUB_WEB_WORKERS": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"), **(env or {}),
     }  # fmt: skip
     environment.pop("DATABASE_URL", None)
-    manage = [sys.executable, str(REPO_ROOT / "manage.py")]
+    manage = [sys.executable, str(source / "manage.py")]
     (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
-    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=REPO_ROOT)
+    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=source)
     create_user = (
         "from hub.services.accounts import user_create;"
         "user_create(username='bench', email='bench@example.org', password='bench-password-123')"
     )
-    subprocess.run([*manage, "shell", "-v", "0", "-c", create_user], env=environment, check=True, cwd=REPO_ROOT)
+    subprocess.run([*manage, "shell", "-v", "0", "-c", create_user], env=environment, check=True, cwd=source)
     token = subprocess.run(
-        [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=REPO_ROOT,
+        [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=source,
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=REPO_ROOT)
+    process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=source)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, seconds=20)
+        wait_until_healthy(url, seconds=60)
         yield Hub(url=url, token=token, process=process, data_dir=data_dir)
     finally:
         process.terminate()

@@ -28,12 +28,18 @@ Targets: download ≥ 0.8× the static server; server RSS < 300 MB while receivi
 
     .venv/bin/python benchmarks/transfer.py --size-mib 1024 --only nginx   # the nginx rows alone
     .venv/bin/python benchmarks/transfer.py --size-mib 200 --only s3       # the S3 rows alone
+    .venv/bin/python benchmarks/transfer.py --only upload --baseline main  # the upload rows alone
+
+The upload rows also give the server's CPU seconds per upload (the uvicorn process tree's user and
+system time, least of the rounds) and the time to sha256 the file, which the client spends before
+sending anything; ``--baseline COMMIT`` adds a third hub, spooled, running that commit's code.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -47,7 +53,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.hubserver import RssWatcher, free_port, running_hub
+from benchmarks.hubserver import REPO_ROOT, RssWatcher, free_port, running_hub, tree_cpu_seconds
 from tests.support.nginx import nginx_missing_reason, nginx_proxy, process_bytes_read
 
 MIB = 1024 * 1024
@@ -80,6 +86,7 @@ def timed(fn):
 def _client_env(workdir: Path) -> None:
     os.environ["HF_HUB_DISABLE_XET"] = "1"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
     os.environ["HF_HOME"] = str(workdir / "hf-home")
 
@@ -213,8 +220,23 @@ def measure_nginx(size: int, workdir: Path, source: Path, rounds: int) -> list[t
     return rows
 
 
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 * MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def run(
-    size: int, workdir: Path, rounds: int = 2, only: str | None = None, *, s3: bool = False
+    size: int,
+    workdir: Path,
+    rounds: int = 2,
+    only: str | None = None,
+    *,
+    s3: bool = False,
+    baseline: Path | None = None,
+    baseline_name: str = "",
 ) -> list[tuple[str, float, float | None, str]]:
     source = workdir / "payload.bin"
     make_file(source, size)
@@ -236,41 +258,58 @@ def run(
 
     from huggingface_hub import HfApi, hf_hub_download
 
+    seconds, _ = timed(lambda: hash_file(source))
+    rows.append(("sha256 of the file, as the client computes it before sending", seconds, None, ""))
     spooled_env = {"HUB_UPLOAD_POLICY": "lfs", "HUB_STREAMED_UPLOADS": "0"}
-    with (
-        running_hub(workdir / "hub", env={"HUB_UPLOAD_POLICY": "lfs"}) as hub,
-        running_hub(workdir / "hub-spooled", env=spooled_env) as spooled,
-    ):
-        times: dict[str, list[tuple[float, float]]] = {"streamed": [], "spooled": []}
+    with contextlib.ExitStack() as stack:
+        hub = stack.enter_context(running_hub(workdir / "hub", env={"HUB_UPLOAD_POLICY": "lfs"}))
+        servers = {"spooled": stack.enter_context(running_hub(workdir / "hub-spooled", env=spooled_env))}
+        if baseline is not None:
+            servers["baseline"] = stack.enter_context(
+                running_hub(workdir / "hub-baseline", env=spooled_env, source=baseline)
+            )
+        servers["streamed"] = hub
+        times: dict[str, list[tuple[float, float, float]]] = {label: [] for label in servers}
         for round_number in range(rounds):
-            # Content new to both hubs each round (the client skips files a repository already has).
+            # Content new to every hub each round (the client skips files a repository already has).
             payload = source if round_number == 0 else workdir / f"payload-{round_number}.bin"
             if round_number:
                 shutil.copyfile(source, payload)
                 with open(payload, "r+b") as handle:
                     handle.write(round_number.to_bytes(8, "big"))
-            for label, server in (("spooled", spooled), ("streamed", hub)):
+            for label, server in servers.items():
                 api = HfApi(endpoint=server.url, token=server.token)
                 if round_number == 0:
                     api.create_repo("bench/big")
                 name = "big.bin" if round_number == 0 else f"big-{round_number}.bin"
+                cpu = tree_cpu_seconds(server.process.pid)
                 with RssWatcher(server.process.pid) as watcher:
                     seconds, _ = timed(
                         lambda api=api, name=name, payload=payload: api.upload_file(
                             path_or_fileobj=str(payload), path_in_repo=name, repo_id="bench/big"
                         )
                     )
-                times[label].append((seconds, watcher.peak / 1e6))
+                cpu = tree_cpu_seconds(server.process.pid) - cpu
+                times[label].append((seconds, watcher.peak / 1e6, cpu))
             if payload != source:
                 payload.unlink()
-        for label, row in (
-            ("spooled", "upload, LFS path, body spooled by Django first"),
-            ("streamed", "upload, stock client, LFS path"),
-        ):
-            seconds, peak = min(times[label])
-            rows.append((row, seconds, peak, f"{mb / seconds:.0f} MB/s"))
-        ratio = min(times["spooled"])[0] / min(times["streamed"])[0]
-        rows.append(("ratio: streamed / spooled upload throughput", ratio, None, "target ≥ 1.5"))
+        labels = {
+            "baseline": f"upload, LFS path, body spooled by Django first, code of {baseline_name}",
+            "spooled": "upload, LFS path, body spooled by Django first",
+            "streamed": "upload, stock client, LFS path",
+        }
+        for label in servers:
+            seconds, peak, _ = min(times[label])
+            cpu = min(cpu for _, _, cpu in times[label])
+            rows.append((labels[label], seconds, peak, f"{mb / seconds:.0f} MB/s; server CPU {cpu:.1f} s"))
+        for label in [name for name in ("spooled", "baseline") if name in servers]:
+            rounds_ratio = ", ".join(f"{a[0] / b[0]:.2f}" for a, b in zip(times[label], times["streamed"], strict=True))
+            rows.append((
+                f"ratio: streamed / {labels[label].removeprefix('upload, ')} upload throughput",
+                min(times[label])[0] / min(times["streamed"])[0], None, f"rounds {rounds_ratio}; target ≥ 1.5",
+            ))  # fmt: skip
+        if only == "upload":
+            return rows
 
         resolve = f"{hub.url}/bench/big/resolve/main/big.bin"
         auth = {"Authorization": f"Bearer {hub.token}"}
@@ -313,11 +352,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2, help="upload rounds per hub (best of)")
-    parser.add_argument("--only", choices=["nginx", "s3"], help="only the rows behind nginx or in S3 mode")
+    parser.add_argument(
+        "--only", choices=["nginx", "s3", "upload"], help="only the rows behind nginx, in S3 mode or of the uploads"
+    )
     parser.add_argument("--s3", action="store_true", help="add the S3-mode rows (moto's server)")
+    parser.add_argument(
+        "--baseline", metavar="COMMIT",
+        help="also upload, alternating with the others, to a spooled hub running the code of COMMIT (git archive)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-transfer-") as tmp:
-        rows = run(args.size_mib * MIB, Path(tmp), rounds=args.rounds, only=args.only, s3=args.s3)
+        baseline = None
+        if args.baseline:
+            baseline = Path(tmp) / "baseline-source"
+            baseline.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", args.baseline], cwd=REPO_ROOT, check=True, capture_output=True
+            ).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+        rows = run(
+            args.size_mib * MIB, Path(tmp), rounds=args.rounds, only=args.only, s3=args.s3,
+            baseline=baseline, baseline_name=args.baseline or "",
+        )  # fmt: skip
     print(f"| transfer of {args.size_mib} MiB | seconds | server peak RSS (MB) | throughput |")
     print("|---|---|---|---|")
     for label, seconds, rss, note in rows:
