@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import IntegrityError, transaction
 
 from common.errors import ValidationError
@@ -317,6 +318,19 @@ def _staging_entries(root: Path) -> Iterator[Path]:
             yield entry
 
 
+def _check_blobs_outside(root: Path) -> None:
+    """Refuse to sweep a staging folder that holds the stored blobs (the two settings point at one folder)."""
+    storage = blob_storage()
+    if not isinstance(storage, FileSystemStorage):
+        return
+    blobs, staging = Path(storage.location).resolve(), root.resolve()
+    if blobs == staging or staging in blobs.parents:
+        raise ImproperlyConfigured(
+            f"The blob folder {blobs} (HUB_BLOB_ROOT) lies in the staging folder {staging} (HUB_UPLOAD_TEMP_DIR): "
+            "the staging janitor would delete stored blobs. Give them separate folders."
+        )
+
+
 def staging_cleanup(*, cutoff: float) -> int:
     """Remove the staging files and folders of uploads abandoned before ``cutoff`` (a Unix time);
     returns how many were removed.
@@ -325,8 +339,10 @@ def staging_cleanup(*, cutoff: float) -> int:
     whole, and only when nothing in it changed since ``cutoff``: an upload still writing, or a
     session still receiving parts, keeps all of its files. Stored blobs are never under this folder.
     """
+    root = staging_dir()
+    _check_blobs_outside(root)
     removed = 0
-    for entry in list(_staging_entries(staging_dir())):
+    for entry in list(_staging_entries(root)):
         try:
             if _newest_change(entry) >= cutoff:
                 continue
