@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import time
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from config.celery import app
@@ -113,6 +115,19 @@ def test_nothing_younger_than_the_age_is_removed():
     # Measured from ``now``: an hour on, both are old.
     assert upload_staging_cleanup(older_than_seconds=HOUR, now=time.time() + HOUR + 1).files == 2
     assert not any(path.exists() for path in paths)
+
+
+def test_a_staging_folder_holding_the_blobs_is_refused(settings):
+    blobs = staging_dir() / "blobs"
+    backend = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(blobs)}}
+    settings.STORAGES = {**settings.STORAGES, "blobs": backend}
+    blob = blob_promote(stage_bytes(b"stored where staging is"))
+    stored = Path(blob_storage().path(blob.storage_key))
+    _age(blobs, 30 * 24 * HOUR)
+    with pytest.raises(ImproperlyConfigured, match="the staging janitor would delete stored blobs"):
+        upload_staging_cleanup(older_than_seconds=HOUR)
+    assert stored.read_bytes() == b"stored where staging is"
+    shutil.rmtree(blobs)
 
 
 def test_a_negative_age_is_refused():
