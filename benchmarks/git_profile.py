@@ -95,7 +95,9 @@ def push_time(repo, source: Path) -> None:
     from django.core.cache import cache
 
     from registry.models import Blob, GitCommit, GitTree, Ref, RepoBlob
-    from registry.services.pushes import PushStream, RefUpdate, push_receive
+    from registry.services.pushes.pack import PushStream
+    from registry.services.pushes.receive import push_receive
+    from registry.services.pushes.rules import RefUpdate
 
     first = GitCommit.objects.get(repo=repo, generation=0)
     head = subprocess.run(["git", "rev-parse", "main"], cwd=source, capture_output=True, text=True, check=True)

@@ -10,6 +10,7 @@ applied here. With any other backend :func:`s3_storage` is None and callers keep
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import BinaryIO
 
 from botocore.exceptions import ClientError
@@ -24,6 +25,8 @@ MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 # The largest object one PUT may write.
 MAX_PUT_BYTES = 5 * 1024**3
+# The most keys one DeleteObjects request may name.
+MAX_DELETE_KEYS = 1000
 
 
 def s3_storage(storage: Storage | None = None) -> S3Storage | None:
@@ -158,3 +161,67 @@ def copy(source: str, target: str) -> None:
         {"Bucket": storage.bucket_name, "Key": _key(storage, source)}, storage.bucket_name, _key(storage, target),
         Config=storage.transfer_config,
     )  # fmt: skip
+
+
+# --- abandoned direct uploads ----------------------------------------------------------------------
+# A client that gives up between the batch answer and the verify (or completion) call leaves a
+# staging object, or an incomplete multipart upload whose parts the bucket keeps (and bills) until
+# it is aborted. Nothing outside ``staging/`` is ever touched here.
+
+
+def staging_objects_delete(*, cutoff: datetime) -> int:
+    """Delete the objects under ``staging/`` last written before ``cutoff``; returns how many."""
+    storage = s3_storage()
+    client = _client(storage)
+    paginator = client.get_paginator("list_objects_v2")
+    stale = [
+        item["Key"]
+        for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=_key(storage, STAGING_PREFIX))
+        for item in page.get("Contents", ())
+        if item["LastModified"] < cutoff
+    ]
+    for start in range(0, len(stale), MAX_DELETE_KEYS):
+        batch = [{"Key": key} for key in stale[start : start + MAX_DELETE_KEYS]]
+        answer = client.delete_objects(Bucket=storage.bucket_name, Delete={"Objects": batch, "Quiet": True})
+        failed = answer.get("Errors", ())
+        if failed:
+            first = failed[0]
+            raise RuntimeError(
+                f"The bucket refused to delete {len(failed)} staging objects, {first['Key']} first: "
+                f"{first.get('Code')} {first.get('Message')}"
+            )
+    return len(stale)
+
+
+def _last_part_at(client, bucket: str, key: str, upload_id: str) -> datetime | None:
+    paginator = client.get_paginator("list_parts")
+    latest = None
+    for page in paginator.paginate(Bucket=bucket, Key=key, UploadId=upload_id):
+        for part in page.get("Parts", ()):
+            latest = part["LastModified"] if latest is None else max(latest, part["LastModified"])
+    return latest
+
+
+def staging_multipart_abort(*, cutoff: datetime) -> int:
+    """Abort the incomplete multipart uploads under ``staging/`` started before ``cutoff`` that have
+    received no part since (an upload still sending parts is left alone); returns how many."""
+    storage = s3_storage()
+    client = _client(storage)
+    paginator = client.get_paginator("list_multipart_uploads")
+    aborted = 0
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=_key(storage, STAGING_PREFIX)):
+        for upload in page.get("Uploads", ()):
+            key, upload_id = upload["Key"], upload["UploadId"]
+            if upload["Initiated"] >= cutoff:
+                continue
+            try:
+                last_part = _last_part_at(client, storage.bucket_name, key, upload_id)
+                if last_part is not None and last_part >= cutoff:
+                    continue
+                client.abort_multipart_upload(Bucket=storage.bucket_name, Key=key, UploadId=upload_id)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                    continue  # completed or aborted meanwhile
+                raise
+            aborted += 1
+    return aborted

@@ -3,25 +3,27 @@
 Content goes through Django's storage API (the ``blobs`` alias in ``STORAGES``), so the local
 filesystem of the embedded default and an S3-compatible store behave the same. Staging files live
 in ``UPLOAD_TEMP_DIR``; an interrupted upload leaves only a staging file, which nothing references
-and the janitor (``registry.tasks.staging_cleanup``) removes. Memory use is one buffer, whatever
+and the janitor (``registry.services.staging``) removes. Memory use is one buffer, whatever
 the size.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import IntegrityError, transaction
 
 from common.asgi import read_chunk
@@ -30,7 +32,11 @@ from registry import objectstore
 from registry.git.objects import blob_hasher, blob_oid, lfs_pointer
 from registry.models import Blob, blob_storage_key
 
+logger = logging.getLogger(__name__)
+
 COPY_BUFFER = 1024 * 1024
+# The folder of the staging folder that holds one folder per resumable upload session.
+STAGING_SESSIONS = "sessions"
 
 
 def blob_storage() -> Storage:
@@ -304,23 +310,66 @@ def stage_from_bucket(key: str, *, sha256: str, size: int) -> StagedBlob:
     return StagedBlob(path=None, size=size, sha256=sha256, git_sha1=sha1.hexdigest(), storage_key=key)
 
 
-def staging_cleanup(*, older_than_seconds: float) -> int:
-    """Remove staging files older than ``older_than_seconds``; returns how many were removed."""
-    cutoff = time.time() - older_than_seconds
-    removed = 0
-    for path in staging_dir().rglob("*"):
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    for path in sorted(staging_dir().rglob("*"), reverse=True):
-        if path.is_dir():
+def _newest_change(path: Path) -> float:
+    """The latest modification time of ``path`` and, for a folder, of everything below it."""
+    newest = path.lstat().st_mtime
+    if path.is_dir() and not path.is_symlink():
+        for child in path.rglob("*"):
             try:
-                path.rmdir()
-            except OSError:
+                newest = max(newest, child.lstat().st_mtime)
+            except FileNotFoundError:
                 continue
+    return newest
+
+
+def _staging_entries(root: Path) -> Iterator[Path]:
+    """What the janitor judges as one: each file and folder of the staging folder, and each resumable
+    session's folder (its parts come and go together)."""
+    for entry in root.iterdir():
+        if entry.name == STAGING_SESSIONS and entry.is_dir() and not entry.is_symlink():
+            yield from entry.iterdir()
+        else:
+            yield entry
+
+
+def _check_blobs_outside(root: Path) -> None:
+    """Refuse to sweep a staging folder that holds the stored blobs (the two settings point at one folder)."""
+    storage = blob_storage()
+    if not isinstance(storage, FileSystemStorage):
+        return
+    blobs, staging = Path(storage.location).resolve(), root.resolve()
+    if blobs == staging or staging in blobs.parents:
+        raise ImproperlyConfigured(
+            f"The blob folder {blobs} (HUB_BLOB_ROOT) lies in the staging folder {staging} (HUB_UPLOAD_TEMP_DIR): "
+            "the staging janitor would delete stored blobs. Give them separate folders."
+        )
+
+
+def staging_cleanup(*, cutoff: float) -> int:
+    """Remove the staging files and folders of uploads abandoned before ``cutoff`` (a Unix time);
+    returns how many were removed.
+
+    A folder (a resumable session's parts, a scan's or a conversion's scratch folder) goes as a
+    whole, and only when nothing in it changed since ``cutoff``: an upload still writing, or a
+    session still receiving parts, keeps all of its files. Stored blobs are never under this folder.
+    """
+    root = staging_dir()
+    _check_blobs_outside(root)
+    removed = 0
+    for entry in list(_staging_entries(root)):
+        try:
+            if _newest_change(entry) >= cutoff:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # removed meanwhile (an upload finishing)
+        except OSError:
+            logger.warning("could not remove the staging entry %s", entry, exc_info=True)
+            continue
+        removed += 1
     return removed
 
 

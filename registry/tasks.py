@@ -8,8 +8,8 @@ from django.conf import settings
 from registry.models import GitCommit, Ref, Repo
 from registry.services.counters import counters_refresh
 from registry.services.metadata import repo_stats_set
+from registry.services.staging import upload_staging_cleanup
 from registry.services.xet import xet_collect
-from registry.storage import staging_cleanup
 from registry.trees import tree_files
 
 
@@ -27,8 +27,8 @@ def repo_stats_refresh(repo_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def staging_janitor() -> int:
-    """Remove staging files of interrupted uploads."""
-    return staging_cleanup(older_than_seconds=settings.HUB_STAGING_MAX_AGE_SECONDS)
+    """Remove what abandoned uploads left in staging (files, and bucket objects and multipart uploads)."""
+    return upload_staging_cleanup(older_than_seconds=settings.HUB_STAGING_MAX_AGE_SECONDS).total
 
 
 @shared_task(ignore_result=True)

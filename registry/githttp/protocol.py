@@ -39,7 +39,9 @@ from registry.models import Repo
 from registry.packcache import CachedPack, clone_key, pack_cache_get, pack_cache_tee
 from registry.selectors.packs import CommitNode, PackPlan, commits_raw, pack_entries, pack_plan
 from registry.services.commits import commit_new_objects_record
-from registry.services.pushes import PushStream, RefUpdate, push_receive
+from registry.services.pushes.pack import PushStream
+from registry.services.pushes.receive import push_receive
+from registry.services.pushes.rules import RefUpdate
 
 ZERO_ID = b"0" * 40
 # A side-band-64k packet carries at most 65520 bytes: 4 of length, 1 of channel, the rest data.

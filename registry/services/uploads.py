@@ -4,7 +4,8 @@ Bytes stream into staging files while hashed; an object becomes usable by a repo
 ``RepoBlob`` link) only after its sha256 and size match what was announced. Multipart sessions
 write each received part at its offset in one staging file under ``UPLOAD_TEMP_DIR/sessions/<id>/``
 so an interrupted upload resumes where it stopped; nothing is visible until
-``upload_session_complete``, which moves that file to the object's content address.
+``upload_session_complete``, which moves that file to the object's content address. A session that
+receives no part for ``HUB_STAGING_MAX_AGE_SECONDS`` loses its staged bytes to the staging janitor.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from registry.models import Blob, Repo, RepoBlob, UploadSession
 from registry.services.scans import scans_queue
 from registry.storage import (
     COPY_BUFFER,
+    STAGING_SESSIONS,
     BlobWriter,
     StagedBlob,
     blob_promote,
@@ -90,7 +92,7 @@ def lfs_object_receive(*, repo: Repo, sha256: str, size: int, stream: BinaryIO) 
 
 
 def _session_dir(session: UploadSession) -> Path:
-    return staging_dir() / "sessions" / str(session.id)
+    return staging_dir() / STAGING_SESSIONS / str(session.id)
 
 
 # A multipart session stages its object in one file, ``<session dir>/object``: each part is written
@@ -333,7 +335,8 @@ def upload_session_complete(*, session: UploadSession) -> Blob:
 # The client PUTs the object (or its parts) to presigned URLs of a fresh staging key; the hub never
 # sees the bytes until it verifies them, read back from the bucket, at the verify (basic) or
 # complete (multipart) step. Only then is the object copied to its content address and linked.
-# Abandoned staging objects and multipart uploads are left to the bucket's lifecycle rules.
+# Staging objects and multipart uploads a client abandons are removed by the staging janitor
+# (registry/services/staging.py) once they are older than HUB_STAGING_MAX_AGE_SECONDS.
 
 
 @dataclass(frozen=True)

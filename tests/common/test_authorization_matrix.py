@@ -108,7 +108,7 @@ NEEDS = {
     "registry.githttp.views.lfs_locks": "write",
     "git-upload-pack": "read",
     # Readers may push to their pull requests (refs/pr/N): the push service refuses other refs
-    # one by one in git's report-status (tests/registry/test_git_http.py).
+    # one by one in git's report-status (tests/registry/git_http/test_push.py).
     "git-receive-pack": "user",
     "inference-generate": "read",
     "inference-fill-mask": "read",

@@ -3,12 +3,14 @@ else is refused (404 where the repository is hidden). And reviews' line comments
 lines in a pull request's files view."""
 
 import pytest
+from pytest_django.asserts import assertInHTML
 
 from community.models import BranchRule
 from community.services.discussions import review_submit
 from registry.services.repos import repo_update_settings
 from tests.community.helpers import client_for, propose, url
 from tests.support.factories import make_user
+from tests.support.html import without_csrf
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,13 @@ def test_admins_set_list_and_remove_rules(alice, repo):
     assert '<tr data-branch="main">' in page
     assert "<code>card-lint</code>, <code>ci</code>" in page
     assert 'id="tab-branch-rules"' in page
+    assertInHTML(
+        """<form method="post" action="/alice/tiny/settings/branch-rules" class="form-inline">
+        <input type="hidden" name="action" value="delete"><input type="hidden" name="branch" value="main">
+        <button type="submit" class="button button-small" aria-label="Remove the rule of main">Remove</button>
+        </form>""",
+        without_csrf(page),
+    )
 
     bad = client.post(PAGE, {**form, "required_approvals": "many"}, follow=True)
     assert "Required approvals is a whole number." in bad.content.decode()

@@ -89,9 +89,9 @@ def test_last_part_first(session, hashed_from):
 
 def test_a_part_of_the_wrong_size_is_refused_and_counts_as_missing(session):
     put(session, 1)
-    with pytest.raises(ValidationError, match=f"Part 2 must be {CHUNK} bytes; received more."):
+    with pytest.raises(ValidationError, match=rf"Part 2 must be {CHUNK} bytes; received more\."):
         put(session, 2, io.BytesIO(DATA[CHUNK : 2 * CHUNK + 1]))
-    with pytest.raises(ValidationError, match=f"Part 3 must be 1234 bytes; received 1000."):
+    with pytest.raises(ValidationError, match=r"Part 3 must be 1234 bytes; received 1000\."):
         put(session, 3, io.BytesIO(DATA[2 * CHUNK : 2 * CHUNK + 1000]))
     assert uploads.upload_session_parts(session=session) == [1]
     with pytest.raises(ValidationError, match=r"is missing parts \[2, 3\]"):

@@ -3,12 +3,14 @@ repository page, and the admins' review page in the repository's settings."""
 
 import pytest
 from django.test import Client
+from pytest_django.asserts import assertInHTML
 
 from registry.models import AccessRequest
 from registry.services.access_requests import access_request_decide
 from registry.services.repos import repo_update_settings
 from tests.frontend.builders import commit_files, fast_passwords, make_repo  # noqa: F401
 from tests.support.factories import make_org, make_user
+from tests.support.html import without_csrf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
@@ -131,6 +133,25 @@ def test_the_review_page_lists_and_decides(gated, alice, bob, carol):
 
     bob_request = AccessRequest.objects.get(user=bob)
     carol_request = AccessRequest.objects.get(user=carol)
+    # A pending row offers Accept and Reject (with its reason box), posting to the page itself.
+    rows = without_csrf(page.content.decode())
+    assertInHTML(
+        f"""<form method="post" class="form-inline"><input type="hidden" name="action" value="accepted">
+        <input type="hidden" name="request" value="{bob_request.pk}">
+        <button type="submit" class="button button-small" aria-label="Accept bob">Accept</button></form>""",
+        rows,
+    )
+    assertInHTML(
+        f"""<form method="post" class="form-inline"><input type="hidden" name="action" value="rejected">
+        <input type="hidden" name="request" value="{carol_request.pk}">
+        <label class="visually-hidden" for="reason-{carol_request.pk}">Reason for rejecting carol</label>
+        <input type="text" id="reason-{carol_request.pk}" name="reason" maxlength="{page.context["max_reason"]}"
+          placeholder="Reason (optional)">
+        <button type="submit" class="button button-small button-secondary" aria-label="Reject carol">Reject</button>
+        </form>""",
+        rows,
+    )
+    assert 'value="pending"' not in rows
     url = "/alice/tiny/settings/access-requests"
     assert admin.post(url, {"request": bob_request.pk, "action": "accepted"}).status_code == 302
     admin.post(url, {"request": carol_request.pk, "action": "rejected", "reason": "Incomplete answers."})
@@ -145,6 +166,14 @@ def test_the_review_page_lists_and_decides(gated, alice, bob, carol):
     assert 'data-status="rejected"' in carol_page
     assert "Incomplete answers." in carol_page
 
+    accepted_row = without_csrf(admin.get(url).content.decode())
+    assertInHTML(
+        f"""<form method="post" class="form-inline"><input type="hidden" name="action" value="pending">
+        <input type="hidden" name="request" value="{bob_request.pk}">
+        <button type="submit" class="button button-small button-secondary" aria-label="Move bob back to pending">
+        Back to pending</button></form>""",
+        accepted_row,
+    )
     admin.post(url, {"request": bob_request.pk, "action": "pending"})
     assert logged_in(bob).get("/alice/tiny/raw/main/weights.bin").status_code == 403
 

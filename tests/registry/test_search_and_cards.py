@@ -1,8 +1,6 @@
 """Cards indexed on commit, search (full text on PostgreSQL, a fallback on SQLite), filters, sorts,
 trending, and the maintenance tasks."""
 
-import os
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,8 +14,8 @@ from registry.selectors.repos import RepoFilters, repo_list
 from registry.services.commits import AddFile, DeleteFile, commit_create
 from registry.services.counters import counters_refresh, like_add
 from registry.services.repos import repo_create
-from registry.storage import stage_bytes, staging_dir
-from registry.tasks import repo_stats_refresh, staging_janitor
+from registry.storage import stage_bytes
+from registry.tasks import repo_stats_refresh
 from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -157,19 +155,6 @@ def test_repo_stats_task_sums_the_default_branch(alice):
     assert repo.used_storage == len(b"# hi\n") + len(
         Client().get("/alice/sized/resolve/main/.gitattributes").getvalue()
     )
-
-
-def test_staging_janitor_removes_only_stale_files(settings):
-    settings.HUB_STAGING_MAX_AGE_SECONDS = 3600
-    old = staging_dir() / "blob-old.part"
-    new = staging_dir() / "blob-new.part"
-    for path in (old, new):
-        path.write_bytes(b"partial")
-    past = time.time() - 7200
-    os.utime(old, (past, past))
-    assert staging_janitor() == 1
-    assert (old.exists(), new.exists()) == (False, True)
-    new.unlink()
 
 
 def test_description_is_plain_text(alice):
