@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -220,14 +219,6 @@ def measure_nginx(size: int, workdir: Path, source: Path, rounds: int) -> list[t
     return rows
 
 
-def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(8 * MIB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run(
     size: int,
     workdir: Path,
@@ -257,8 +248,10 @@ def run(
     (workdir / "copy.bin").unlink()
 
     from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.utils.sha import sha_fileobj
 
-    seconds, _ = timed(lambda: hash_file(source))
+    with open(source, "rb") as handle:
+        seconds, _ = timed(lambda: sha_fileobj(handle))
     rows.append(("sha256 of the file, as the client computes it before sending", seconds, None, ""))
     spooled_env = {"HUB_UPLOAD_POLICY": "lfs", "HUB_STREAMED_UPLOADS": "0"}
     with contextlib.ExitStack() as stack:
