@@ -4,7 +4,8 @@ Django's ``ASGIHandler`` reads a whole request body into a temporary file before
 so a 1 GiB LFS upload was written to disk twice (there, then into staging) and the view could not
 start hashing before the last byte arrived. Views marked with :func:`streams_request_body` get
 the body as it arrives instead: ``request.read(n)`` pulls the next ASGI ``http.request`` messages
-from the server (which stops reading the socket while nobody asks, so memory stays at one chunk).
+from the server (which stops reading the socket while nobody asks, so memory stays at one chunk);
+:func:`read_chunk` gives the view each message's body as the server handed it over, uncopied.
 Every other view is served exactly as Django serves it, and so is every view when
 ``HUB_STREAMED_UPLOADS`` is off.
 
