@@ -76,47 +76,49 @@ def test_web_processes_pass_the_playgrounds_on_and_never_load_gradio_or_torch(
     web_env = {**env, "HUB_PLAYGROUND_URL": playground_url, "HUB_WEB_WORKERS": "2"}
     playground_log, web_log = tmp_path / "playground.log", tmp_path / "web.log"
 
-    with server(playground_command, playground_url, playground_log, env) as playground:
-        with server(uvicorn_command(web_port, workers=2), web, web_log, web_env):
-            # The playground through the web processes: the page, its config, a streamed generation.
-            page = httpx.get(f"{web}/playground/text-generation/alice/tiny-llama/", timeout=30)
-            assert page.status_code == 200
-            assert "/playground/text-generation/alice/tiny-llama" in page.text
-            assert page.headers["x-frame-options"] == "SAMEORIGIN"
-            assert httpx.get(f"{web}/playground/text-generation/alice/tiny-llama", timeout=30).status_code == 308
-            arguments = ("alpha beta", 16, 0.0, 0, 1.0, 1.0, -1)
-            playground_client = Client(
-                f"{web}/playground/text-generation/alice/tiny-llama/", verbose=False, analytics_enabled=False
-            )
-            updates = list(playground_client.submit(*arguments, api_name="/generate"))
-            expected = httpx.post(
-                f"{web}/api/v1/models/alice/tiny-llama/generate",
-                json={"prompt": "alpha beta", "max_new_tokens": 16, "temperature": 0},
-                timeout=120,
-            ).json()["text"]
-            assert updates[-1] == expected
-            assert len(updates) >= 2
-            # Access is the playground process's decision, on the session the web passes on.
-            assert httpx.get(f"{web}/playground/text-generation/alice/secret/", timeout=30).status_code == 401
-            client.force_login(alice)
-            session = {"sessionid": client.cookies["sessionid"].value}
-            assert httpx.get(f"{web}/playground/text-generation/alice/secret/", cookies=session).status_code == 200
-            # The playground process itself serves nothing else.
-            assert httpx.get(f"{playground_url}/alice/tiny-llama", timeout=30).status_code == 404
+    with (
+        server(playground_command, playground_url, playground_log, env) as playground,
+        server(uvicorn_command(web_port, workers=2), web, web_log, web_env),
+    ):
+        # The playground through the web processes: the page, its config, a streamed generation.
+        page = httpx.get(f"{web}/playground/text-generation/alice/tiny-llama/", timeout=30)
+        assert page.status_code == 200
+        assert "/playground/text-generation/alice/tiny-llama" in page.text
+        assert page.headers["x-frame-options"] == "SAMEORIGIN"
+        assert httpx.get(f"{web}/playground/text-generation/alice/tiny-llama", timeout=30).status_code == 308
+        arguments = ("alpha beta", 16, 0.0, 0, 1.0, 1.0, -1)
+        playground_client = Client(
+            f"{web}/playground/text-generation/alice/tiny-llama/", verbose=False, analytics_enabled=False
+        )
+        updates = list(playground_client.submit(*arguments, api_name="/generate"))
+        expected = httpx.post(
+            f"{web}/api/v1/models/alice/tiny-llama/generate",
+            json={"prompt": "alpha beta", "max_new_tokens": 16, "temperature": 0},
+            timeout=120,
+        ).json()["text"]
+        assert updates[-1] == expected
+        assert len(updates) >= 2
+        # Access is the playground process's decision, on the session the web passes on.
+        assert httpx.get(f"{web}/playground/text-generation/alice/secret/", timeout=30).status_code == 401
+        client.force_login(alice)
+        session = {"sessionid": client.cookies["sessionid"].value}
+        assert httpx.get(f"{web}/playground/text-generation/alice/secret/", cookies=session).status_code == 200
+        # The playground process itself serves nothing else.
+        assert httpx.get(f"{playground_url}/alice/tiny-llama", timeout=30).status_code == 404
 
-            # Pages, the REST API and an upload, from the same web processes.
-            for path in ("/", "/models", "/alice/tiny-llama", "/alice/tiny-llama/playground", "/api/models"):
-                assert httpx.get(web + path, timeout=60).status_code == 200, path
-            api = HfApi(endpoint=web, token=token)
-            api.create_repo("alice/uploaded")
-            api.upload_file(path_or_fileobj=b"weights" * 50_000, path_in_repo="w.bin", repo_id="alice/uploaded")
-            assert api.list_repo_files("alice/uploaded") == [".gitattributes", "w.bin"]
+        # Pages, the REST API and an upload, from the same web processes.
+        for path in ("/", "/models", "/alice/tiny-llama", "/alice/tiny-llama/playground", "/api/models"):
+            assert httpx.get(web + path, timeout=60).status_code == 200, path
+        api = HfApi(endpoint=web, token=token)
+        api.create_repo("alice/uploaded")
+        api.upload_file(path_or_fileobj=b"weights" * 50_000, path_in_repo="w.bin", repo_id="alice/uploaded")
+        assert api.list_repo_files("alice/uploaded") == [".gitattributes", "w.bin"]
 
-            # Without the playground process: a JSON 503 for the playgrounds, the rest as before.
-            stop_process(playground)
-            gone = httpx.get(f"{web}/playground/text-generation/alice/tiny-llama/", timeout=30)
-            assert (gone.status_code, gone.json()["code"]) == (503, "playgrounds_unavailable")
-            assert httpx.get(f"{web}/alice/tiny-llama", timeout=60).status_code == 200
+        # Without the playground process: a JSON 503 for the playgrounds, the rest as before.
+        stop_process(playground)
+        gone = httpx.get(f"{web}/playground/text-generation/alice/tiny-llama/", timeout=30)
+        assert (gone.status_code, gone.json()["code"]) == (503, "playgrounds_unavailable")
+        assert httpx.get(f"{web}/alice/tiny-llama", timeout=60).status_code == 200
 
     web_imports, playground_imports = imported(web_log), imported(playground_log)
     assert {"django", "uvicorn", "httpx"} <= web_imports  # the log holds the web's imports
