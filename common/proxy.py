@@ -2,11 +2,10 @@
 
 The web processes send ``/playground/`` here (``config/asgi.py``): the Gradio playgrounds run in a
 process of their own, and a hub without a front proxy still serves them on its one origin. The
-request goes on unchanged (method, raw path and query, headers with ``Host`` kept), but for the
-hop-by-hop headers and ``X-Forwarded-For``, which gets the peer's address appended; the answer
-comes back as it arrives (Gradio's event streams included), and a client that goes away closes
-the upstream request, which stops the work behind it. An upstream that cannot be reached is a
-JSON 503.
+request goes on unchanged (method, raw path and query, headers with ``Host`` and the forwarding
+headers kept) but for the hop-by-hop headers and those ``Connection`` names; the answer comes back
+as it arrives (Gradio's event streams included), and a client that goes away closes the upstream
+request, which stops the work behind it. An upstream that cannot be reached is a JSON 503.
 """
 
 from __future__ import annotations
@@ -57,13 +56,10 @@ class ProxyApp:
         path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string") or b""
         url = self.upstream().rstrip("/") + path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in HOP_BY_HOP]
-        peer = (scope.get("client") or ("",))[0]
-        if peer:
-            forwarded = [v for k, v in headers if k == b"x-forwarded-for"]
-            headers = [(k, v) for k, v in headers if k != b"x-forwarded-for"]
-            chain = b", ".join([*forwarded, peer.encode("latin-1")])
-            headers.append((b"x-forwarded-for", chain))
+        # X-Forwarded-For goes on as it came: the server in front may already have replaced the
+        # peer in ``scope["client"]`` with an address from it, so that is no hop of its own.
+        named = {t.strip().lower() for k, v in scope.get("headers", []) if k == b"connection" for t in v.split(b",")}
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in HOP_BY_HOP | named]
 
         first = await receive()
         body_more = first.get("more_body", False)
