@@ -21,7 +21,7 @@ from huggingface_hub import HfApi
 from benchmarks.hubserver import uvicorn_command
 from tests.support.factories import make_token, make_user
 from tests.support.inference import free_port, publish_model
-from tests.support.processes import REPO_ROOT, stop_process, subprocess_env, wait_until
+from tests.support.processes import http_process, stop_process
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -30,20 +30,9 @@ HEAVY = {"torch", "gradio", "fastapi", "transformers"}
 
 @contextlib.contextmanager
 def server(command: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    with open(log, "w") as handle:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=subprocess_env(**env), stderr=handle)
-
-    def answers() -> bool:
-        assert process.poll() is None, f"{command[:4]} ended: {log.read_text()[-3000:]}"
-        with contextlib.suppress(httpx.HTTPError):
-            return httpx.get(url + "/healthz", timeout=2).status_code == 200
-        return False
-
-    try:
-        wait_until(answers, timeout=180, what=f"{url} to answer")
+    """A server process whose stderr (its import log) goes to ``log``."""
+    with open(log, "w") as handle, http_process(command, url, env=env, stderr=handle) as process:
         yield process
-    finally:
-        stop_process(process)
 
 
 def imported(log: Path) -> set[str]:
