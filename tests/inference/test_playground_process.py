@@ -1,7 +1,7 @@
 """The playground process (``manage.py playground_server``) beside two web processes
 (``config.asgi``, ``HUB_WEB_WORKERS=2``), as ``make serve WORKERS=2`` runs them: ``gradio_client``
-drives a playground through the web processes, which pass ``/playground/`` on; pages, the REST API
-and an upload are served by the same web processes; and none of them ever imports Gradio or
+drives a playground through the web processes, which pass ``/playground/`` on; pages, the REST API,
+an upload and a run's submission are served by the same web processes; and none of them ever imports Gradio or
 PyTorch (every import is logged by ``PYTHONPROFILEIMPORTTIME``, lazy ones included). Without the
 playground process, ``/playground/`` is a JSON 503 and the rest of the hub answers as before."""
 
@@ -58,6 +58,7 @@ def test_web_processes_pass_the_playgrounds_on_and_never_load_gradio_or_torch(
         "PYTHONPROFILEIMPORTTIME": "1",
         "LOG_LEVEL": "WARNING",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "CELERY_BROKER_DIR": str(tmp_path / "broker"),  # the runs it queues stay here
     }
     playground_port, web_port = free_port(), free_port()
     playground_url, web = f"http://127.0.0.1:{playground_port}", f"http://127.0.0.1:{web_port}"
@@ -102,6 +103,14 @@ def test_web_processes_pass_the_playgrounds_on_and_never_load_gradio_or_torch(
         api.create_repo("alice/uploaded")
         api.upload_file(path_or_fileobj=b"weights" * 50_000, path_in_repo="w.bin", repo_id="alice/uploaded")
         assert api.list_repo_files("alice/uploaded") == [".gitattributes", "w.bin"]
+        # An evaluation run's submission checks the model's config.json in the web process.
+        submitted = httpx.post(
+            f"{web}/api/v1/runs",
+            json={"kind": "evaluation", "model": "alice/tiny-llama", "suite": "bigbench_mc"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+        assert submitted.status_code == 201, submitted.text
 
         # Without the playground process: a JSON 503 for the playgrounds, the rest as before.
         stop_process(playground)
