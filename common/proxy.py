@@ -50,6 +50,12 @@ class ProxyApp:
             self._clients[loop] = client
         return client
 
+    async def aclose(self) -> None:
+        """Close the connection pool of the running event loop (at the server's shutdown)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"ProxyApp serves HTTP only, not {scope['type']!r}")

@@ -29,7 +29,16 @@ if settings.HUB_PLAYGROUNDS:
 
     async def application(scope, receive, send):
         """``/playground/…`` (after the path prefix, if the proxy passes it on) to the playground
-        process, everything else to Django."""
+        process, everything else to Django; the lifespan closes the connections to it at the end."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await to_playgrounds.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
         if scope["type"] == "http":
             path, mount = scope.get("path", ""), path_prefix()
             local = path[len(mount) :] if mount and path.startswith(mount + "/") else path
