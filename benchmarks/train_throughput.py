@@ -265,26 +265,35 @@ MATMULS = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm"}
 
 
 def profile_steps(ours_step: Callable[[], object], ref_step: Callable[[], None], steps: int) -> None:
-    """Self CPU time by op over ``steps`` steps of each side (after one unprofiled step each)."""
+    """Self time by op of ``steps`` profiled steps of each side, alternating, after one unprofiled step each.
+
+    Each op's time is its smallest over the steps: the profiler reads wall clocks, and on a shared
+    machine a step that other work preempted inflates whichever ops it hit; the minima are what the
+    step costs when it has the core to itself.
+    """
     from torch.profiler import ProfilerActivity, profile
 
-    times = {}
-    for name, step in (("ours", ours_step), ("transformers", ref_step)):
+    sides = {"ours": ours_step, "transformers": ref_step}
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for step in sides.values():
         step()
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            for _ in range(steps):
-                step()
-        times[name] = {e.key: e.self_cpu_time_total / 1e6 / steps for e in prof.key_averages()}
+    for i in range(steps):
+        for name in sides if i % 2 == 0 else reversed(sides):
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                sides[name]()
+            samples[name].append({e.key: e.self_cpu_time_total / 1e6 for e in prof.key_averages()})
+    times = {
+        name: {key: min(s.get(key, 0.0) for s in runs) for key in set().union(*runs)} for name, runs in samples.items()
+    }
     ours, ref = times["ours"], times["transformers"]
-    totals = {name: sum(t.values()) for name, t in times.items()}
-    print(f"\nprofile: self CPU seconds per step by op, 1 thread, mean of {steps} steps after one unprofiled step")
+    print(f"\nprofile: self time per step by op (s), 1 thread, each op's smallest of {steps} steps per side")
     print(f"{'op':58s} {'ours':>8s} {'transformers':>13s}")
-    for name, label in ((MATMULS, "matmuls (mm, addmm, addmm_, bmm)"),):
-        print(f"{label:58s} {sum(ours.get(k, 0) for k in name):8.3f} {sum(ref.get(k, 0) for k in name):13.3f}")
+    label = "matmuls (mm, addmm, addmm_, bmm)"
+    print(f"{label:58s} {sum(ours.get(k, 0) for k in MATMULS):8.3f} {sum(ref.get(k, 0) for k in MATMULS):13.3f}")
     keys = sorted(set(ours) | set(ref), key=lambda k: -(ours.get(k, 0) + ref.get(k, 0)))
     for key in [k for k in keys if k not in MATMULS][:16]:
         print(f"{key[:58]:58s} {ours.get(key, 0):8.3f} {ref.get(key, 0):13.3f}")
-    print(f"{'total':58s} {totals['ours']:8.3f} {totals['transformers']:13.3f}")
+    print(f"{'total of all ops':58s} {sum(ours.values()):8.3f} {sum(ref.values()):13.3f}")
 
 
 def summary(row: Row) -> str:
