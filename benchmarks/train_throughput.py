@@ -119,7 +119,7 @@ class Row:
     ref: list[tuple[float, float]]
     rss: dict[str, tuple[float, float]]  # side -> (peak MB, rise over the RSS before the step)
     load: tuple[float, float]  # 1-minute load average at the start and the end of the row
-    cpu_comparable: bool  # one thread: CPU time of the calling thread is the step's whole work
+    cpu_comparable: bool  # one thread on a CPU: the calling thread's CPU time is the step's whole work
 
 
 @dataclass
@@ -237,11 +237,15 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
                 ours_times.append(timed(ours_step))
                 if not i % 2:
                     ref_times.append(timed(ref_step))
-            row = Row(label, tokens, ours_times, ref_times, rss, (load_start, os.getloadavg()[0]), count == 1)
+            row = Row(
+                label, tokens, ours_times, ref_times, rss, (load_start, os.getloadavg()[0]), count == 1 and not cuda
+            )
             rows.append(row)
             print(summary(row), flush=True)
 
-    if args.profile:
+    if args.profile and cuda:
+        print("--profile times CPU ops at one thread; skipped on CUDA")
+    elif args.profile:
         torch.set_num_threads(1)
         profile_steps(*sides(False), args.profile)
 
