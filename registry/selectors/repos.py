@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import BooleanField, Expression, F, FloatField, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from common.errors import ValidationError
 from hub.models import Namespace
@@ -118,10 +122,21 @@ def _search(queryset: QuerySet, query: str) -> QuerySet:
     return queryset
 
 
-def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
-    """Repositories ``user`` may see that match ``filters``, in the requested order.
+def repo_ordering(filters: RepoFilters) -> tuple[str, ...]:
+    """The order ``repo_list`` gives ``filters``: every key descending, ``id`` last (unique)."""
+    sort = sort_parse(filters.sort)
+    if sort is not None:
+        return (SORT_FIELDS[sort], "-id")
+    if filters.search and connection.vendor == "postgresql":
+        return ("-search_rank", "-trending_score", "-id")
+    return ("-trending_score", "-last_modified", "-id")
 
-    Each row carries ``head_oid`` (the default branch's commit) so listings need no extra query.
+
+def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
+    """Repositories ``user`` may see that match ``filters``, in ``repo_ordering(filters)``.
+
+    The HF listing adds each page's head commits with ``repo_head_oids`` (one query for the page,
+    not a subquery per row, which a page far down the list would pay for every skipped row).
     """
     queryset = Repo.objects.visible_to(user).filter(type=filters.repo_type).select_related("namespace")
     if filters.author:
@@ -140,16 +155,94 @@ def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
         queryset = queryset.exclude(gated="") if filters.gated else queryset.filter(gated="")
     if filters.search:
         queryset = _search(queryset, filters.search)
-    sort = sort_parse(filters.sort)
-    if sort is not None:
-        ordering = [SORT_FIELDS[sort], "-id"]
-    elif filters.search and connection.vendor == "postgresql":
-        ordering = ["-search_rank", "-trending_score", "-id"]
-    else:
-        ordering = ["-trending_score", "-last_modified", "-id"]
-    head_ref = Concat(Value("refs/heads/"), OuterRef("default_branch"))
-    head = Ref.objects.filter(repo=OuterRef("pk"), name=head_ref).values("target_oid")[:1]
-    return queryset.annotate(head_oid=Subquery(head)).order_by(*ordering).prefetch_related("tag_rows")
+    return queryset.order_by(*repo_ordering(filters)).prefetch_related("tag_rows")
+
+
+def repo_head_oids(repos: list[Repo]) -> None:
+    """Set ``head_oid`` (the default branch's commit, or None) on each of ``repos``: one query."""
+    heads = {f"refs/heads/{repo.default_branch}" for repo in repos}
+    found = {
+        (repo_id, name): oid
+        for repo_id, name, oid in Ref.objects.filter(repo_id__in=[repo.pk for repo in repos], name__in=heads)
+        .values_list("repo_id", "name", "target_oid")
+        .iterator()
+    } if repos else {}  # fmt: skip
+    for repo in repos:
+        repo.head_oid = found.get((repo.pk, f"refs/heads/{repo.default_branch}"))
+
+
+# -------------------------------------------------------------------------------- keyset pages
+
+# The keys of ``repo_ordering`` and how a cursor carries their values.
+_CURSOR_DATETIMES = {"last_modified", "created_at"}
+_CURSOR_INTEGERS = {"id", "downloads", "likes"}
+_CURSOR_FLOATS = {"trending_score", "search_rank"}
+
+
+def repo_cursor(repo: Repo, ordering: tuple[str, ...]) -> str:
+    """An opaque cursor for the rows after ``repo`` in ``ordering``: its sort values and id."""
+    values = []
+    for key in ordering:
+        value = getattr(repo, key.lstrip("-"))
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    raw = json.dumps({"o": list(ordering), "v": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_value(key: str, value):
+    if key in _CURSOR_DATETIMES and isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
+    if key in _CURSOR_INTEGERS and type(value) is int:
+        return value
+    if key in _CURSOR_FLOATS and type(value) in (int, float):
+        return float(value)
+    raise ValueError(f"bad value for {key}")
+
+
+def repo_cursor_values(cursor: str, ordering: tuple[str, ...]) -> list:
+    """The sort values ``repo_cursor`` put in ``cursor``; a ``ValidationError`` (400) for a cursor
+    that is malformed or was made for another order (another ``sort``, or a search added)."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(decoded, dict) or not isinstance(decoded.get("v"), list):
+            raise ValueError("not a cursor")
+        if decoded.get("o") != list(ordering):
+            raise ValidationError(
+                "This cursor belongs to a listing in another order: start again without 'cursor'.",
+                fields={"cursor": ["Another order."]},
+            )
+        if len(decoded["v"]) != len(ordering):
+            raise ValueError("wrong length")
+        return [_cursor_value(key.lstrip("-"), value) for key, value in zip(ordering, decoded["v"], strict=True)]
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ValidationError(
+            "Invalid cursor: follow the Link header's next URL, or pass a row offset.",
+            fields={"cursor": ["Invalid."]},
+        ) from None
+
+
+def _key_value(key: str, value):
+    # ``ts_rank`` is a ``real``: compare in ``real`` so the value read back matches exactly.
+    return RawSQL("%s::real", (repr(value),), output_field=FloatField()) if key == "search_rank" else value
+
+
+def repo_list_after(queryset: QuerySet[Repo], ordering: tuple[str, ...], values: list) -> QuerySet[Repo]:
+    """The rows of ``queryset`` (ordered by ``ordering``, every key descending) after the row
+    whose sort values are ``values``: a keyset page, as cheap deep down the list as at its top
+    (the first key's bound lets the sort's index start there instead of skipping rows)."""
+    keys = [key.lstrip("-") for key in ordering]
+    if any(not key.startswith("-") for key in ordering):
+        raise ValueError("keyset pages need a descending order")
+    after = Q()
+    for index, key in enumerate(keys):
+        term = Q(**{f"{key}__lt": _key_value(key, values[index])})
+        for previous in range(index):
+            term &= Q(**{keys[previous]: _key_value(keys[previous], values[previous])})
+        after |= term
+    return queryset.filter(Q(**{f"{keys[0]}__lte": _key_value(keys[0], values[0])}), after)
 
 
 def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, list[Repo]]:
