@@ -160,13 +160,12 @@ def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
 
 def repo_head_oids(repos: list[Repo]) -> None:
     """Set ``head_oid`` (the default branch's commit, or None) on each of ``repos``: one query."""
-    heads = {f"refs/heads/{repo.default_branch}" for repo in repos}
-    found = {
-        (repo_id, name): oid
-        for repo_id, name, oid in Ref.objects.filter(repo_id__in=[repo.pk for repo in repos], name__in=heads)
-        .values_list("repo_id", "name", "target_oid")
-        .iterator()
-    } if repos else {}  # fmt: skip
+    if not repos:
+        return
+    heads = Ref.objects.filter(
+        repo_id__in=[repo.pk for repo in repos], name__in={f"refs/heads/{repo.default_branch}" for repo in repos}
+    ).values_list("repo_id", "name", "target_oid")
+    found = {(repo_id, name): oid for repo_id, name, oid in heads}
     for repo in repos:
         repo.head_oid = found.get((repo.pk, f"refs/heads/{repo.default_branch}"))
 
@@ -247,8 +246,8 @@ def repo_list_after(queryset: QuerySet[Repo], ordering: tuple[str, ...], values:
 
 def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, list[Repo]]:
     """The model tree around ``repo`` as its readers may see it: the repositories of the base
-    models its card names (``base_models``) and the repositories whose cards name it as their base
-    (their ``base_model:`` tags, derived from cards on commit). One query each."""
+    models its card names (``base_models``) and the models whose cards name it as their base
+    (their ``base_model:`` tags, derived from cards on commit), the 100 latest. One query each."""
     parents: list[Repo] = []
     if base_models:
         named = Q()
@@ -258,12 +257,7 @@ def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, li
         found = Repo.objects.visible_to(user).filter(named, type=RepoType.MODEL).select_related("namespace")
         by_id = {r.repo_id.lower(): r for r in found}
         parents = [by_id[name.lower()] for name in base_models if name.lower() in by_id]
-    children = list(
-        Repo.objects.visible_to(user)
-        .filter(tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
-        .select_related("namespace")
-        .order_by("-last_modified", "-id")[:100]
-    )
+    children = list(_children(user=user, repo=repo).select_related("namespace").order_by("-last_modified", "-id")[:100])
     return {"parents": parents, "children": children}
 
 
@@ -277,12 +271,17 @@ def repo_redirect_target(*, user, repo_type: RepoType, namespace: str, name: str
     )
 
 
+def _children(*, user, repo: Repo) -> QuerySet[Repo]:
+    """The models ``user`` may see whose cards name ``repo`` as their base (``base_model:`` tags).
+
+    A semi-join (``IN``), not a join: no duplicates to remove, and PostgreSQL answers it from
+    indexes alone (migration 0013) — by recency from the ``(type, private, -last_modified)`` index
+    for the tree, by the tag's index for the count.
+    """
+    named = RepoTag.objects.filter(tag__iexact=f"base_model:{repo.repo_id}").values("repo_id")
+    return Repo.objects.visible_to(user).filter(type=RepoType.MODEL, pk__in=named)
+
+
 def repo_children_count(*, user, repo: Repo) -> int:
     """How many models ``user`` may see name ``repo`` as their base model (``childrenModelCount``)."""
-    return (
-        Repo.objects.visible_to(user)
-        .filter(type=RepoType.MODEL, tag_rows__tag__iexact=f"base_model:{repo.repo_id}")
-        .values("pk")  # distinct ids: distinct whole rows sort every child's row
-        .distinct()
-        .count()
-    )
+    return _children(user=user, repo=repo).count()
