@@ -41,6 +41,7 @@ from registry.selectors.repos import (
     repo_list,
     repo_list_after,
     repo_ordering,
+    repo_tags,
 )
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.scans import file_scans, tree_scan_status
@@ -201,6 +202,7 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     next_cursor = repo_cursor(repos[page_size - 1], ordering) if len(repos) > page_size else None
     repos = repos[:page_size]
     repo_head_oids(repos)
+    tags = repo_tags(repos)
     full = query_bool(request, "full")
     card_data = query_bool(request, "cardData") or full
     # ``expand`` is a repeated plain key (HF_PROTOCOL.md §7.7); only the model tree is added here.
@@ -208,7 +210,7 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     files = _head_files(repos) if full else {}
     items = []
     for repo in repos:
-        item = shapes.repo_summary(repo, sha=repo.head_oid)
+        item = shapes.repo_summary(repo, sha=repo.head_oid, tags=tags[repo.pk])
         if card_data:
             item["cardData"] = repo.card_data or {}
         if with_bases and (bases := shapes.base_models(item["tags"])) is not None:
