@@ -17,6 +17,9 @@ FORWARD = [
     "(UPPER(tag::text)) INCLUDE (repo_id, tag)",
     "DROP INDEX IF EXISTS registry_repotag_tag_upper",
     "CREATE INDEX IF NOT EXISTS registry_repo_id_visibility ON registry_repo (id) INCLUDE (type, private, namespace_id)",
+    # Statistics of the new index's expression: without them PostgreSQL guesses how many
+    # repositories name a base model, and for one that none name, walks every model by recency.
+    "ANALYZE registry_repotag",
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS registry_repo_id_visibility",
@@ -25,19 +28,16 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
+def _on_postgresql(statements: list[str]):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for statement in statements:
+                schema_editor.execute(statement)
 
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("registry", "0012_git_pack_entries")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD))]

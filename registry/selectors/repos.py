@@ -34,6 +34,8 @@ SORT_ALIASES = {
 }  # fmt: skip
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A model tree lists its children by id up to this many (``repo_model_tree``).
+CHILDREN_BY_ID = 500
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,17 @@ def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, li
         found = Repo.objects.visible_to(user).filter(named, type=RepoType.MODEL).select_related("namespace")
         by_id = {r.repo_id.lower(): r for r in found}
         parents = [by_id[name.lower()] for name in base_models if name.lower() in by_id]
-    children = list(_children(user=user, repo=repo).select_related("namespace").order_by("-last_modified", "-id")[:100])
+    named = _named_as_base(repo)
+    few = list(named.values_list("repo_id", flat=True)[: CHILDREN_BY_ID + 1])
+    children: list[Repo] = []
+    if few:
+        # Up to CHILDREN_BY_ID children: by their ids. Past it, the subquery, which PostgreSQL
+        # answers by walking the models by recency until it has 100 of them: quick when children
+        # are many, but a walk through every model when it wrongly expects many (its estimate
+        # for a rare tag), hence the ids.
+        candidates = few if len(few) <= CHILDREN_BY_ID else named
+        visible = Repo.objects.visible_to(user).filter(type=RepoType.MODEL, pk__in=candidates)
+        children = list(visible.select_related("namespace").order_by("-last_modified", "-id")[:100])
     return {"parents": parents, "children": children}
 
 
@@ -282,17 +294,15 @@ def repo_redirect_target(*, user, repo_type: RepoType, namespace: str, name: str
     )
 
 
-def _children(*, user, repo: Repo) -> QuerySet[Repo]:
-    """The models ``user`` may see whose cards name ``repo`` as their base (``base_model:`` tags).
-
-    A semi-join (``IN``), not a join: no duplicates to remove, and PostgreSQL answers it from
-    indexes alone (migration 0013) — by recency from the ``(type, private, -last_modified)`` index
-    for the tree, by the tag's index for the count.
-    """
-    named = RepoTag.objects.filter(tag__iexact=f"base_model:{repo.repo_id}").values("repo_id")
-    return Repo.objects.visible_to(user).filter(type=RepoType.MODEL, pk__in=named)
+def _named_as_base(repo: Repo) -> QuerySet[RepoTag]:
+    """The ids of the repositories whose cards name ``repo`` as their base (``base_model:`` tags)."""
+    return RepoTag.objects.filter(tag__iexact=f"base_model:{repo.repo_id}").values("repo_id")
 
 
 def repo_children_count(*, user, repo: Repo) -> int:
-    """How many models ``user`` may see name ``repo`` as their base model (``childrenModelCount``)."""
-    return _children(user=user, repo=repo).count()
+    """How many models ``user`` may see name ``repo`` as their base model (``childrenModelCount``).
+
+    A semi-join (``IN``), not a join: no duplicates to remove, and PostgreSQL answers it from
+    indexes alone (migration 0013): the tag's, then each child's visibility from the id index.
+    """
+    return Repo.objects.visible_to(user).filter(type=RepoType.MODEL, pk__in=_named_as_base(repo)).count()
