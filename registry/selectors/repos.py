@@ -165,9 +165,10 @@ def repo_tags(repos: list[Repo]) -> dict[int, list[str]]:
     """The tags of each of ``repos`` in card order, by id: one query of plain values (a
     ``prefetch_related`` builds a model and a related manager per tag, most of a 1,000-row page)."""
     tags: dict[int, list[str]] = {repo.pk: [] for repo in repos}
-    rows = RepoTag.objects.filter(repo_id__in=list(tags)).order_by("id").values_list("repo_id", "tag")
-    for repo_id, tag in rows if tags else ():
-        tags[repo_id].append(tag)
+    if tags:
+        rows = RepoTag.objects.filter(repo_id__in=list(tags)).order_by("id").values_list("repo_id", "tag")
+        for repo_id, tag in rows:
+            tags[repo_id].append(tag)
     return tags
 
 
@@ -260,7 +261,8 @@ def repo_list_after(queryset: QuerySet[Repo], ordering: tuple[str, ...], values:
 def repo_model_tree(*, user, repo: Repo, base_models: list[str]) -> dict[str, list[Repo]]:
     """The model tree around ``repo`` as its readers may see it: the repositories of the base
     models its card names (``base_models``) and the models whose cards name it as their base
-    (their ``base_model:`` tags, derived from cards on commit), the 100 latest. One query each."""
+    (their ``base_model:`` tags, derived from cards on commit), the 100 latest. One query for the
+    parents; for the children one for up to ``CHILDREN_BY_ID`` of their ids, then one for them."""
     parents: list[Repo] = []
     if base_models:
         named = Q()
