@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, FloatField, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Expression, F, FloatField, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 
 from common.errors import ValidationError
 from hub.models import Namespace
@@ -159,6 +160,22 @@ def repo_list(*, user, filters: RepoFilters) -> QuerySet[Repo]:
     if filters.search:
         queryset = _search(queryset, filters.search)
     return queryset.order_by(*repo_ordering(filters))
+
+
+def repo_search_by_type(*, user, query: str, limit: int) -> dict[RepoType, list[Repo]]:
+    """The first ``limit`` matches of ``query`` of each repository type that ``user`` may see, in
+    the listings' order (``repo_list``): one search numbering each type's matches (a window
+    function), not one search a type — each reads every match to rank it — then the rows."""
+    ordering = repo_ordering(RepoFilters(repo_type=RepoType.MODEL, search=query))
+    matched = _search(Repo.objects.visible_to(user), query)
+    place = Window(RowNumber(), partition_by=[F("type")], order_by=[F(key.lstrip("-")).desc() for key in ordering])
+    ranked = list(matched.annotate(place=place).filter(place__lte=limit).values_list("pk", "type", "place"))
+    rows = Repo.objects.select_related("namespace").in_bulk([pk for pk, _type, _place in ranked])
+    found: dict[RepoType, list[Repo]] = {repo_type: [] for repo_type in RepoType}
+    for pk, repo_type, _place in sorted(ranked, key=lambda row: row[2]):
+        if pk in rows:  # deleted in between
+            found[RepoType(repo_type)].append(rows[pk])
+    return found
 
 
 def repo_tags(repos: list[Repo]) -> dict[int, list[str]]:

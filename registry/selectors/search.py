@@ -10,7 +10,7 @@ from hub.models import Namespace
 from hub.selectors import namespace_search
 from registry.choices import RepoType
 from registry.models import Repo
-from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.repos import RepoFilters, repo_list, repo_search_by_type
 
 # Longer queries are cut: nobody types more, and each word is a condition of the query.
 MAX_QUERY_CHARS = 200
@@ -67,11 +67,13 @@ def site_search(*, user, query: str, limit: int) -> SiteSearch:
     if not query:
         return SiteSearch(query="", groups=[RepoGroup(t, 0, []) for t in RepoType], namespace_total=0, namespaces=[])
     groups = []
-    for repo_type in RepoType:
-        repos = repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search=query))
-        page = list(repos[:limit])
+    found = repo_search_by_type(user=user, query=query, limit=limit)
+    for repo_type, page in found.items():
         # A short page holds every match: no count needed.
-        total, capped = (len(page), False) if len(page) < limit else _count_capped(repos)
+        if len(page) < limit:
+            total, capped = len(page), False
+        else:
+            total, capped = _count_capped(repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search=query)))
         groups.append(RepoGroup(repo_type=repo_type, total=total, repos=page, capped=capped))
     namespaces = namespace_search(query=query)
     found = list(namespaces[:limit])

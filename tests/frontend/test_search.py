@@ -105,9 +105,9 @@ def test_counts_stop_at_the_cap_and_say_so(hub, monkeypatch):
 
 
 def test_suggestions_give_the_best_few_of_each_kind(hub, django_assert_num_queries):
-    # one query per kind of repository and one for owners (a page shorter than the limit holds
-    # every match, so nothing is counted; suggestions show no tags, so none are read)
-    with django_assert_num_queries(4):
+    # one search numbering the matches of every kind, their rows, and the owners (a page shorter
+    # than the limit holds every match, so nothing is counted; suggestions show no tags)
+    with django_assert_num_queries(3):
         response = Client().get("/search/suggest?q=llama%20%20")
     assert response.status_code == 200
     assert response.json() == {
