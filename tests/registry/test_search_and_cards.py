@@ -196,3 +196,18 @@ def test_model_tree_lists_the_newest_visible_children(alice, monkeypatch, by_id)
     owned = repo_selectors.repo_model_tree(user=alice, repo=base, base_models=[])["children"]
     assert {repo.repo_id for repo in owned} == {"alice/ft-0", "alice/ft-1", "alice/ft-2", "alice/secret-ft"}
     assert repo_selectors.repo_children_count(user=alice, repo=base) == 4
+
+
+def test_search_by_type_gives_each_listings_first_matches(alice):
+    from registry.selectors.repos import repo_search_by_type
+
+    for index, repo_type in enumerate([RepoType.MODEL] * 4 + [RepoType.DATASET] * 3 + [RepoType.TUTORIAL]):
+        repo = _repo(alice, f"pocket-{index}", CARD if index % 2 else None, repo_type=repo_type)
+        Repo.objects.filter(pk=repo.pk).update(trending_score=[1.0, 2.0, 1.0][index % 3])
+    _repo(alice, "pocket-secret", CARD, private=True)
+    for user in (None, alice):
+        found = repo_search_by_type(user=user, query="pocket", limit=2)
+        for repo_type in RepoType:
+            listed = repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search="pocket"))
+            assert [r.repo_id for r in found[repo_type]] == [r.repo_id for r in listed[:2]]
+    assert len(repo_search_by_type(user=alice, query="pocket", limit=10)[RepoType.MODEL]) == 5
