@@ -5,16 +5,16 @@ BIN := $(CURDIR)/$(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Web processes of `make serve` (README: one per core); with more than one, the Gradio playgrounds
-# are off in them (their queues live in one process's memory). uvicorn's supervisor kills a worker
-# that takes more than 5 s to answer its health ping, which a busy, shared machine can make a
-# working one do; 30 s leaves room.
+# Web processes of `make serve` (README: one per core), beside the one playground process that
+# serves the Gradio playgrounds (their queues live in its memory; the web processes pass
+# /playground/ on to it). uvicorn's supervisor kills a worker that takes more than 5 s to answer its
+# health ping, which a busy, shared machine can make a working one do; 30 s leaves room (Procfile).
 WORKERS ?= 1
 # Every process writes its Prometheus values here; /metrics sums them (common/metrics.py).
 METRICS_DIR = $${HUB_DATA_DIR:-$(CURDIR)/var}/metrics
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run serve worker beat inference test test-fast lint format migrate demo clean
+.PHONY: install run serve playground worker beat inference test test-fast lint format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,10 +51,14 @@ run: demo
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_DEMO=1 HUB_SITE_URL=http://$(HOST):$(PORT)/ HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/python -m common.procs -f Procfile
 
-## serve: the web processes only (uvicorn on config.asgi; WORKERS=N processes)
+## serve: the web (uvicorn on config.asgi, WORKERS=N processes) and the playground process
 serve: migrate
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
-	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_WEB_WORKERS=$(WORKERS) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --timeout-worker-healthcheck 30
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HUB_WEB_WORKERS=$(WORKERS) HUB_HOST=$(HOST) HUB_PORT=$(PORT) $(BIN)/python -m common.procs -f Procfile --only web,playground
+
+## playground: the playground process alone (config.playground_asgi, at HUB_PLAYGROUND_URL)
+playground: migrate
+	$(BIN)/python manage.py playground_server
 
 ## worker: one Celery worker for both queues
 worker: install

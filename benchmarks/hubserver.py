@@ -99,34 +99,34 @@ def wait_until_healthy(url: str, *, seconds: float) -> None:
 
 @contextlib.contextmanager
 def running_hub(
-    data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1, source: Path = REPO_ROOT
+    data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1, root: Path = REPO_ROOT
 ) -> Iterator[Hub]:
     """Start a hub on SQLite under ``data_dir`` with user ``bench`` and a write token, served by
-    ``workers`` uvicorn processes (``make serve WORKERS=N``), from the code in ``source`` (this
-    checkout unless another one is named, e.g. an export of an earlier commit to compare with)."""
+    ``workers`` uvicorn processes (``make serve WORKERS=N``); ``root``: the checkout whose code runs
+    (another revision's, for a baseline)."""
     environment = {
-        **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(source),
+        **os.environ, "HUB_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(root),
         "DJANGO_SETTINGS_MODULE": "config.settings", "HUB_WEB_WORKERS": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"), **(env or {}),
     }  # fmt: skip
     environment.pop("DATABASE_URL", None)
-    manage = [sys.executable, str(source / "manage.py")]
+    manage = [sys.executable, str(root / "manage.py")]
     (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
-    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=source)
+    subprocess.run([*manage, "migrate", "-v0"], env=environment, check=True, cwd=root)
     create_user = (
         "from hub.services.accounts import user_create;"
         "user_create(username='bench', email='bench@example.org', password='bench-password-123')"
     )
-    subprocess.run([*manage, "shell", "-v", "0", "-c", create_user], env=environment, check=True, cwd=source)
+    subprocess.run([*manage, "shell", "-v", "0", "-c", create_user], env=environment, check=True, cwd=root)
     token = subprocess.run(
-        [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=source,
+        [*manage, "hub_token", "create", "bench", "--role", "write"], env=environment, check=True, cwd=root,
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=source)
+    process = subprocess.Popen(uvicorn_command(port, workers=workers), env=environment, cwd=root)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, seconds=60)
+        wait_until_healthy(url, seconds=120)  # a loaded machine imports slowly
         yield Hub(url=url, token=token, process=process, data_dir=data_dir)
     finally:
         process.terminate()

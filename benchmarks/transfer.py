@@ -259,7 +259,7 @@ def run(
         servers = {"spooled": stack.enter_context(running_hub(workdir / "hub-spooled", env=spooled_env))}
         if baseline is not None:
             servers["baseline"] = stack.enter_context(
-                running_hub(workdir / "hub-baseline", env=spooled_env, source=baseline)
+                running_hub(workdir / "hub-baseline", env=spooled_env, root=baseline)
             )
         servers["streamed"] = hub
         times: dict[str, list[tuple[float, float, float]]] = {label: [] for label in servers}

@@ -1,6 +1,6 @@
 """Run the processes of a Procfile together, the way ``make run`` does, and stop them cleanly.
 
-    python -m common.procs [-f Procfile] [--grace SECONDS]
+    python -m common.procs [-f Procfile] [--only web,playground] [--grace SECONDS]
 
 Each line ``name: command`` starts one process (through ``sh -c 'exec …'``, so ``${VAR:-default}``
 works and the process is the shell's replacement, not its child), in a session of its own: a
@@ -39,8 +39,9 @@ class Process:
     pump: threading.Thread | None = field(default=None, repr=False)
 
 
-def procfile_read(path: Path) -> list[Process]:
-    """The processes a Procfile declares, in order; blank lines and ``#`` comments are skipped."""
+def procfile_read(path: Path, *, only: list[str] | None = None) -> list[Process]:
+    """The processes a Procfile declares, in order; blank lines and ``#`` comments are skipped.
+    ``only``: just the processes of these names (each must be declared)."""
     processes = []
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.strip()
@@ -52,6 +53,12 @@ def procfile_read(path: Path) -> list[Process]:
         processes.append(Process(name=match[1], command=match[2]))
     if not processes:
         raise SystemExit(f"{path} declares no process")
+    if only is not None:
+        unknown = sorted(set(only) - {p.name for p in processes})
+        if unknown:
+            declared = ", ".join(p.name for p in processes)
+            raise SystemExit(f"{path} declares no process {', '.join(unknown)} (it declares {declared})")
+        processes = [p for p in processes if p.name in only]
     return processes
 
 
@@ -129,9 +136,11 @@ class Supervisor:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-f", "--procfile", type=Path, default=Path("Procfile"))
+    parser.add_argument("--only", help="comma-separated names: run just these processes of the Procfile")
     parser.add_argument("--grace", type=float, default=60.0, help="seconds each process has to stop")
     args = parser.parse_args(argv)
-    supervisor = Supervisor(procfile_read(args.procfile), grace=args.grace)
+    only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only is not None else None
+    supervisor = Supervisor(procfile_read(args.procfile, only=only), grace=args.grace)
     signal.signal(signal.SIGINT, supervisor.ask_stop)
     signal.signal(signal.SIGTERM, supervisor.ask_stop)
     return supervisor.run()

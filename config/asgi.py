@@ -1,8 +1,10 @@
-"""ASGI entry point, served by uvicorn (``make serve``): Django (whose upload views read their
-bodies as they arrive, ``common.asgi``), plus the Gradio playgrounds under ``/playground/`` when
-``HUB_PLAYGROUNDS`` is on and one process serves the hub (``training_runner.inference.asgi``;
-Gradio's queue and its event streams live in that process's memory, and with ``HUB_WEB_WORKERS``
-above one a page's next request may reach another process)."""
+"""ASGI entry point of the web processes, served by uvicorn (``make serve``): Django (whose upload
+views read their bodies as they arrive, ``common.asgi``). With ``HUB_PLAYGROUNDS`` on,
+``/playground/`` is passed on to the playground process at ``HUB_PLAYGROUND_URL``
+(``config/playground_asgi.py``; ``common.proxy``), so a hub without a front proxy serves the
+playgrounds on its one origin while the web processes never import Gradio or PyTorch and hold no
+state of their own: any number of them can serve the hub. A front proxy may send
+``/playground/`` to the playground process itself (``docker/nginx.conf.template``)."""
 
 import os
 
@@ -14,15 +16,32 @@ application = get_hub_asgi_application()  # sets Django up before anything impor
 
 from django.conf import settings  # noqa: E402
 
-if settings.HUB_PLAYGROUNDS and settings.HUB_WEB_WORKERS > 1:
-    import logging
+if settings.HUB_PLAYGROUNDS:
+    from common.prefix import path_prefix
+    from common.proxy import ProxyApp
 
-    logging.getLogger(__name__).warning(
-        "HUB_WEB_WORKERS=%s: the Gradio playgrounds are off in these web processes; serve them from a "
-        "process of their own (HUB_WEB_WORKERS=1) that the proxy sends /playground/ to",
-        settings.HUB_WEB_WORKERS,
+    django_application = application
+    to_playgrounds = ProxyApp(
+        lambda: settings.HUB_PLAYGROUND_URL,
+        unavailable="The playground process does not answer (manage.py playground_server, HUB_PLAYGROUND_URL)",
+        code="playgrounds_unavailable",
     )
-elif settings.HUB_PLAYGROUNDS:
-    from training_runner.inference.asgi import with_playgrounds
 
-    application = with_playgrounds(application)
+    async def application(scope, receive, send):
+        """``/playground/…`` (after the path prefix, if the proxy passes it on) to the playground
+        process, everything else to Django; the lifespan closes the connections to it at the end."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await to_playgrounds.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] == "http":
+            path, mount = scope.get("path", ""), path_prefix()
+            local = path[len(mount) :] if mount and path.startswith(mount + "/") else path
+            if local.startswith("/playground/"):
+                return await to_playgrounds(scope, receive, send)
+        return await django_application(scope, receive, send)

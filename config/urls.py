@@ -1,7 +1,7 @@
 """URL routing: operations, the REST API, the OpenAI-compatible API, the HF-compatible API, file
 routes, then the HTML site: listings, the arena and repository pages, the hub's pages, and last
-the profile catch-all. (The Gradio playgrounds under /playground/ are routed before Django, in
-``training_runner.inference.asgi``.)
+the profile catch-all. (``/playground/`` never reaches Django: ``config/asgi.py`` passes it on to
+the playground process, ``config/playground_asgi.py``.)
 
 Order matters: ``/{name}`` and ``/{namespace}/{repo}`` are catch-alls, so they come last, and the
 names they could shadow are reserved (``hub.services.namespaces.RESERVED_NAMES``).

@@ -119,6 +119,7 @@ def search_suggest(request: HttpRequest) -> JsonResponse:
             "kind": group.repo_type.value,
             "label": f"{group.repo_type.label}s",
             "total": group.total,
+            "capped": group.capped,
             "items": [
                 {"label": repo.repo_id, "url": repo.web_path, "detail": repo.pipeline_tag} for repo in group.repos
             ],
@@ -130,6 +131,7 @@ def search_suggest(request: HttpRequest) -> JsonResponse:
             "kind": "namespace",
             "label": "People and organizations",
             "total": results.namespace_total,
+            "capped": results.namespace_capped,
             "items": [
                 {
                     "label": namespace.name,

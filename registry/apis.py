@@ -21,7 +21,7 @@ from registry.hf.common import API_TYPES
 from registry.models import Ref
 from registry.selectors.access_requests import access_request_find, access_requests_list
 from registry.selectors.audit import repo_audit_log
-from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list
+from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_list, repo_tags
 from registry.selectors.revisions import revision_resolve
 from registry.services import access_requests, counters, refs, repos
 from registry.services.access_requests import MAX_REASON
@@ -74,7 +74,8 @@ class RepoOutputSerializer(serializers.Serializer):
     url = serializers.CharField(source="web_path")
 
     def get_tags(self, repo) -> list[str]:
-        return [row.tag for row in repo.tag_rows.all()]
+        read = self.context.get("tags")  # a listing's page: read in one query (``repo_tags``)
+        return read[repo.pk] if read is not None else [row.tag for row in repo.tag_rows.all()]
 
 
 class RepoListCreateApi(APIView):
@@ -123,7 +124,8 @@ class RepoListCreateApi(APIView):
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(repo_list(user=request.user, filters=filters), request, view=self)
-        return paginator.get_paginated_response(RepoOutputSerializer(page, many=True).data)
+        serializer = RepoOutputSerializer(page, many=True, context={"tags": repo_tags(page)})
+        return paginator.get_paginated_response(serializer.data)
 
     @extend_schema(request=InputSerializer, responses={201: RepoOutputSerializer})
     def post(self, request):

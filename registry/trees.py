@@ -124,6 +124,24 @@ def tree_files(root_oid: str) -> list[FileInfo]:
     return [info for info in tree_list(root_oid, recursive=True) if isinstance(info, FileInfo)]
 
 
+def trees_files(root_oids: Iterable[str]) -> dict[str, list[FileInfo]]:
+    """``tree_files`` of several trees at once: each level of all of them in one load."""
+    files: dict[str, list[FileInfo]] = {root: [] for root in root_oids}
+    level = [(root, FolderInfo(path="", oid=root)) for root in files]
+    while level:
+        trees = trees_load(folder.oid for _root, folder in level)
+        next_level = []
+        for root, folder in level:
+            for entry in trees[folder.oid]:
+                info = _entry_info(folder.path, entry)
+                if isinstance(info, FolderInfo):
+                    next_level.append((root, info))
+                else:
+                    files[root].append(info)
+        level = next_level
+    return files
+
+
 @dataclass
 class _Dir:
     oid: str | None  # None once changed

@@ -46,8 +46,8 @@ HUB_GIT_MAX_PUSH_BYTES = env.int("HUB_GIT_MAX_PUSH_BYTES", 2 * 1024**3, minimum=
 # bodies as they arrive instead of after Django has spooled them to a temporary file (common/asgi.py).
 HUB_STREAMED_UPLOADS = env.bool("HUB_STREAMED_UPLOADS", True)
 # Web processes serving the hub (`make serve WORKERS=N` sets it; the Procfile's web line reads it).
-# With more than one, each process serves any request, so the Gradio playgrounds, whose queues
-# live in one process's memory, are not mounted (config/asgi.py).
+# Each serves any request; the Gradio playgrounds, whose queues live in one process's memory, run in
+# a process of their own (HUB_PLAYGROUND_URL).
 HUB_WEB_WORKERS = env.int("HUB_WEB_WORKERS", 1, minimum=1)
 # Requests one web process runs through Django's middleware and views at once; the others wait
 # their turn on the event loop (common/asgi.py). 0: no bound (Django's default: a thread each).

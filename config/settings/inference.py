@@ -14,8 +14,13 @@ HUB_INFERENCE_QUEUE_SECONDS = env.int("HUB_INFERENCE_QUEUE_SECONDS", 30, minimum
 HUB_INFERENCE_THREADS = env.int("HUB_INFERENCE_THREADS", 0, minimum=0)
 # Snapshots of the served models (repo@sha) are written here.
 HUB_INFERENCE_CACHE_DIR = env.path("HUB_INFERENCE_CACHE_DIR", DATA_DIR / "inference")
-# Mount the Gradio playgrounds in the ASGI application (imports Gradio: ~2 s and ~115 MiB more).
+# The Gradio playgrounds under /playground/: served by a process of their own (the Procfile's
+# ``playground``, ``manage.py playground_server``: Gradio's queues live in its memory), which the web
+# processes pass /playground/ requests to (config/asgi.py) unless a proxy sends them there first.
 HUB_PLAYGROUNDS = env.bool("HUB_PLAYGROUNDS", True)
+# Where the web processes reach the playground process; keep its port private (it serves nothing
+# but the playgrounds, and trusts the Host and forwarding headers it is given).
+HUB_PLAYGROUND_URL = env.url("HUB_PLAYGROUND_URL", "http://127.0.0.1:8002", schemes=("http",))
 # Inference and arena requests per user and per client IP (DRF rate strings).
 HUB_INFERENCE_THROTTLE_USER = env.str("HUB_INFERENCE_THROTTLE_USER", "600/hour")
 HUB_INFERENCE_THROTTLE_IP = env.str("HUB_INFERENCE_THROTTLE_IP", "300/hour")

@@ -106,17 +106,21 @@ def query_int(request: HttpRequest, name: str, default: int, *, minimum: int = 0
     return text_int(raw, name, minimum=minimum, maximum=maximum)
 
 
-def paginated(request: HttpRequest, items: list, *, page_size: int, has_more: bool | None = None) -> JsonResponse:
+def paginated(
+    request: HttpRequest, items: list, *, page_size: int, has_more: bool | None = None, next_cursor: str | None = None
+) -> JsonResponse:
     """A JSON array page with a GitHub-style ``Link: <absolute URL>; rel="next"`` header.
 
     Without ``has_more``, ``items`` may hold one entry past the page, which only signals that a
-    next page exists. Pages are addressed by the ``cursor`` query parameter (an offset).
+    next page exists. Pages are addressed by the ``cursor`` query parameter: ``next_cursor`` when
+    given (a keyset cursor), else an offset.
     """
-    offset = query_int(request, "cursor", 0)
     response = JsonResponse(items[:page_size], safe=False)
     if has_more if has_more is not None else len(items) > page_size:
+        if next_cursor is None:
+            next_cursor = str(query_int(request, "cursor", 0) + page_size)
         params = request.GET.copy()
-        params["cursor"] = str(offset + page_size)
+        params["cursor"] = next_cursor
         next_url = request.build_absolute_uri(request.path) + "?" + urlencode(params, doseq=True)
         response["Link"] = f'<{next_url}>; rel="next"'
     return response

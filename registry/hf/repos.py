@@ -32,7 +32,17 @@ from registry.models import GitCommit, Ref, Repo
 from registry.selectors.commits import commit_history
 from registry.selectors.files import last_commits
 from registry.selectors.lfs_files import lfs_files_list
-from registry.selectors.repos import RepoFilters, repo_children_count, repo_list
+from registry.selectors.repos import (
+    RepoFilters,
+    repo_children_count,
+    repo_cursor,
+    repo_cursor_values,
+    repo_head_oids,
+    repo_list,
+    repo_list_after,
+    repo_ordering,
+    repo_tags,
+)
 from registry.selectors.revisions import revision_path_split, revision_resolve
 from registry.selectors.scans import file_scans, tree_scan_status
 from registry.selectors.uploads import UploadCandidate, upload_advice
@@ -40,7 +50,7 @@ from registry.services import commits as commit_services
 from registry.services import refs as ref_services
 from registry.services import repos as repo_services
 from registry.services.lfs_files import lfs_files_delete
-from registry.trees import FileInfo, FolderInfo, tree_files, tree_list, tree_lookup
+from registry.trees import FileInfo, FolderInfo, tree_files, tree_list, tree_lookup, trees_files
 
 # ---------------------------------------------------------------------------------------- repos
 
@@ -178,23 +188,49 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     )
     limit = query_int(request, "limit", 0, minimum=0)
     page_size = settings.HUB_LIST_PAGE_SIZE if not limit else min(limit, settings.HUB_LIST_PAGE_SIZE)
-    offset = query_int(request, "cursor", 0)
-    repos = list(repo_list(user=request.user, filters=filters)[offset : offset + page_size + 1])
+    ordering = repo_ordering(filters)
+    queryset = repo_list(user=request.user, filters=filters)
+    # ``cursor``: the keyset cursor of the previous page's Link (its last row's sort values), or
+    # a row offset, which older links carried and which still works.
+    cursor = request.GET.get("cursor", "")
+    if cursor and not cursor.isdigit():
+        queryset = repo_list_after(queryset, ordering, repo_cursor_values(cursor, ordering))
+        offset = 0
+    else:
+        offset = query_int(request, "cursor", 0)
+    repos = list(queryset[offset : offset + page_size + 1])
+    next_cursor = repo_cursor(repos[page_size - 1], ordering) if len(repos) > page_size else None
+    repos = repos[:page_size]
+    repo_head_oids(repos)
+    tags = repo_tags(repos)
     full = query_bool(request, "full")
+    card_data = query_bool(request, "cardData") or full
     # ``expand`` is a repeated plain key (HF_PROTOCOL.md §7.7); only the model tree is added here.
     with_bases = "baseModels" in request.GET.getlist("expand")
+    files = _head_files(repos) if full else {}
     items = []
     for repo in repos:
-        item = shapes.repo_summary(repo, sha=repo.head_oid)
-        if query_bool(request, "cardData") or full:
+        item = shapes.repo_summary(repo, sha=repo.head_oid, tags=tags[repo.pk])
+        if card_data:
             item["cardData"] = repo.card_data or {}
         if with_bases and (bases := shapes.base_models(item["tags"])) is not None:
             item["baseModels"] = bases
-        if full and repo.head_oid:
-            tree = GitCommit.objects.values_list("tree_oid", flat=True).get(repo=repo, oid=repo.head_oid)
-            item["siblings"] = [shapes.sibling(info, files_metadata=False) for info in tree_files(tree)]
+        if repo.pk in files:
+            item["siblings"] = [shapes.sibling(info, files_metadata=False) for info in files[repo.pk]]
         items.append(item)
-    return paginated(request, items, page_size=page_size)
+    return paginated(request, items, page_size=page_size, has_more=next_cursor is not None, next_cursor=next_cursor)
+
+
+def _head_files(repos: list[Repo]) -> dict[int, list[FileInfo]]:
+    """The files of each repository's head commit (``full=true``): one query for the commits,
+    and the trees level by level for the whole page."""
+    commits = GitCommit.objects.filter(
+        repo_id__in=[repo.pk for repo in repos if repo.head_oid], oid__in={repo.head_oid for repo in repos}
+    ).values_list("repo_id", "oid", "tree_oid")
+    trees = {(repo_id, oid): tree_oid for repo_id, oid, tree_oid in commits}
+    roots = {repo.pk: trees[(repo.pk, repo.head_oid)] for repo in repos if (repo.pk, repo.head_oid) in trees}
+    by_root = trees_files(set(roots.values()))
+    return {repo_id: by_root[root] for repo_id, root in roots.items()}
 
 
 # ------------------------------------------------------------------------------ refs & history

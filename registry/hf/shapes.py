@@ -18,9 +18,11 @@ def gated_value(repo: Repo):
     return repo.gated or False
 
 
-def repo_summary(repo: Repo, *, sha: str | None) -> dict:
-    """The fields of a listing entry (also the start of ``repo_info``)."""
-    tags = [row.tag for row in repo.tag_rows.all()]
+def repo_summary(repo: Repo, *, sha: str | None, tags: list[str] | None = None) -> dict:
+    """The fields of a listing entry (also the start of ``repo_info``); ``tags`` when a listing
+    has read them for its page (``repo_tags``)."""
+    if tags is None:
+        tags = [row.tag for row in repo.tag_rows.all()]
     body = {
         "_id": str(repo.pk),
         "id": repo.repo_id,

@@ -10,19 +10,24 @@ from hub.models import Namespace
 from hub.selectors import namespace_search
 from registry.choices import RepoType
 from registry.models import Repo
-from registry.selectors.repos import RepoFilters, repo_list
+from registry.selectors.repos import RepoFilters, repo_list, repo_search_by_type
 
 # Longer queries are cut: nobody types more, and each word is a condition of the query.
 MAX_QUERY_CHARS = 200
+# Matches are counted up to this many; past it a count reads "1,000+" (``capped``): counting
+# every match of a common word would cost as much as the search itself.
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
 class RepoGroup:
-    """The best matches of one kind of repository, and how many match in all."""
+    """The best matches of one kind of repository, and how many match in all (``COUNT_CAP`` at
+    most: ``capped`` says there are more)."""
 
     repo_type: RepoType
     total: int
     repos: list[Repo]
+    capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,27 +36,49 @@ class SiteSearch:
     groups: list[RepoGroup]  # models, datasets, tutorials, in that order
     namespace_total: int
     namespaces: list[Namespace]
+    namespace_capped: bool = False
 
     @property
     def total(self) -> int:
         return sum(group.total for group in self.groups) + self.namespace_total
+
+    @property
+    def capped(self) -> bool:
+        """Whether ``total`` counts only the first ``COUNT_CAP`` matches of some kind."""
+        return self.namespace_capped or any(group.capped for group in self.groups)
 
 
 def search_query_clean(query: str) -> str:
     return " ".join(query.split())[:MAX_QUERY_CHARS]
 
 
+def _count_capped(queryset) -> tuple[int, bool]:
+    """How many rows ``queryset`` has, counting no further than ``COUNT_CAP`` (no ordering, no
+    ranking: the first rows the index finds), and whether there are more."""
+    found = queryset.order_by().prefetch_related(None).values("pk")[: COUNT_CAP + 1].count()
+    return min(found, COUNT_CAP), found > COUNT_CAP
+
+
 def site_search(*, user, query: str, limit: int) -> SiteSearch:
-    """The first ``limit`` matches of each kind for ``user`` (what they may see), trending first,
-    with the total of each kind. An empty query matches nothing."""
+    """The first ``limit`` matches of each kind for ``user`` (what they may see), best first
+    (the listings' order), with how many of each kind match, counted up to ``COUNT_CAP``. An
+    empty query matches nothing."""
     query = search_query_clean(query)
     if not query:
         return SiteSearch(query="", groups=[RepoGroup(t, 0, []) for t in RepoType], namespace_total=0, namespaces=[])
     groups = []
-    for repo_type in RepoType:
-        repos = repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search=query))
-        groups.append(RepoGroup(repo_type=repo_type, total=repos.count(), repos=list(repos[:limit])))
+    found = repo_search_by_type(user=user, query=query, limit=limit)
+    for repo_type, page in found.items():
+        # A short page holds every match: no count needed.
+        if len(page) < limit:
+            total, capped = len(page), False
+        else:
+            total, capped = _count_capped(repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search=query)))
+        groups.append(RepoGroup(repo_type=repo_type, total=total, repos=page, capped=capped))
     namespaces = namespace_search(query=query)
+    found = list(namespaces[:limit])
+    namespace_total, namespace_capped = (len(found), False) if len(found) < limit else _count_capped(namespaces)
     return SiteSearch(
-        query=query, groups=groups, namespace_total=namespaces.count(), namespaces=list(namespaces[:limit])
-    )
+        query=query, groups=groups, namespace_total=namespace_total, namespaces=found,
+        namespace_capped=namespace_capped,
+    )  # fmt: skip

@@ -89,3 +89,11 @@ def test_procfile_lines_must_name_their_process(tmp_path):
     path.write_text("web: uvicorn app --port ${PORT:-8000}\n")
     [web] = procfile_read(path)
     assert (web.name, web.command) == ("web", "uvicorn app --port ${PORT:-8000}")
+
+
+def test_only_runs_the_named_processes(tmp_path):
+    path = tmp_path / "Procfile"
+    path.write_text("web: serve it\nplayground: play it\nworker: work\n")
+    assert [p.name for p in procfile_read(path, only=["playground", "web"])] == ["web", "playground"]
+    with pytest.raises(SystemExit, match=r"declares no process beat \(it declares web, playground, worker\)"):
+        procfile_read(path, only=["web", "beat"])

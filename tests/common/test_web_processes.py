@@ -6,7 +6,6 @@ either sums both processes' metrics."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from benchmarks.hubserver import uvicorn_command
 from tests.support.factories import make_token, make_user
 from tests.support.hf import random_bytes
 from tests.support.inference import free_port
-from tests.support.processes import REPO_ROOT, stop_process, subprocess_env, wait_until
+from tests.support.processes import http_process
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -27,20 +26,9 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 @contextlib.contextmanager
 def web_process(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(uvicorn_command(port), cwd=REPO_ROOT, env=subprocess_env(**env))
     url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        assert process.poll() is None, f"the web process ended with status {process.returncode}"
-        with contextlib.suppress(httpx.HTTPError):
-            return httpx.get(url + "/healthz", timeout=2).status_code == 200
-        return False
-
-    try:
-        wait_until(answers, timeout=120, what="the web process to answer")
+    with http_process(uvicorn_command(port), url, env=env, timeout=120):
         yield url
-    finally:
-        stop_process(process)
 
 
 def scrape(url: str) -> dict[tuple[str, frozenset], float]:

@@ -24,7 +24,7 @@ DOCKER = ROOT / "docker"
 COMPOSE = DOCKER / "compose.yaml"
 # What `docker compose config` needs set (the file refuses to start without them).
 REQUIRED_ENV = {"DJANGO_SECRET_KEY": "x" * 50, "MINIO_ROOT_PASSWORD": "minio-secret"}
-HUB_SERVICES = {"migrate", "web", "worker", "gpu-worker", "beat", "inference"}
+HUB_SERVICES = {"migrate", "web", "playground", "worker", "gpu-worker", "beat", "inference"}
 
 
 def interpolate(value, env: dict[str, str]):
@@ -76,8 +76,8 @@ def option(command: str, flag: str) -> str:
 
 def test_the_stack_runs_every_process_of_a_production_hub(stack):
     assert set(stack["services"]) == {
-        "postgres", "redis", "minio", "minio-bucket", "migrate", "web", "nginx", "worker", "gpu-worker", "beat",
-        "inference",
+        "postgres", "redis", "minio", "minio-bucket", "migrate", "web", "playground", "nginx", "worker", "gpu-worker",
+        "beat", "inference",
     }  # fmt: skip
     services = stack["services"]
     assert int(services["web"]["deploy"]["replicas"]) == 2
@@ -86,6 +86,12 @@ def test_the_stack_runs_every_process_of_a_production_hub(stack):
     assert "-Q default" in services["worker"]["command"]
     assert "-Q gpu" in services["gpu-worker"]["command"]
     assert services["beat"]["command"].endswith("celery -A config beat")
+    # The Gradio playgrounds: one process (their queues live in its memory), on every interface of
+    # the compose network, never replicated; the web processes and nginx reach it there.
+    playground = services["playground"]
+    assert shlex.split(playground["command"])[:3] == ["python", "manage.py", "playground_server"]
+    assert option(playground["command"], "--host") == "0.0.0.0"
+    assert "deploy" not in playground
     # Only nginx is published: the web processes, the engine and the stores stay on the network.
     assert [name for name, service in services.items() if service.get("ports")] == ["nginx"]
     for name in HUB_SERVICES - {"migrate"}:
@@ -133,6 +139,10 @@ def test_every_hub_process_gets_one_environment_that_the_settings_read(stack):
     assert urlsplit(env["CELERY_BROKER_URL"]).hostname == urlsplit(env["CACHE_URL"]).hostname == "redis"
     engine = urlsplit(env["HUB_INFERENCE_ENGINE_URL"])
     assert (engine.hostname, str(engine.port)) == ("inference", option(services["inference"]["command"], "--port"))
+    playground = urlsplit(env["HUB_PLAYGROUND_URL"])
+    assert (playground.hostname, str(playground.port)) == (
+        "playground", option(services["playground"]["command"], "--port"),
+    )  # fmt: skip
     assert urlsplit(env["HUB_S3_ENDPOINT_URL"]).hostname == "minio"
     minio = services["minio"]["environment"]
     assert (env["HUB_S3_ACCESS_KEY_ID"], env["HUB_S3_SECRET_ACCESS_KEY"]) == (
@@ -154,6 +164,8 @@ def test_nginx_serves_the_web_processes_and_the_blob_folder_they_write(stack):
     assert set(nginx["environment"]) == template_placeholders()
     host, port = nginx["environment"]["HUB_UPSTREAM"].split(":")
     assert (host, port) == ("web", option(web["command"], "--port"))
+    assert nginx["environment"]["HUB_PLAYGROUND_UPSTREAM"] == urlsplit(env["HUB_PLAYGROUND_URL"]).netloc
+    assert set(nginx["depends_on"]) == {"web", "playground"}
     assert nginx["environment"]["HUB_ACCEL_REDIRECT_PREFIX"] == env["HUB_ACCEL_REDIRECT_PREFIX"]
     # The blob folder is the same volume at the same path, read-only for nginx.
     assert nginx["environment"]["HUB_BLOB_ROOT"] == env["HUB_BLOB_ROOT"] == "/data/blobs"

@@ -1,7 +1,8 @@
 """The filesystem backend behind Debian's nginx, configured from ``docker/nginx.conf.template``: the
 stock client uploads (LFS path, Xet) and downloads byte-identically through the proxy, Range works,
 access checks still answer first, and the file bytes of downloads never pass through the web
-process (``HUB_ACCEL_REDIRECT_PREFIX``: X-Accel-Redirect to nginx's internal location).
+process (``HUB_ACCEL_REDIRECT_PREFIX``: X-Accel-Redirect to nginx's internal location). nginx
+sends ``/playground/`` to the playground process itself, and Gradio's event streams come through.
 
 The hub is a real uvicorn process on the test database, so what it reads from files is its own
 ``rchar`` (/proc/<pid>/io), and what it sent to nginx is nginx's ``$upstream_bytes_received``."""
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
+from gradio_client import Client
 from huggingface_hub import HfApi, constants, hf_hub_download
 
 from benchmarks.hubserver import uvicorn_command
@@ -27,6 +31,7 @@ from registry.models import Blob, Repo
 from registry.models_scans import BlobScan
 from tests.support.factories import make_token, make_user
 from tests.support.hf import random_bytes
+from tests.support.inference import engine_url, live_inference, model_dirs, publish_model  # noqa: F401
 from tests.support.nginx import Nginx, free_port, nginx_missing_reason, nginx_proxy, process_bytes_read, wait_healthy
 from tests.support.processes import REPO_ROOT, stop_process, subprocess_env
 
@@ -212,3 +217,47 @@ def test_xet_downloads_read_their_ranges_through_nginx(alice, proxied, tmp_path,
     assert all(line.status == 206 for line in fetched)
     assert sum(line.body_bytes_sent for line in fetched) >= 9 * MB * 0.9  # random data: no compression to speak of
     assert all(line.upstream_bytes_received < 4096 for line in fetched)
+
+
+@contextlib.contextmanager
+def playground_process(**env: str) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "manage.py", "playground_server", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=subprocess_env(**env))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, timeout=300)
+        yield url
+    finally:
+        stop_process(process)
+
+
+def test_nginx_sends_the_playgrounds_to_their_process(live_inference, model_dirs, tmp_path):  # noqa: F811
+    alice = make_user("alice")
+    publish_model(alice, "tiny-llama", model_dirs["llama"])
+    publish_model(alice, "secret", model_dirs["llama2"], private=True)
+    # The web process's own way to the playgrounds leads nowhere: what works went through nginx's
+    # /playground/ location to the playground process.
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with (
+        playground_process(HUB_INFERENCE_ENGINE_URL=live_inference) as playground_url,
+        web_process(HUB_PLAYGROUND_URL=nowhere) as (web_url, _web),
+        nginx_proxy(
+            upstream=web_url.removeprefix("http://"), playground_upstream=playground_url.removeprefix("http://"),
+            blob_root=Path(settings.BLOB_ROOT), workdir=tmp_path / "nginx",
+        ) as nginx,
+    ):  # fmt: skip
+        assert httpx.get(f"{web_url}/playground/text-generation/alice/tiny-llama/").status_code == 503
+        page = httpx.get(f"{nginx.url}/playground/text-generation/alice/tiny-llama/", timeout=30)
+        assert page.status_code == 200
+        assert page.headers["x-frame-options"] == "SAMEORIGIN"
+        assert httpx.get(f"{nginx.url}/playground/text-generation/alice/secret/", timeout=30).status_code == 401
+        playground = Client(
+            f"{nginx.url}/playground/text-generation/alice/tiny-llama/", verbose=False, analytics_enabled=False
+        )
+        updates = list(playground.submit("alpha beta", 16, 0.0, 0, 1.0, 1.0, -1, api_name="/generate"))
+        assert len(updates) >= 2
+        assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(updates))
+        # Everything else still goes to the web process.
+        assert httpx.get(f"{nginx.url}/alice/tiny-llama", timeout=30).status_code == 200
+        assert httpx.get(f"{playground_url}/alice/tiny-llama", timeout=30).status_code == 404

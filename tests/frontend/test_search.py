@@ -82,32 +82,55 @@ def test_search_caps_each_kind_and_links_to_the_rest(hub, settings):
     ) in response.content.decode()
 
 
+def test_counts_stop_at_the_cap_and_say_so(hub, monkeypatch):
+    from frontend import views
+    from registry.selectors import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", views.SEARCH_PAGE_LIMIT + 1)
+    for number in range(views.SEARCH_PAGE_LIMIT + 1):
+        make_repo(hub, f"llama-{number:02d}")
+    response = Client().get("/search?q=llama")
+    results = response.context["results"]
+    models = results.groups[0]
+    assert (models.total, models.capped, len(models.repos)) == (views.SEARCH_PAGE_LIMIT + 1, True, 20)
+    assert results.capped
+    page = response.content.decode()
+    assert f"Browse and filter all {views.SEARCH_PAGE_LIMIT + 1}+ matching models" in page
+    assert f'Models <span class="muted count">{views.SEARCH_PAGE_LIMIT + 1}+</span>' in page
+    monkeypatch.setattr(views, "SUGGESTION_LIMIT", 2)
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    groups = Client().get("/search/suggest?q=llama").json()["groups"]
+    models = groups[0]
+    assert (models["kind"], models["total"], models["capped"], len(models["items"])) == ("model", 3, True, 2)
+
+
 def test_suggestions_give_the_best_few_of_each_kind(hub, django_assert_num_queries):
-    # per kind of repository: a count, the rows, their tags; for owners: a count and the rows
-    with django_assert_num_queries(11):
+    # one search numbering the matches of every kind, their rows, and the owners (a page shorter
+    # than the limit holds every match, so nothing is counted; suggestions show no tags)
+    with django_assert_num_queries(3):
         response = Client().get("/search/suggest?q=llama%20%20")
     assert response.status_code == 200
     assert response.json() == {
         "query": "llama",
         "groups": [
-            {"kind": "model", "label": "Models", "total": 2, "items": [
+            {"kind": "model", "label": "Models", "total": 2, "capped": False, "items": [
                 {"label": "alice/big-llama", "url": "/alice/big-llama", "detail": ""},
                 {"label": "alice/tiny-llama", "url": "/alice/tiny-llama", "detail": "text-generation"},
             ]},
-            {"kind": "dataset", "label": "Datasets", "total": 1, "items": [
+            {"kind": "dataset", "label": "Datasets", "total": 1, "capped": False, "items": [
                 {"label": "alice/llama-chats", "url": "/datasets/alice/llama-chats", "detail": ""},
             ]},
-            {"kind": "tutorial", "label": "Tutorials", "total": 1, "items": [
+            {"kind": "tutorial", "label": "Tutorials", "total": 1, "capped": False, "items": [
                 {"label": "alice/llama-course", "url": "/tutorials/alice/llama-course", "detail": ""},
             ]},
-            {"kind": "namespace", "label": "People and organizations", "total": 2, "items": [
+            {"kind": "namespace", "label": "People and organizations", "total": 2, "capped": False, "items": [
                 {"label": "alice", "url": "/alice", "detail": "Alice Llama-Trainer"},
                 {"label": "llama-lab", "url": "/llama-lab", "detail": ""},
             ]},
         ],
     }  # fmt: skip
     assert Client().get("/search/suggest?q=bob").json()["groups"] == [
-        {"kind": "namespace", "label": "People and organizations", "total": 1,
+        {"kind": "namespace", "label": "People and organizations", "total": 1, "capped": False,
          "items": [{"label": "bob", "url": "/bob", "detail": ""}]},
     ]  # fmt: skip
     assert Client().get("/search/suggest").json() == {"query": "", "groups": []}

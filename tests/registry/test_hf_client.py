@@ -251,6 +251,20 @@ def test_list_models_sort_limit_and_link_pages(hub, settings):
     assert [d.id for d in hub.api.list_datasets(author="alice")] == ["alice/ds"]
 
 
+def test_list_models_follows_keyset_cursors_in_order(hub, settings, requests_seen):
+    for name in ("a", "b", "c", "d", "e"):
+        hub.api.create_repo(name)
+    Repo.objects.filter(name__in=["b", "d"]).update(downloads=5)
+    settings.HUB_LIST_PAGE_SIZE = 2
+    # most downloaded first, ties newest id first; three pages through the Link header's cursors
+    ids = [m.id for m in hub.api.list_models(author="alice", sort="downloads")]
+    assert ids == ["alice/d", "alice/b", "alice/e", "alice/c", "alice/a"]
+    assert requests_seen.count(("GET", "/api/models")) == 3
+    trending = [m.id for m in hub.api.list_models(author="alice")]
+    assert sorted(trending) == sorted(ids)
+    assert len(trending) == 5
+
+
 def test_delete_file_and_folder(hub, tiny):
     hub.api.upload_file(path_or_fileobj=b"hi", path_in_repo="a.txt", repo_id=tiny)
     hub.api.upload_file(path_or_fileobj=b"w", path_in_repo="sub/w.bin", repo_id=tiny)

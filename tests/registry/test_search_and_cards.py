@@ -160,3 +160,39 @@ def test_repo_stats_task_sums_the_default_branch(alice):
 def test_description_is_plain_text(alice):
     repo = _repo(alice, "described", "# Title\n\nTrained with recipe `pretrain_clm` on **wiki** text.\n")
     assert repo.description == "Trained with recipe pretrain_clm on wiki text."
+
+
+@pytest.mark.parametrize("by_id", [500, 1])
+def test_model_tree_lists_the_newest_visible_children(alice, monkeypatch, by_id):
+    from registry.selectors import repos as repo_selectors
+
+    monkeypatch.setattr(repo_selectors, "CHILDREN_BY_ID", by_id)  # by ids, or by the subquery past the cap
+    base = _repo(alice, "base")
+    card = "---\nbase_model: alice/base\n---\n# Fine-tuned\n"
+    now = timezone.now()
+    for index in range(3):
+        child = _repo(alice, f"ft-{index}", card)
+        Repo.objects.filter(pk=child.pk).update(last_modified=now - timedelta(hours=3 - index))
+    _repo(alice, "secret-ft", card, private=True)
+    _repo(alice, "ft-data", card, repo_type=RepoType.DATASET)
+    tree = repo_selectors.repo_model_tree(user=None, repo=base, base_models=[])
+    assert [repo.repo_id for repo in tree["children"]] == ["alice/ft-2", "alice/ft-1", "alice/ft-0"]
+    assert repo_selectors.repo_children_count(user=None, repo=base) == 3
+    owned = repo_selectors.repo_model_tree(user=alice, repo=base, base_models=[])["children"]
+    assert {repo.repo_id for repo in owned} == {"alice/ft-0", "alice/ft-1", "alice/ft-2", "alice/secret-ft"}
+    assert repo_selectors.repo_children_count(user=alice, repo=base) == 4
+
+
+def test_search_by_type_gives_each_listings_first_matches(alice):
+    from registry.selectors.repos import repo_search_by_type
+
+    for index, repo_type in enumerate([RepoType.MODEL] * 4 + [RepoType.DATASET] * 3 + [RepoType.TUTORIAL]):
+        repo = _repo(alice, f"pocket-{index}", CARD if index % 2 else None, repo_type=repo_type)
+        Repo.objects.filter(pk=repo.pk).update(trending_score=[1.0, 2.0, 1.0][index % 3])
+    _repo(alice, "pocket-secret", CARD, private=True)
+    for user in (None, alice):
+        found = repo_search_by_type(user=user, query="pocket", limit=2)
+        for repo_type in RepoType:
+            listed = repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search="pocket"))
+            assert [r.repo_id for r in found[repo_type]] == [r.repo_id for r in listed[:2]]
+    assert len(repo_search_by_type(user=alice, query="pocket", limit=10)[RepoType.MODEL]) == 5

@@ -1,5 +1,6 @@
-"""Live inference for tests: the engine as a real ``manage.py inference_engine`` process and the
-hub's ASGI application (Django + Gradio playgrounds) under uvicorn, both on loopback ports."""
+"""Live inference for tests: the engine as a real ``manage.py inference_engine`` process, and the
+hub's two ASGI applications under uvicorn (the web's, ``config.asgi``, which passes
+``/playground/`` on to the playground process's, ``config.playground_asgi``), all on loopback ports."""
 
 from __future__ import annotations
 
@@ -62,12 +63,10 @@ def engine_process(*, cache_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]
 
 
 @contextlib.contextmanager
-def asgi_server() -> Iterator[str]:
-    """The hub's ASGI application (with the playgrounds) under uvicorn, in a thread of this process,
-    so it shares the test database and settings overrides."""
+def asgi_server(application) -> Iterator[str]:
+    """An ASGI application under uvicorn, in a thread of this process, so it shares the test
+    database and settings overrides."""
     import uvicorn
-
-    from config.asgi import application
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
@@ -88,6 +87,23 @@ def asgi_server() -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextlib.contextmanager
+def hub_servers() -> Iterator[str]:
+    """The playground process's application and the web's in front of it (``HUB_PLAYGROUND_URL``);
+    yields the web's URL."""
+    from django.test import override_settings
+
+    from config.asgi import application as web
+    from config.playground_asgi import application as playgrounds
+
+    with (
+        asgi_server(playgrounds) as playground_url,
+        override_settings(HUB_PLAYGROUND_URL=playground_url),
+        asgi_server(web) as url,
+    ):
+        yield url
 
 
 def publish_model(
@@ -129,7 +145,7 @@ def engine_url(django_db_setup, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hub_url(django_db_setup):
-    with asgi_server() as url:
+    with hub_servers() as url:
         yield url
 
 

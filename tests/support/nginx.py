@@ -77,8 +77,12 @@ class Nginx:
 
 
 @contextlib.contextmanager
-def nginx_proxy(*, upstream: str, blob_root: Path, workdir: Path, prefix: str = ACCEL_PREFIX) -> Iterator[Nginx]:
-    """Run nginx in the foreground with the hub's site in front of ``upstream`` (host:port)."""
+def nginx_proxy(
+    *, upstream: str, blob_root: Path, workdir: Path, prefix: str = ACCEL_PREFIX, playground_upstream: str | None = None
+) -> Iterator[Nginx]:
+    """Run nginx in the foreground with the hub's site in front of ``upstream`` (host:port), sending
+    ``/playground/`` to ``playground_upstream`` (the playground process; the web process, which passes
+    it on, when None)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     access_log = workdir / "access.log"
@@ -86,6 +90,7 @@ def nginx_proxy(*, upstream: str, blob_root: Path, workdir: Path, prefix: str = 
     site = render_template(
         {
             "HUB_UPSTREAM": upstream,
+            "HUB_PLAYGROUND_UPSTREAM": playground_upstream or upstream,
             "NGINX_LISTEN": f"127.0.0.1:{port}",
             "NGINX_ACCESS_LOG": str(access_log),
             "HUB_ACCEL_REDIRECT_PREFIX": prefix,

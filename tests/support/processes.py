@@ -65,6 +65,29 @@ def celery_worker(
         stop_process(process)
 
 
+@contextlib.contextmanager
+def http_process(
+    command: list[str], url: str, *, env: dict[str, str], stderr=None, timeout: float = 180
+) -> Iterator[subprocess.Popen]:
+    """Run a server process (``command`` from the repository root, with ``env`` over the test
+    database's environment) until the block ends, once ``url``/healthz answers 200."""
+    import httpx
+
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=subprocess_env(**env), stderr=stderr)
+
+    def answers() -> bool:
+        assert process.poll() is None, f"{command[:4]} ended with status {process.returncode}"
+        with contextlib.suppress(httpx.HTTPError):
+            return httpx.get(url + "/healthz", timeout=2).status_code == 200
+        return False
+
+    try:
+        wait_until(answers, timeout=timeout, what=f"{url} to answer")
+        yield process
+    finally:
+        stop_process(process)
+
+
 def stop_process(process: subprocess.Popen) -> None:
     """Terminate ``process``, killing it when it does not exit within 20 seconds."""
     process.terminate()

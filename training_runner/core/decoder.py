@@ -19,88 +19,12 @@ heads, D head size, V vocabulary.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ConfigError, check_choice, check_fraction, check_positive
-
-ARCHS = ("llama", "gpt2")
-ACTIVATIONS = ("silu", "gelu", "gelu_new", "gelu_pytorch_tanh")
-ROPE_TYPES = ("default", "linear", "llama3")
-
-
-@dataclass
-class DecoderConfig:
-    """Sizes and switches of a decoder. ``None`` fields take the family's default in ``__post_init__``."""
-
-    arch: str = "llama"
-    vocab_size: int = 32000
-    hidden_size: int = 256
-    num_layers: int = 4
-    num_heads: int = 4
-    num_kv_heads: int | None = None  # None: as many as query heads (no grouping)
-    head_dim: int | None = None  # None: hidden_size // num_heads
-    intermediate_size: int | None = None  # None: ~8/3·C rounded up to 32 (llama), 4·C (gpt2)
-    max_position_embeddings: int = 2048
-    norm_eps: float = 1e-5
-    hidden_act: str | None = None  # None: "silu" (llama), "gelu_new" (gpt2, the tanh approximation)
-    rope_theta: float = 10000.0
-    rope_scaling: dict[str, Any] | None = None  # {"rope_type": "linear" | "llama3", "factor": ..., ...}
-    attention_bias: bool | None = None  # None: False (llama), True (gpt2)
-    mlp_bias: bool | None = None  # None: False (llama), True (gpt2)
-    tie_word_embeddings: bool = False
-    dropout: float = 0.0
-    initializer_range: float = 0.02
-    bos_token_id: int | None = None
-    eos_token_id: int | None = None
-    pad_token_id: int | None = None
-
-    def __post_init__(self) -> None:
-        check_choice("arch", self.arch, ARCHS)
-        gpt2 = self.arch == "gpt2"
-        for key in ("vocab_size", "hidden_size", "num_layers", "num_heads", "max_position_embeddings"):
-            check_positive(key, getattr(self, key))
-        if self.num_kv_heads is None:
-            self.num_kv_heads = self.num_heads
-        if self.head_dim is None:
-            if self.hidden_size % self.num_heads:
-                raise ConfigError("num_heads", f"{self.num_heads} does not divide hidden_size {self.hidden_size}")
-            self.head_dim = self.hidden_size // self.num_heads
-        if self.intermediate_size is None:
-            self.intermediate_size = 4 * self.hidden_size if gpt2 else 32 * math.ceil(8 * self.hidden_size / 3 / 32)
-        if self.hidden_act is None:
-            self.hidden_act = "gelu_new" if gpt2 else "silu"
-        if self.attention_bias is None:
-            self.attention_bias = gpt2
-        if self.mlp_bias is None:
-            self.mlp_bias = gpt2
-        check_positive("num_kv_heads", self.num_kv_heads)
-        if self.num_heads % self.num_kv_heads:
-            raise ConfigError("num_kv_heads", f"{self.num_kv_heads} does not divide num_heads {self.num_heads}")
-        check_positive("head_dim", self.head_dim)
-        if self.head_dim % 2 and not gpt2:
-            raise ConfigError("head_dim", f"{self.head_dim} must be even for rotary embeddings")
-        check_positive("intermediate_size", self.intermediate_size)
-        check_positive("norm_eps", self.norm_eps)
-        check_positive("rope_theta", self.rope_theta)
-        check_choice("hidden_act", self.hidden_act, ACTIVATIONS)
-        check_fraction("dropout", self.dropout, closed=False)
-        if gpt2:
-            # GPT-2 checkpoints always carry these; anything else would not round-trip.
-            check_choice("num_kv_heads", self.num_kv_heads, (self.num_heads,))
-            check_choice("head_dim", self.head_dim * self.num_heads, (self.hidden_size,))
-            check_choice("attention_bias", self.attention_bias, (True,))
-            check_choice("mlp_bias", self.mlp_bias, (True,))
-        if self.rope_scaling is not None:
-            check_choice("rope_scaling.rope_type", self.rope_scaling.get("rope_type"), ROPE_TYPES)
-
-    @property
-    def uses_rope(self) -> bool:
-        return self.arch == "llama"
+from .model_config import ACTIVATIONS, ARCHS, ROPE_TYPES, DecoderConfig  # noqa: F401  (their home before)
 
 
 def activation(name: str):
@@ -136,7 +60,10 @@ def rope_inverse_frequencies(cfg: DecoderConfig, device: torch.device | None = N
 
 
 def rope_cos_sin(cfg: DecoderConfig, position_ids: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-    """cos and sin tables (B, 1, T, D/2) for the given positions, computed in float32 then cast."""
+    """cos and sin tables (B, 1, T, D/2) for positions (B, T), computed in float32 then cast.
+
+    Positions shared by every row can come as (1, T): the tables are then (1, 1, T, D/2).
+    """
     inv_freq = rope_inverse_frequencies(cfg, position_ids.device)
     with torch.autocast(position_ids.device.type, enabled=False):
         angles = position_ids[:, None, :, None].float() * inv_freq  # (B, 1, T, D/2)
@@ -145,6 +72,8 @@ def rope_cos_sin(cfg: DecoderConfig, position_ids: torch.Tensor, dtype: torch.dt
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate each (i, i + D/2) pair of ``x`` (B, heads, T, D) by its position's angle.
+
+    The tables broadcast against ``x``: (B, 1, T, D/2) here, (B, T, 1, D/2) for ``x`` as (B, T, heads, D).
 
     The pairs are the two halves of the head (the layout of the Llama weights), not interleaved.
     """
@@ -162,6 +91,10 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == self.weight.dtype == torch.float32 and not torch.is_autocast_enabled(x.device.type):
+            # The same float32 arithmetic as below with the scale inside the norm's kernel: one op,
+            # one backward, bitwise the same result.
+            return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
         # Normalise in float32 even under bf16 autocast; scale in the input dtype (as the Llama reference).
         normed = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps).to(x.dtype)
         return self.weight * normed
@@ -208,12 +141,21 @@ class Attention(nn.Module):
     def forward(self, x, rope, mask, is_causal: bool, kv_cache: KVCache | None) -> torch.Tensor:
         B, T, _ = x.shape  # (B, T, C)
         H, K, D = self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim
-        q, k, v = project(x, (self.q_proj, self.k_proj, self.v_proj), fuse=self.training)
-        q = q.reshape(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
-        k = k.reshape(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
+        layers = (self.q_proj, self.k_proj, self.v_proj)
+        if self.training and fusable(layers):
+            # One matmul for q, k and v, and one rotation over the adjacent q and k columns.
+            qk, v = fused_linear(x, layers).split([(H + K) * D, K * D], dim=-1)  # (B, T, (H+K)·D), (B, T, K·D)
+            qk = qk.unflatten(-1, (H + K, D))  # (B, T, H + K, D)
+            if rope is not None:
+                qk = apply_rope(qk, *(table.transpose(1, 2) for table in rope))  # tables as (B, T, 1, D/2)
+            q, k = qk.transpose(1, 2).split([H, K], dim=1)  # (B, H, T, D), (B, K, T, D)
+        else:
+            q, k, v = (layer(x) for layer in layers)
+            q = q.reshape(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
+            k = k.reshape(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
+            if rope is not None:
+                q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         v = v.reshape(B, T, K, D).transpose(1, 2)  # (B, K, T, D)
-        if rope is not None:
-            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer, k, v)  # (B, K, S, D)
         # Grouped-query attention: each key/value head serves H/K query heads. SDPA does that without
@@ -244,22 +186,29 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.gate_proj is None:
             return self.down_proj(self.act(self.up_proj(x)))  # (B, T, C)
-        gate, up = project(x, (self.gate_proj, self.up_proj), fuse=self.training)  # (B, T, F) each
+        layers = (self.gate_proj, self.up_proj)
+        if self.training and fusable(layers):
+            gate, up = fused_linear(x, layers).chunk(2, dim=-1)  # (B, T, F) each
+        else:
+            gate, up = (layer(x) for layer in layers)
         return self.down_proj(self.act(gate) * up)  # (B, T, C)
 
 
-def project(x: torch.Tensor, layers: tuple[nn.Module, ...], *, fuse: bool) -> tuple[torch.Tensor, ...]:
-    """``layer(x)`` for each layer; with ``fuse`` and plain ``nn.Linear`` layers, as one matmul.
+def fusable(layers: tuple[nn.Module, ...]) -> bool:
+    """Plain ``nn.Linear`` layers (not adapted ones, e.g. LoRA) can run as one matmul."""
+    return all(type(layer) is nn.Linear for layer in layers)
+
+
+def fused_linear(x: torch.Tensor, layers: tuple[nn.Linear, ...]) -> torch.Tensor:
+    """The outputs of ``layers`` on ``x`` side by side, from one matmul over their joined weights.
 
     One wide matmul (forward) and one gradient matmul for ``x`` (backward) instead of one each per
     layer and the sum of their input gradients. The weights are concatenated on every call, which
     pays off on many rows (training), not on one-token decoding steps.
     """
-    if not fuse or any(type(layer) is not nn.Linear for layer in layers):
-        return tuple(layer(x) for layer in layers)
     weight = torch.cat([layer.weight for layer in layers])
     bias = None if layers[0].bias is None else torch.cat([layer.bias for layer in layers])
-    return F.linear(x, weight, bias).split([layer.out_features for layer in layers], dim=-1)
+    return F.linear(x, weight, bias)
 
 
 def make_norm(cfg: DecoderConfig) -> nn.Module:
@@ -342,7 +291,7 @@ class Decoder(nn.Module):
         sequence's logits do not depend on how much padding shares its batch.
         """
         cfg = self.config
-        B, T = input_ids.shape
+        T = input_ids.shape[1]
         past = kv_cache.length if kv_cache is not None else 0
         S = past + T
         if attention_mask is not None and bool(attention_mask.all()):
@@ -351,7 +300,7 @@ class Decoder(nn.Module):
             if attention_mask is not None:
                 position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, past:S]
             else:
-                position_ids = torch.arange(past, S, device=input_ids.device).expand(B, T)
+                position_ids = torch.arange(past, S, device=input_ids.device)[None]  # (1, T): one table for all rows
         mask, is_causal = self._attention_mask(attention_mask, T, past, input_ids.device)
 
         x = self.embed_tokens(input_ids)  # (B, T, C)

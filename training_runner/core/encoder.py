@@ -11,61 +11,12 @@ BERT layout (``encoder.layer.0.attention.self.query``) and back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .decoder import activation
-from .errors import ConfigError, check_choice, check_fraction, check_positive
-
-HEADS = ("base", "mlm", "classification")
-ENCODER_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh")
-
-
-@dataclass
-class EncoderConfig:
-    vocab_size: int = 30522
-    hidden_size: int = 256
-    num_layers: int = 4
-    num_heads: int = 4
-    intermediate_size: int | None = None  # None: 4·C
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    norm_eps: float = 1e-12
-    hidden_act: str = "gelu"
-    dropout: float = 0.1
-    attention_dropout: float = 0.1
-    initializer_range: float = 0.02
-    pad_token_id: int = 0
-    head: str = "base"
-    num_labels: int = 2
-    id2label: dict[int, str] | None = None  # classification label names; None: LABEL_0, LABEL_1, ...
-
-    def __post_init__(self) -> None:
-        for key in ("vocab_size", "hidden_size", "num_layers", "num_heads", "max_position_embeddings"):
-            check_positive(key, getattr(self, key))
-        check_positive("type_vocab_size", self.type_vocab_size)
-        if self.hidden_size % self.num_heads:
-            raise ConfigError("num_heads", f"{self.num_heads} does not divide hidden_size {self.hidden_size}")
-        if self.intermediate_size is None:
-            self.intermediate_size = 4 * self.hidden_size
-        check_positive("intermediate_size", self.intermediate_size)
-        check_choice("hidden_act", self.hidden_act, ENCODER_ACTIVATIONS)
-        check_choice("head", self.head, HEADS)
-        check_fraction("dropout", self.dropout, closed=False)
-        check_fraction("attention_dropout", self.attention_dropout, closed=False)
-        check_positive("num_labels", self.num_labels)
-        if self.id2label is None:
-            self.id2label = {i: f"LABEL_{i}" for i in range(self.num_labels)}
-        self.id2label = {int(k): v for k, v in self.id2label.items()}
-        if sorted(self.id2label) != list(range(self.num_labels)):
-            raise ConfigError("id2label", f"keys must be 0..{self.num_labels - 1}, got {sorted(self.id2label)}")
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_heads
+from .model_config import ENCODER_ACTIVATIONS, HEADS, EncoderConfig  # noqa: F401  (their home before)
 
 
 class EncoderAttention(nn.Module):

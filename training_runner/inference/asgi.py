@@ -1,7 +1,8 @@
-"""The ASGI router that puts the Gradio playgrounds beside Django on one origin (GRADIO.md).
+"""The ASGI router of the playground process (``config/playground_asgi.py``, GRADIO.md).
 
 ``/playground/<pipeline>/<namespace>/<name>/…`` goes to that pipeline's Blocks with the model id
-in the request state; everything else goes to Django. Lifespan events go to the FastAPI parent,
+in the request state; everything else goes to the application given (the playground process
+answers its health checks there and 404 to the rest). Lifespan events go to the FastAPI parent,
 which starts the Gradio queues. What Django would otherwise check for every request is done here
 for the playground paths: the Host header against ``ALLOWED_HOSTS``, framing (same origin only)
 and a Content-Security-Policy that fits Gradio's documents. The parent's empty CORS middleware
@@ -11,7 +12,9 @@ Access: the auth dependency reads the Django session (async, as Gradio calls it 
 loop) and lets the request through only when the user may run the model: ``"anonymous"`` for a
 public model, the username for a signed-in reader, nothing (401) otherwise.
 
-Run one worker process: Gradio's queue and streams live in process memory.
+Run one process: Gradio's queue and streams live in its memory. The web processes never import
+this module (nor Gradio): they pass ``/playground/`` on to this process (``config/asgi.py``), or a
+front proxy sends it here directly.
 """
 
 from __future__ import annotations
@@ -98,8 +101,8 @@ def _host_allowed(scope) -> bool:
     return bool(domain) and validate_host(domain, allowed)
 
 
-def with_playgrounds(django_app):
-    """The hub's ASGI application: Django plus the Gradio playgrounds."""
+def with_playgrounds(other_app):
+    """The Gradio playgrounds under ``/playground/``, and ``other_app`` for every other path."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported (GRADIO.md)
     import gradio as gr
     from fastapi import FastAPI
@@ -129,7 +132,7 @@ def with_playgrounds(django_app):
         mount = path_prefix()
         local = path[len(mount) :] if mount and path.startswith(mount + "/") else path
         if scope["type"] != "http" or not local.startswith("/playground/"):
-            return await django_app(scope, receive, send)
+            return await other_app(scope, receive, send)
         if not _host_allowed(scope):
             return await _plain(send, 400, b'{"error": "Invalid Host header.", "code": "bad_host"}')
         match = PLAYGROUND.match(local)

@@ -44,7 +44,7 @@ export function setupSearchSuggestions() {
       const heading = document.createElement("li");
       heading.className = "suggestion-group";
       heading.setAttribute("role", "presentation");
-      heading.textContent = `${group.label} (${group.total})`;
+      heading.textContent = `${group.label} (${group.total}${group.capped ? "+" : ""})`;
       list.append(heading);
       for (const item of group.items) {
         const option = document.createElement("li");

@@ -23,6 +23,7 @@ from transformers import (
 
 from training_runner.core.decoder import Decoder, DecoderConfig
 from training_runner.core.encoder import Encoder
+from training_runner.core.hf_format import decoder_links, to_hf_state
 from training_runner.core.model import load_pretrained, save_pretrained
 
 TOL = 1e-4
@@ -86,6 +87,31 @@ def test_decoder_matches_llama_on_random_weights(case: str, tmp_path: Path) -> N
     assert got.shape == (2, 40, 97)
     assert expected.abs().max().item() > 1.0  # the comparison is not between near-zero numbers
     assert max_diff(expected, got) <= TOL
+
+
+def assert_training_matches(ref: torch.nn.Module, ours: Decoder, vocab: int) -> None:
+    """Training-mode logits and every parameter's gradient, ours against the reference's."""
+    ours.train()
+    ref.train()
+    ids = torch.randint(0, vocab, (2, 40), generator=torch.Generator().manual_seed(5))
+    probe = torch.randn(2, 40, vocab, generator=torch.Generator().manual_seed(6))
+    expected, got = ref(ids).logits, ours(ids)
+    (expected * probe).sum().backward()
+    (got * probe).sum().backward()
+    assert max_diff(expected, got) <= TOL
+    theirs = dict(ref.named_parameters())
+    grads = to_hf_state({name: p.grad for name, p in ours.named_parameters()}, decoder_links(ours.config))
+    assert set(grads) <= set(theirs)
+    for name, grad in grads.items():  # gradients reach tens here: the tolerance is relative to their size
+        assert max_diff(theirs[name].grad, grad) <= TOL * max(1.0, grad.abs().max().item()), name
+
+
+@pytest.mark.parametrize("case", sorted(LLAMA_CASES))
+def test_training_mode_logits_and_gradients_match_llama(case: str, tmp_path: Path) -> None:
+    """Training mode runs the joined q/k/v and gate/up matmuls and one rotation over q and k."""
+    ref = llama_reference(**LLAMA_CASES[case])
+    ref.save_pretrained(tmp_path)
+    assert_training_matches(ref, load_pretrained(tmp_path), 97)
 
 
 def test_decoder_matches_llama_with_right_padding(tmp_path: Path) -> None:
@@ -166,6 +192,17 @@ def test_gpt2_checkpoint_loads_into_our_decoder(tmp_path: Path) -> None:
         expected, got = ref(ids).logits, ours(ids)
     assert expected.abs().max().item() > 1.0
     assert max_diff(expected, got) <= TOL
+
+
+def test_gpt2_training_mode_logits_and_gradients_match(tmp_path: Path) -> None:
+    """The joined q/k/v matmul with biases and no rotation; dropout off on both sides."""
+    ref = gpt2_reference()
+    ref.config.resid_pdrop = ref.config.embd_pdrop = ref.config.attn_pdrop = 0.0
+    ref.save_pretrained(tmp_path)
+    ref = GPT2LMHeadModel.from_pretrained(tmp_path)
+    ours = load_pretrained(tmp_path)
+    assert ours.config.dropout == 0.0
+    assert_training_matches(ref, ours, 101)
 
 
 def test_gpt2_files_without_transformer_prefix_and_with_mask_buffers_load(tmp_path: Path) -> None:

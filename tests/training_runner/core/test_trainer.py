@@ -153,7 +153,10 @@ def test_bf16_autocast_trains_float32_weights(greek_corpus: Path, tmp_path: Path
     assert losses[-1] < losses[0]
     weights = load_file(tmp_path / "model.safetensors")
     assert {t.dtype for t in weights.values()} == {torch.float32}  # autocast computes in bf16, keeps fp32 masters
-    assert result.metrics["val_bpb"] == pytest.approx(4.157732767983233, rel=1e-6)  # the seeded bf16 run's value
+    # The seeded bf16 run's value. CPUs round bf16 matmuls differently (native AVX-512 BF16 against
+    # emulation): 4.1577328 on an AMD EPYC, 4.1577573 on an Intel Xeon, 6e-6 apart; a change to the
+    # training step moves it by far more.
+    assert result.metrics["val_bpb"] == pytest.approx(4.15774, rel=1e-5)
 
 
 @pytest.mark.slow

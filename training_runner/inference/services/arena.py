@@ -12,7 +12,6 @@ from common.errors import Conflict, Unauthenticated, ValidationError
 from registry.selectors.revisions import revision_resolve
 from training_runner.engine.errors import EngineError
 from training_runner.engine.params import check_text
-from training_runner.inference import bradley_terry
 from training_runner.inference.choices import BattleSide, Pipeline, VoteOutcome
 from training_runner.inference.errors import ArenaUnavailable, BattleNotReady, hub_error
 from training_runner.inference.models import ArenaRating, Battle, Vote
@@ -125,7 +124,12 @@ def vote_cast(*, user, battle_id, outcome: VoteOutcome | str) -> Vote:
 
 
 def arena_ratings_recompute(*, rounds: int | None = None, seed: int = 0) -> int:
-    """Refit every rating from the counted votes; returns how many models are rated."""
+    """Refit every rating from the counted votes; returns how many models are rated.
+
+    Runs in a worker (the task of ``vote_cast``): the fit imports PyTorch, which the web processes
+    never load."""
+    from training_runner.inference import bradley_terry
+
     battles = counted_battles()
     repo_ids = sorted({pk for a, b, _ in battles for pk in (a, b)})
     index = {pk: i for i, pk in enumerate(repo_ids)}

@@ -35,6 +35,7 @@ from registry.snapshots import snapshot_materialize
 from registry.trees import FileInfo, tree_files, tree_lookup
 from training_runner.core.config import DECODER_ARCHS, RECIPES, TrainConfig, check_pretrained_arch
 from training_runner.core.errors import ConfigError
+from training_runner.core.hf_config import config_from_hf  # config.json without PyTorch (web processes)
 from training_runner.jobs.choices import OutputMode, RunKind, RunState
 from training_runner.jobs.errors import QueueFull
 from training_runner.jobs.models import Run
@@ -137,13 +138,11 @@ def check_loadable_model(
     architecture (suited to ``recipe``; a causal decoder when ``decoder``), safetensors weights
     (pickle-based weights are never loaded) and, when asked, a ``tokenizer.json``. Field errors
     otherwise."""
-    from training_runner.core import hf_format  # imports torch; only submissions need it
-
     tree = _tree(pinned)
     names = {info.path for info in tree_files(tree)}
     hf_config = _read_json(tree, "config.json", field=field)
     try:
-        hf_format.config_from_hf(hf_config)
+        config_from_hf(hf_config)
         if recipe is not None:
             check_pretrained_arch(recipe, str(hf_config.get("model_type")))
     except ConfigError as exc:
