@@ -140,15 +140,50 @@ def test_an_encoder_checkpoint_is_refused_by_both_adapters():
 
 
 @pytest.mark.slow
+def test_choices_after_a_shared_context_score_as_whole_rows_and_batch_invariant(llama_dir, shared_data, monkeypatch):
+    """Multi-token choices run their context once and continue from its keys and values: every
+    item scores as its whole row does (to float rounding, within lm-eval parity's 1e-4), bitwise the
+    same at batch sizes 1 and 8; rolling windows are never shared."""
+    from evals.harness.adapters.hf import TransformersAdapter
+
+    continued = []
+    original = TransformersAdapter.forward_hidden_continued
+
+    def counting(self, *args):
+        continued.append(args[0][0].shape[0])  # prefixes in the batch
+        return original(self, *args)
+
+    monkeypatch.setattr(TransformersAdapter, "forward_hidden_continued", counting)
+    one = _scored(llama_dir, shared_data, batch_size=1)
+    eight = _scored(llama_dir, shared_data, batch_size=8)
+    assert continued
+    assert max(continued) > 1  # contexts were shared, several per batch at size 8
+    assert one == eight
+    monkeypatch.setattr(TransformersAdapter, "shares_prefixes", property(lambda self: False))
+    whole = _scored(llama_dir, shared_data, batch_size=8)
+    assert whole.keys() == one.keys()
+    # Float rounding of sums in the hundreds (one float32 unit in the last place is 1.5e-5 there).
+    assert max(abs(a - b) for key in one for a, b in zip(one[key], whole[key], strict=True)) <= 1e-4
+    rolling = [key for key in one if key[0].startswith("wikitext")]
+    assert rolling
+    assert all(one[key] == whole[key] for key in rolling)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("adapter", ["transformers", "core"])
-def test_projecting_only_the_scored_positions_gives_the_same_floats(llama_dir, shared_data, monkeypatch, adapter):
-    """The output-head path (hidden states projected in pieces of 16 positions here) and the
-    full-logits path score every item to the same bits."""
+@pytest.mark.parametrize("piece", [16, 64])
+def test_projecting_only_the_scored_positions_gives_the_same_floats(
+    llama_dir, shared_data, monkeypatch, adapter, piece
+):
+    """The output-head path and the full-logits path score every item to the same bits: with
+    matmuls of 16 positions (one row's piece each) and of up to 64 (pieces of several rows of a
+    batch stacked into one matmul)."""
     from evals.harness.adapters import base
     from evals.harness.adapters.core import CoreAdapter
     from evals.harness.adapters.hf import TransformersAdapter
 
-    monkeypatch.setattr(base, "LOGITS_PER_PIECE", 16 * 512)  # vocabulary 512: pieces of 16 positions
+    monkeypatch.setattr(base, "LOGITS_PER_PIECE", piece * 512)  # vocabulary 512: matmuls of <= piece positions
+    monkeypatch.setattr(TransformersAdapter, "shares_prefixes", property(lambda self: False))
     projected = _scored(llama_dir, shared_data, batch_size=4, adapter=adapter)
     cls = TransformersAdapter if adapter == "transformers" else CoreAdapter
     monkeypatch.setattr(cls, "forward_hidden", lambda self, input_ids, attention_mask: None)

@@ -23,6 +23,12 @@ row. Each row therefore goes through the same shapes whatever the batch size, wh
 per-item results bitwise independent of batch size and of which items share a batch. (BLAS picks
 other kernels for matrices with very few rows; on GPUs kernel choice may still vary with the batch
 and results then agree to float precision only.) Requests with identical inputs share one row.
+Requests whose inputs are the same up to their first scored token (the choices after one
+multiple-choice context) share that prefix where the adapter supports it (``shares_prefixes``):
+the prefix runs through the model once and each request's remaining inputs run after it on its
+keys and values. Those batches group prefixes of the same padded prefix and padded suffix
+lengths, so they are batch-size invariant too; their floats agree with whole rows (and with
+lm-evaluation-harness) to rounding, not bit for bit. Rolling windows are never shared.
 Greedy generation pads prompts the same way (on the left); its decoding steps run one token per
 row, where BLAS kernels do vary with the batch, so generations agree across batch sizes unless two
 candidate tokens tie to within float rounding.
@@ -43,6 +49,7 @@ MIN_LOGIT_ROWS = 16
 LOGITS_PER_PIECE = 1 << 23  # float32 logits projected at once on the output-head path (32 MiB)
 
 ProgressFn = Callable[[int, int], None]
+Padded = tuple[torch.Tensor, torch.Tensor]  # right-padded (B, T) input ids and attention mask
 """Called as ``progress(done, total)`` after each batch."""
 
 
@@ -158,6 +165,21 @@ class LanguageModel(ABC):
         """
         return None
 
+    @property
+    def shares_prefixes(self) -> bool:
+        """True if :meth:`forward_hidden_continued` is implemented for this model."""
+        return False
+
+    def forward_hidden_continued(self, prefix: Padded, suffix: Padded, owners: torch.Tensor, starts: torch.Tensor):
+        """Final hidden states of right-padded prefixes (P, Tp, C), of right-padded suffixes
+        (S, Ts, C) where suffix ``j`` continues prefix ``owners[j]`` from position ``starts[j]``
+        (the prefix's length) reading its keys and values, and the output head's weight (V, C).
+        ``prefix`` and ``suffix`` are (input ids, attention mask) pairs.
+
+        Only called when :attr:`shares_prefixes` is true (same contract as :meth:`forward_hidden`).
+        """
+        raise NotImplementedError
+
     @abstractmethod
     def generate_tokens(
         self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
@@ -265,17 +287,34 @@ class LanguageModel(ABC):
         for index, unit in enumerate(units):
             by_input.setdefault(unit.inputs, []).append(index)
         rows = sorted(by_input, key=lambda inputs: (-len(inputs), inputs))
+        groups = _prefix_groups(rows, by_input, units) if greedy and self.shares_prefixes else {}
+        grouped = {inputs for members in groups.values() for inputs in members}
         results: list[LoglikelihoodResult | None] = [None] * len(units)
         done = 0
-        for batch in _batches(rows, key=lambda inputs: _padded(len(inputs), self.max_length), size=batch_size):
-            members = [[units[i] for i in by_input[inputs]] for inputs in batch]
-            scored = self._score_batch(batch, members, greedy=greedy)
-            for inputs, row_results in zip(batch, scored, strict=True):
+
+        def record(batch_rows: list[tuple[int, ...]], scored: list[list[LoglikelihoodResult]]) -> None:
+            nonlocal done
+            for inputs, row_results in zip(batch_rows, scored, strict=True):
                 for index, result in zip(by_input[inputs], row_results, strict=True):
                     results[index] = result
                 done += len(row_results)
             if progress is not None:
                 progress(done, len(units))
+
+        alone = [inputs for inputs in rows if inputs not in grouped]
+        for batch in _batches(alone, key=lambda inputs: _padded(len(inputs), self.max_length), size=batch_size):
+            members = [[units[i] for i in by_input[inputs]] for inputs in batch]
+            record(batch, self._score_batch(batch, members, greedy=greedy))
+
+        def shared_key(prefix: tuple[int, ...]) -> tuple[int, int]:
+            longest = max(len(inputs) - len(prefix) for inputs in groups[prefix])
+            return _padded(len(prefix), self.max_length), _padded(longest, self.max_length)
+
+        prefixes = sorted(groups, key=lambda prefix: (tuple(-n for n in shared_key(prefix)), prefix))
+        for batch in _batches(prefixes, key=shared_key, size=batch_size):
+            batch_rows = [inputs for prefix in batch for inputs in groups[prefix]]
+            members = [[units[i] for i in by_input[inputs]] for inputs in batch_rows]
+            record(batch_rows, self._score_shared_batch(batch, [groups[prefix] for prefix in batch], members))
         assert all(result is not None for result in results)
         return results  # type: ignore[return-value]
 
@@ -283,71 +322,213 @@ class LanguageModel(ABC):
         self, batch: list[tuple[int, ...]], members: list[list[_Unit]], *, greedy: bool
     ) -> list[list[LoglikelihoodResult]]:
         length = _padded(len(batch[0]), self.max_length)
-        input_ids = torch.full((len(batch), length), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(batch), length), dtype=torch.long)
-        spans = []
-        for row, (inputs, units) in enumerate(zip(batch, members, strict=True)):
-            input_ids[row, : len(inputs)] = torch.tensor(inputs, dtype=torch.long)
-            attention_mask[row, : len(inputs)] = 1
-            spans.append((len(inputs) - max(len(unit.targets) for unit in units), len(inputs)))
+        input_ids, attention_mask = _right_padded(batch, length, self.pad_token_id)
+        spans = [
+            (len(inputs) - max(len(unit.targets) for unit in units), len(inputs))
+            for inputs, units in zip(batch, members, strict=True)
+        ]
+        # The token each position predicts: the next input, and after the last input the first
+        # unit's last target (units sharing a row differ at most there).
+        row_targets = [
+            torch.tensor((*inputs[first + 1 : last], units[0].targets[-1]), dtype=torch.long)
+            for inputs, (first, last), units in zip(batch, spans, members, strict=True)
+        ]
         head = self.forward_hidden(input_ids, attention_mask)
         if head is None:
             start, end = _logit_window(spans, length)
             logits = self.forward_logits(input_ids, attention_mask, start, end)  # (B, end - start, V)
-        out = []
-        for row, ((first, last), units) in enumerate(zip(spans, members, strict=True)):
-            # The token each position predicts: the next input, and after the last input the first
-            # unit's last target (units sharing a row differ at most there).
-            targets = torch.tensor((*batch[row][first + 1 : last], units[0].targets[-1]), dtype=torch.long)
-            if head is None:
-                picked, final, top = _pick(logits[row, first - start : last - start], targets, greedy=greedy)
-            else:
-                picked, final, top = _pick_projected(*head, row, (first, last), length, targets, greedy=greedy)
-            row_results = []
-            for unit in units:
-                n = len(unit.targets)
-                values = picked[-n:]  # (n,) fp32, summed as one tensor like lm-eval
-                if unit.targets[-1] != targets[-1]:
-                    values = torch.cat((values[:-1], final[unit.targets[-1]].reshape(1)))
-                is_greedy = greedy and bool(torch.equal(top[-n:], torch.tensor(unit.targets, dtype=torch.long)))
-                row_results.append(LoglikelihoodResult(float(values.sum()), is_greedy))
-            out.append(row_results)
-        return out
+            picks = [
+                _pick(logits[row, first - start : last - start], targets, greedy=greedy)
+                for row, ((first, last), targets) in enumerate(zip(spans, row_targets, strict=True))
+            ]
+        else:
+            picks = _pick_projected(*head, spans, length, row_targets, greedy=greedy)
+        return _unit_results(picks, row_targets, members, greedy=greedy)
+
+    def _score_shared_batch(
+        self, prefixes: list[tuple[int, ...]], groups: list[list[tuple[int, ...]]], members: list[list[_Unit]]
+    ) -> list[list[LoglikelihoodResult]]:
+        """Score the rows of ``groups`` (rows that start with ``prefixes[i]``, in order): each prefix
+        runs through the model once, and the rest of each row (its suffix) runs after it, reading
+        the prefix's keys and values (:meth:`forward_hidden_continued`)."""
+        prefix_length = _padded(len(prefixes[0]), self.max_length)
+        suffixes = [
+            (i, inputs[len(prefix) :])
+            for i, (prefix, rows) in enumerate(zip(prefixes, groups, strict=True))
+            for inputs in rows
+            if len(inputs) > len(prefix)
+        ]
+        suffix_length = _padded(max(len(suffix) for _, suffix in suffixes), self.max_length)
+        owners = torch.tensor([i for i, _ in suffixes], dtype=torch.long)
+        starts = torch.tensor([len(prefixes[i]) for i, _ in suffixes], dtype=torch.long)
+        prefix_hidden, suffix_hidden, weight = self.forward_hidden_continued(
+            _right_padded(prefixes, prefix_length, self.pad_token_id),
+            _right_padded([suffix for _, suffix in suffixes], suffix_length, self.pad_token_id),
+            owners,
+            starts,
+        )
+        size = _piece_rows(weight)
+        pieces, row_targets, row, suffix_row = [], [], 0, 0
+        for i, (prefix, rows) in enumerate(zip(prefixes, groups, strict=True)):
+            for inputs, units in zip(rows, members[row : row + len(rows)], strict=True):
+                # Position len(prefix) - 1 predicts the first scored token, the suffix the rest.
+                hidden = prefix_hidden[i, len(prefix) - 1 : len(prefix)]
+                if len(inputs) > len(prefix):
+                    hidden = torch.cat((hidden, suffix_hidden[suffix_row, : len(inputs) - len(prefix)]))
+                    suffix_row += 1
+                targets = torch.tensor((*inputs[len(prefix) :], units[0].targets[-1]), dtype=torch.long)
+                row_targets.append(targets)
+                for a in range(0, hidden.shape[0], size):
+                    b = min(a + size, hidden.shape[0])
+                    pieces.append(_Piece(row, hidden[a:b], 0, b - a, targets[a:b], b == hidden.shape[0]))
+                row += 1
+        picks = _project_pieces(weight, pieces, row, greedy=True)
+        return _unit_results(picks, row_targets, members, greedy=True)
+
+
+def _unit_results(picks, row_targets, members: list[list[_Unit]], *, greedy: bool) -> list[list[LoglikelihoodResult]]:
+    """Each unit's result from its row's picks: the last ``len(targets)`` log-probabilities."""
+    out = []
+    for (picked, final, top), targets, units in zip(picks, row_targets, members, strict=True):
+        row_results = []
+        for unit in units:
+            n = len(unit.targets)
+            values = picked[-n:]  # (n,) fp32, summed as one tensor like lm-eval
+            if unit.targets[-1] != targets[-1]:
+                values = torch.cat((values[:-1], final[unit.targets[-1]].reshape(1)))
+            is_greedy = greedy and bool(torch.equal(top[-n:], torch.tensor(unit.targets, dtype=torch.long)))
+            row_results.append(LoglikelihoodResult(float(values.sum()), is_greedy))
+        out.append(row_results)
+    return out
 
 
 def _pick(logits: torch.Tensor, targets: torch.Tensor, *, greedy: bool):
     """From ``logits`` (k, V): the fp32 log-probabilities of ``targets`` (k,), the last position's
     log-probabilities (V,), and the argmax tokens (k,) when ``greedy`` (else None); all on the CPU."""
+    picked, logprobs, top = _pick_rows(logits, targets, greedy=greedy)
+    return picked, logprobs[-1].cpu(), top
+
+
+def _pick_rows(logits: torch.Tensor, targets: torch.Tensor, *, greedy: bool):
+    """``_pick``, but with every position's log-probabilities (k, V) left on the device."""
     logprobs = torch.log_softmax(logits.float(), dim=-1)  # (k, V)
     picked = logprobs.gather(-1, targets.to(logprobs.device).unsqueeze(-1)).squeeze(-1)  # (k,)
     top = logprobs.argmax(dim=-1).cpu() if greedy else None
-    return picked.cpu(), logprobs[-1].cpu(), top
+    return picked.cpu(), logprobs, top
 
 
-def _pick_projected(hidden, weight, row: int, span: tuple[int, int], length: int, targets, *, greedy: bool):
-    """``_pick`` for positions ``span`` of ``row``, projecting ``hidden`` (B, T, C) a piece at a time.
+def _pick_projected(hidden, weight, spans: Sequence[tuple[int, int]], length: int, targets, *, greedy: bool):
+    """``_pick`` for positions ``spans[row]`` of every row, projecting ``hidden`` (B, T, C) itself.
 
-    Every piece has at least ``MIN_LOGIT_ROWS`` positions (widened inside the row where needed), so
-    the matmul runs on as many rows as on the full-logits path and gives the same floats.
+    Each row's positions are widened inside the row to at least ``MIN_LOGIT_ROWS`` and cut into
+    pieces of at most ``LOGITS_PER_PIECE`` logits (a short last piece joins the one before it), so
+    every piece has as many rows as the full-logits path gives the matmul; see
+    :func:`_project_pieces` for how the pieces are projected.
     """
-    first, last = span
-    lo = max(0, min(first, last - MIN_LOGIT_ROWS))
-    hi = max(last, min(length, lo + MIN_LOGIT_ROWS))
-    size = max(MIN_LOGIT_ROWS, LOGITS_PER_PIECE // weight.shape[0] // MIN_LOGIT_ROWS * MIN_LOGIT_ROWS)
-    cuts = list(range(lo, hi, size))[1:]
-    if cuts and hi - cuts[-1] < MIN_LOGIT_ROWS:
-        cuts.pop()  # a short last piece joins the one before it
+    size = _piece_rows(weight)
     pieces = []
-    for a, b in zip([lo, *cuts], [*cuts, hi], strict=True):
-        keep_a, keep_b = max(a, first), min(b, last)  # the scored positions inside this piece
-        if keep_a < keep_b:
-            logits = torch.nn.functional.linear(hidden[row, a:b], weight)  # (b - a, V), as the head does
-            pieces.append(
-                _pick(logits[keep_a - a : keep_b - a], targets[keep_a - first : keep_b - first], greedy=greedy)
-            )
-    picked = torch.cat([piece[0] for piece in pieces])
-    top = torch.cat([piece[2] for piece in pieces]) if greedy else None
-    return picked, pieces[-1][1], top
+    for row, (first, last) in enumerate(spans):
+        lo = max(0, min(first, last - MIN_LOGIT_ROWS))
+        hi = max(last, min(length, lo + MIN_LOGIT_ROWS))
+        cuts = list(range(lo, hi, size))[1:]
+        if cuts and hi - cuts[-1] < MIN_LOGIT_ROWS:
+            cuts.pop()
+        for a, b in zip([lo, *cuts], [*cuts, hi], strict=True):
+            keep_a, keep_b = max(a, first), min(b, last)  # the scored positions inside this piece
+            if keep_a < keep_b:
+                piece_targets = targets[row][keep_a - first : keep_b - first]
+                pieces.append(_Piece(row, hidden[row, a:b], keep_a - a, keep_b - a, piece_targets, keep_b == last))
+    return _project_pieces(weight, pieces, len(spans), greedy=greedy)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Hidden states ``hidden`` (m, C) of one row to project; positions ``keep_a..keep_b-1`` are
+    scored against ``targets``; ``last``: the piece holds the row's last scored position."""
+
+    row: int
+    hidden: torch.Tensor
+    keep_a: int
+    keep_b: int
+    targets: torch.Tensor
+    last: bool
+
+
+def _piece_rows(weight: torch.Tensor) -> int:
+    """Most positions projected in one matmul: ``LOGITS_PER_PIECE`` logits, a multiple of 16."""
+    return max(MIN_LOGIT_ROWS, LOGITS_PER_PIECE // weight.shape[0] // MIN_LOGIT_ROWS * MIN_LOGIT_ROWS)
+
+
+def _project_pieces(weight, pieces: Sequence[_Piece], n_rows: int, *, greedy: bool):
+    """``_pick`` for each of ``n_rows`` rows from its ``pieces`` (in row and position order).
+
+    Consecutive pieces, of several rows, are stacked into one matmul of at most
+    :func:`_piece_rows` positions (zero rows fill a matmul up to ``MIN_LOGIT_ROWS``): the output
+    head's weight is read once for all of them instead of once per row. A matmul's rows do not
+    depend on the other rows it runs with (the premise of batch-size invariance), so stacking
+    leaves every float as it was.
+    """
+    size = _piece_rows(weight)
+    chunks: list[list[_Piece]] = [[]]
+    rows = 0
+    for piece in pieces:
+        if chunks[-1] and rows + piece.hidden.shape[0] > size:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(piece)
+        rows += piece.hidden.shape[0]
+    picked: list[list[torch.Tensor]] = [[] for _ in range(n_rows)]
+    tops: list[list[torch.Tensor]] = [[] for _ in range(n_rows)]
+    finals: list[torch.Tensor | None] = [None] * n_rows
+    for chunk in chunks:
+        stacked = _joined([piece.hidden for piece in chunk])
+        if stacked.shape[0] < MIN_LOGIT_ROWS:
+            stacked = torch.cat((stacked, stacked.new_zeros(MIN_LOGIT_ROWS - stacked.shape[0], stacked.shape[1])))
+        logits = torch.nn.functional.linear(stacked, weight)  # (rows, V), as the head does
+        kept, offset = [], 0
+        for piece in chunk:
+            kept.append(logits[offset + piece.keep_a : offset + piece.keep_b])
+            offset += piece.hidden.shape[0]
+        chunk_picked, logprobs, chunk_top = _pick_rows(
+            _joined(kept), _joined([piece.targets for piece in chunk]), greedy=greedy
+        )
+        position = 0
+        for piece in chunk:
+            n = piece.keep_b - piece.keep_a
+            picked[piece.row].append(chunk_picked[position : position + n])
+            if chunk_top is not None:
+                tops[piece.row].append(chunk_top[position : position + n])
+            if piece.last:
+                finals[piece.row] = logprobs[position + n - 1].to("cpu", copy=True)
+            position += n
+    return [(torch.cat(picked[row]), finals[row], torch.cat(tops[row]) if greedy else None) for row in range(n_rows)]
+
+
+def _prefix_groups(
+    rows: Sequence[tuple[int, ...]], by_input: dict[tuple[int, ...], list[int]], units: Sequence[_Unit]
+) -> dict[tuple[int, ...], list[tuple[int, ...]]]:
+    """Rows that share the prefix before their first scored position, where two or more do (the
+    choices of one multiple-choice context): prefix -> its rows, in ``rows`` order."""
+    groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for inputs in rows:
+        scored = max(len(units[i].targets) for i in by_input[inputs])
+        groups.setdefault(inputs[: len(inputs) - scored + 1], []).append(inputs)
+    return {prefix: members for prefix, members in groups.items() if len(members) > 1}
+
+
+def _right_padded(rows: Sequence[Sequence[int]], length: int, pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, length) input ids and attention mask with every row left-aligned."""
+    input_ids = torch.full((len(rows), length), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
+    for row, tokens in enumerate(rows):
+        input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        attention_mask[row, : len(tokens)] = 1
+    return input_ids, attention_mask
+
+
+def _joined(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``torch.cat`` that does not copy a lone tensor."""
+    return tensors[0] if len(tensors) == 1 else torch.cat(list(tensors))
 
 
 def left_padded(prompts: Sequence[Sequence[int]], length: int, pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:

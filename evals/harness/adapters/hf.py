@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from evals.harness.adapters.base import LanguageModel, left_padded
+from evals.harness.adapters.base import LanguageModel, Padded, left_padded
 from evals.harness.errors import ModelLoadError
 
 DEFAULT_MAX_LENGTH = 2048
@@ -22,6 +22,9 @@ _LENGTH_ATTRS = ("n_positions", "max_position_embeddings", "n_ctx")
 # Model types whose logits are the plain output head applied to the base model's last hidden
 # state (no scaling, soft-capping or bias): the harness may project the hidden states itself.
 PLAIN_HEAD_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gpt2", "gpt_neox"})
+# Model types whose base model continues a batch from a cache of keys and values with explicit
+# position ids and a padding mask over cache and new tokens (checked against whole rows in tests).
+SHARED_PREFIX_MODEL_TYPES = frozenset({"llama", "gpt2"})
 
 
 class TransformersAdapter(LanguageModel):
@@ -114,6 +117,31 @@ class TransformersAdapter(LanguageModel):
                 input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), use_cache=False
             ).last_hidden_state  # (B, T, C)
         return hidden, self._head.detach()
+
+    @property
+    def shares_prefixes(self) -> bool:
+        return self._head is not None and getattr(self.model.config, "model_type", None) in SHARED_PREFIX_MODEL_TYPES
+
+    def forward_hidden_continued(self, prefix: Padded, suffix: Padded, owners: torch.Tensor, starts: torch.Tensor):
+        assert self._head is not None
+        (prefix_ids, prefix_mask), (suffix_ids, suffix_mask) = prefix, suffix
+        body = self.model.base_model
+        # Padded suffix positions are masked and never scored; keep their ids inside the table.
+        positions = (starts[:, None] + torch.arange(suffix_ids.shape[1])).clamp(max=self.max_length - 1)
+        with torch.inference_mode():
+            first = body(
+                input_ids=prefix_ids.to(self.device), attention_mask=prefix_mask.to(self.device), use_cache=True
+            )
+            cache = first.past_key_values
+            cache.batch_select_indices(owners.to(self.device))  # one copy of its prefix's cache per suffix
+            hidden = body(
+                input_ids=suffix_ids.to(self.device),
+                attention_mask=torch.cat((prefix_mask[owners], suffix_mask), dim=1).to(self.device),
+                position_ids=positions.to(self.device),
+                past_key_values=cache,
+                use_cache=True,
+            ).last_hidden_state
+        return first.last_hidden_state, hidden, self._head.detach()
 
     def generate_tokens(
         self, prompts: Sequence[list[int]], *, length: int, max_new_tokens: int, stop: Sequence[str]
