@@ -38,6 +38,9 @@ pytestmark = [
 ]
 
 
+STEPS = 400  # of the resumed run
+
+
 def _broker(broker_env: str | None) -> str:
     if broker_env is None:
         return settings.CELERY_BROKER_URL
@@ -113,7 +116,10 @@ def test_a_worker_runs_publishes_and_cancels(alice, corpus, broker_env):
 def test_a_killed_worker_is_replaced_and_the_run_resumes_to_the_same_weights(alice, corpus, broker_env, settings):
     url = _broker(broker_env)
     settings.HUB_RUN_STALE_SECONDS = 3.0
-    resumable = {"train.max_steps": 40, "train.checkpoint_interval": 5, "train.eval_interval": 0}
+    # Far more steps than the doomed worker can take between two polls after its checkpoint of
+    # step 10 (a tiny model trains tens of steps in a quarter of a second on a fast CPU), so it is
+    # killed mid-run rather than after its last checkpoint.
+    resumable = {"train.max_steps": STEPS, "train.checkpoint_interval": 5, "train.eval_interval": 0}
     with publishing_to(url):
         with celery_worker(queues="default,gpu", name="doomed", broker_url=url, env=WORKER_ENV) as doomed:
             interrupted = _submit(alice, "alice/greek-resumed", **resumable)
@@ -139,7 +145,7 @@ def test_a_killed_worker_is_replaced_and_the_run_resumes_to_the_same_weights(ali
     assert history[-2:] == [("queued", "running"), ("running", "succeeded")]
     resumed_from = interrupted.transitions.filter(to_state="running").last().reason
     step = int(re.search(r"resuming from the checkpoint of step (\d+)\)", resumed_from).group(1))
-    assert 10 <= stored_before_kill <= step < 40
+    assert 10 <= stored_before_kill <= step < STEPS
     resumed_repo = Repo.objects.get(name="greek-resumed")
     straight_repo = Repo.objects.get(name="greek-straight")
     assert _weights(resumed_repo, interrupted.output_commit) == _weights(straight_repo, straight.output_commit)
