@@ -9,6 +9,9 @@ PYTEST_ARGS ?=
 # serves the Gradio playgrounds (their queues live in its memory; the web processes pass
 # /playground/ on to it). uvicorn's supervisor kills a worker that takes more than 5 s to answer its
 # health ping, which a busy, shared machine can make a working one do; 30 s leaves room (Procfile).
+# Idle keep-alive connections stay open 75 s (uvicorn's default is 5 s), longer than a proxy keeps its
+# own (nginx: 60 s), so the proxy closes them: a server closing one just as the proxy or a client
+# sends its next request on it would fail that request with a closed connection.
 WORKERS ?= 1
 # Every process writes its Prometheus values here; /metrics sums them (common/metrics.py).
 METRICS_DIR = $${HUB_DATA_DIR:-$(CURDIR)/var}/metrics

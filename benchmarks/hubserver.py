@@ -83,7 +83,7 @@ def uvicorn_command(port: int, *, workers: int = 1) -> list[str]:
     access logs (with a health-ping timeout a busy machine meets)."""
     return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", "--log-level", "warning", "--workers", str(workers),
-            "--timeout-worker-healthcheck", "30"]  # fmt: skip
+            "--timeout-worker-healthcheck", "30", "--timeout-keep-alive", "75"]  # fmt: skip
 
 
 def wait_until_healthy(url: str, *, seconds: float) -> None:

@@ -41,7 +41,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.hubserver import free_port, wait_until_healthy  # noqa: E402
+from benchmarks.hubserver import free_port, uvicorn_command, wait_until_healthy  # noqa: E402
 from benchmarks.scale_seed import BASE_MODEL, FAMILIES, MODEL_KINDS, SIZES, TOPICS, VARIANTS, analyse, seed  # noqa: E402
 
 
@@ -230,12 +230,7 @@ def explain(rows) -> None:
 def uvicorn(environment: dict[str, str], workers: int = 1, root: Path = REPO_ROOT):
     """A server of the checkout at ``root`` (this one, or ``--baseline``'s) on a free port."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    if workers > 1:
-        command += ["--workers", str(workers)]
+    command = uvicorn_command(port, workers=workers)  # as `make serve` runs it
     process = subprocess.Popen(command, env={**os.environ, **environment, "PYTHONPATH": str(root)}, cwd=root)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -41,9 +41,10 @@ class ProxyApp:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
+            # Idle connections close here after 30 s, before the playground server closes them (75 s).
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(connect=10.0, read=None, write=None, pool=None),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=32, keepalive_expiry=30),
                 follow_redirects=False,
                 trust_env=False,
             )

@@ -98,6 +98,18 @@ def test_the_stack_runs_every_process_of_a_production_hub(stack):
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
 
 
+def test_the_web_keeps_idle_connections_longer_than_nginx_keeps_its_own(stack):
+    # A server that closes an idle keep-alive connection while the proxy sends a request on it
+    # fails that request; so nginx (upstream keepalive_timeout, 60 s unless the template sets it)
+    # must be the side that closes, in compose and under `make serve` (Procfile) alike.
+    template = TEMPLATE.read_text()
+    upstreams = template.split("server {")[0]
+    assert not re.search(r"^\s*keepalive_timeout\s", upstreams, re.MULTILINE)  # they keep nginx's 60 s
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ": " in line)
+    for command in (stack["services"]["web"]["command"], procfile["web"]):
+        assert int(option(command, "--timeout-keep-alive")) > 60
+
+
 def test_only_the_gpu_worker_reserves_a_gpu_and_only_its_image_has_cuda(stack):
     services = stack["services"]
     reserving = [

@@ -8,6 +8,10 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+# Idle connections stay open longer than the web processes' pool (common.proxy) and nginx keep
+# theirs, so those close them and never send a request on one this server is closing.
+KEEP_ALIVE_SECONDS = 75
+
 
 class Command(BaseCommand):
     help = (
@@ -24,4 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, access_log: bool, **options) -> None:
         self.stdout.write(f"playgrounds on http://{host}:{port}/playground/")
         # One process, always: Gradio's queues and event streams live in its memory.
-        uvicorn.run("config.playground_asgi:application", host=host, port=port, workers=1, access_log=access_log)
+        uvicorn.run(
+            "config.playground_asgi:application",
+            host=host,
+            port=port,
+            workers=1,
+            access_log=access_log,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
