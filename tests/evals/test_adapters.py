@@ -178,11 +178,11 @@ def test_projecting_only_the_scored_positions_gives_the_same_floats(
     """The output-head path and the full-logits path score every item to the same bits: with
     matmuls of 16 positions (one row's piece each) and of up to 64 (pieces of several rows of a
     batch stacked into one matmul)."""
-    from evals.harness.adapters import base
+    from evals.harness.adapters import projection
     from evals.harness.adapters.core import CoreAdapter
     from evals.harness.adapters.hf import TransformersAdapter
 
-    monkeypatch.setattr(base, "LOGITS_PER_PIECE", piece * 512)  # vocabulary 512: matmuls of <= piece positions
+    monkeypatch.setattr(projection, "LOGITS_PER_PIECE", piece * 512)  # vocabulary 512: matmuls of <= piece positions
     monkeypatch.setattr(TransformersAdapter, "shares_prefixes", property(lambda self: False))
     projected = _scored(llama_dir, shared_data, batch_size=4, adapter=adapter)
     cls = TransformersAdapter if adapter == "transformers" else CoreAdapter
