@@ -7,13 +7,20 @@ from rest_framework.response import Response
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header."""
+    """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header.
+
+    A listing whose count stops at a cap (an object list with ``capped``, such as a search's
+    ``SearchCount``) says so in ``count_capped``; its pages end at the cap.
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 200
 
     def get_paginated_response(self, data: list) -> Response:
         response = super().get_paginated_response(data)
+        capped = getattr(self.page.paginator.object_list, "capped", None)
+        if capped is not None:
+            response.data["count_capped"] = capped
         links = []
         if (next_url := self.get_next_link()) is not None:
             links.append(f'<{next_url}>; rel="next"')
@@ -22,3 +29,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if links:
             response["Link"] = ", ".join(links)
         return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "Present on searches: true when count stopped at its cap (1,000) and there are more.",
+        }
+        return paginated

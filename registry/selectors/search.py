@@ -1,6 +1,6 @@
-"""One search over the whole hub: models, datasets and tutorials (through the listings' own
-``repo_list``, so visibility and matching are the listings'), and the people and organizations
-that own them. The search page and the header's suggestions both read it."""
+"""One search over the whole hub: models, datasets and tutorials (``repo_best_matches``, with the
+listings' visibility and matching), and the people and organizations that own them. The search
+page and the header's suggestions both read it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,19 @@ from hub.models import Namespace
 from hub.selectors import namespace_search
 from registry.choices import RepoType
 from registry.models import Repo
-from registry.selectors.repos import RepoFilters, repo_list, repo_search_by_type
+from registry.selectors.repos import SEARCH_POOL, repo_best_matches
 
 # Longer queries are cut: nobody types more, and each word is a condition of the query.
 MAX_QUERY_CHARS = 200
-# Matches are counted up to this many; past it a count reads "1,000+" (``capped``): counting
-# every match of a common word would cost as much as the search itself.
-COUNT_CAP = 1000
+# People and organizations are counted up to this many; past it a count reads "200+"
+# (``capped``): counting every match of a common word costs as much as the search itself.
+# Repositories are counted by the pool their best matches are ranked in (``SEARCH_POOL``).
+COUNT_CAP = SEARCH_POOL
 
 
 @dataclass(frozen=True)
 class RepoGroup:
-    """The best matches of one kind of repository, and how many match in all (``COUNT_CAP`` at
+    """The best matches of one kind of repository, and how many match in all (``SEARCH_POOL`` at
     most: ``capped`` says there are more)."""
 
     repo_type: RepoType
@@ -44,7 +45,7 @@ class SiteSearch:
 
     @property
     def capped(self) -> bool:
-        """Whether ``total`` counts only the first ``COUNT_CAP`` matches of some kind."""
+        """Whether ``total`` counts only the first matches of some kind (up to its cap)."""
         return self.namespace_capped or any(group.capped for group in self.groups)
 
 
@@ -60,21 +61,17 @@ def _count_capped(queryset) -> tuple[int, bool]:
 
 
 def site_search(*, user, query: str, limit: int) -> SiteSearch:
-    """The first ``limit`` matches of each kind for ``user`` (what they may see), best first
-    (the listings' order), with how many of each kind match, counted up to ``COUNT_CAP``. An
-    empty query matches nothing."""
+    """The ``limit`` best matches of each kind for ``user`` (what they may see), best first, with
+    how many of each kind match, counted up to ``SEARCH_POOL`` (people and organizations up to
+    ``COUNT_CAP``). An empty query matches nothing."""
     query = search_query_clean(query)
     if not query:
         return SiteSearch(query="", groups=[RepoGroup(t, 0, []) for t in RepoType], namespace_total=0, namespaces=[])
-    groups = []
-    found = repo_search_by_type(user=user, query=query, limit=limit)
-    for repo_type, page in found.items():
-        # A short page holds every match: no count needed.
-        if len(page) < limit:
-            total, capped = len(page), False
-        else:
-            total, capped = _count_capped(repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search=query)))
-        groups.append(RepoGroup(repo_type=repo_type, total=total, repos=page, capped=capped))
+    best_by_type = repo_best_matches(user=user, query=query, limit=limit)
+    groups = [
+        RepoGroup(repo_type=repo_type, total=best.total, repos=best.repos, capped=best.capped)
+        for repo_type, best in best_by_type.items()
+    ]
     namespaces = namespace_search(query=query)
     found = list(namespaces[:limit])
     namespace_total, namespace_capped = (len(found), False) if len(found) < limit else _count_capped(namespaces)

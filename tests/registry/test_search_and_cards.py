@@ -4,6 +4,7 @@ trending, and the maintenance tasks."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -183,16 +184,96 @@ def test_model_tree_lists_the_newest_visible_children(alice, monkeypatch, by_id)
     assert repo_selectors.repo_children_count(user=alice, repo=base) == 4
 
 
-def test_search_by_type_gives_each_listings_first_matches(alice):
-    from registry.selectors.repos import repo_search_by_type
+def test_best_matches_of_each_type_with_their_counts(alice, monkeypatch):
+    from registry.selectors import repos as repo_selectors
 
     for index, repo_type in enumerate([RepoType.MODEL] * 4 + [RepoType.DATASET] * 3 + [RepoType.TUTORIAL]):
-        repo = _repo(alice, f"pocket-{index}", CARD if index % 2 else None, repo_type=repo_type)
+        repo = _repo(alice, f"pocket-{index}", repo_type=repo_type)
         Repo.objects.filter(pk=repo.pk).update(trending_score=[1.0, 2.0, 1.0][index % 3])
-    _repo(alice, "pocket-secret", CARD, private=True)
+    _repo(alice, "pocket-secret", private=True)
+    _repo(alice, "unrelated")
     for user in (None, alice):
-        found = repo_search_by_type(user=user, query="pocket", limit=2)
+        found = repo_selectors.repo_best_matches(user=user, query="pocket", limit=2)
+        every = repo_selectors.repo_best_matches(user=user, query="pocket", limit=10)
         for repo_type in RepoType:
-            listed = repo_list(user=user, filters=RepoFilters(repo_type=repo_type, search="pocket"))
-            assert [r.repo_id for r in found[repo_type]] == [r.repo_id for r in listed[:2]]
-    assert len(repo_search_by_type(user=alice, query="pocket", limit=10)[RepoType.MODEL]) == 5
+            filters = RepoFilters(repo_type=repo_type, search="pocket")
+            listed = [r.repo_id for r in repo_list(user=user, filters=filters)]
+            assert sorted(r.repo_id for r in every[repo_type].repos) == sorted(listed)
+            # the best two are the first two of all, in the same order
+            assert found[repo_type].repos == every[repo_type].repos[:2]
+            assert found[repo_type].total == len(listed)
+            assert not found[repo_type].capped
+    assert found[RepoType.MODEL].total == 5  # alice sees her private one
+    monkeypatch.setattr(repo_selectors, "SEARCH_POOL", 3)
+    models = repo_selectors.repo_best_matches(user=None, query="pocket", limit=10)[RepoType.MODEL]
+    assert (models.total, models.capped, len(models.repos)) == (3, True, 3)
+    assert repo_selectors.repo_best_matches(user=None, query="   ", limit=10)[RepoType.MODEL].repos == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="relevance ranking is PostgreSQL's ts_rank")
+def test_best_matches_rank_the_most_trending_matches_by_relevance(alice, monkeypatch):
+    from registry.selectors import repos as repo_selectors
+
+    plain = _repo(alice, "plain-pocket")
+    wordy = _repo(alice, "pocket-notes", "---\ntags: [pocket]\n---\n# Pocket\n\nA pocket model for pockets.\n")
+    buried = _repo(alice, "pocket-pocket", "# Pocket\n\npocket pocket pocket pocket\n")
+    Repo.objects.filter(pk=plain.pk).update(trending_score=9.0)
+    Repo.objects.filter(pk=wordy.pk).update(trending_score=5.0)
+    Repo.objects.filter(pk=buried.pk).update(trending_score=0.0)
+    found = repo_selectors.repo_best_matches(user=None, query="pocket", limit=3)[RepoType.MODEL]
+    assert found.repos[-1].repo_id == "alice/plain-pocket"  # the most trending, but named once
+    assert {r.repo_id for r in found.repos[:2]} == {"alice/pocket-notes", "alice/pocket-pocket"}
+    # Only the pool's most trending matches are ranked: the least trending drops out of it.
+    monkeypatch.setattr(repo_selectors, "SEARCH_POOL", 2)
+    found = repo_selectors.repo_best_matches(user=None, query="pocket", limit=3)[RepoType.MODEL]
+    assert [r.repo_id for r in found.repos] == ["alice/pocket-notes", "alice/plain-pocket"]
+    assert (found.total, found.capped) == (2, True)
+
+
+def test_a_pool_walk_that_runs_out_continues_in_the_search_indexes(alice, monkeypatch):
+    from registry.selectors import repos as repo_selectors
+
+    # Twelve models: the matches are the least trending, past the walk's bound of the top four.
+    for index in range(12):
+        repo = _repo(alice, f"pocket-{index}" if index >= 8 else f"other-{index}")
+        Repo.objects.filter(pk=repo.pk).update(trending_score=float(12 - index))
+    whole = repo_selectors.repo_best_matches(user=None, query="pocket", limit=10)[RepoType.MODEL]
+    monkeypatch.setattr(repo_selectors, "POOL_WALK", 4)
+    bounded = repo_selectors.repo_best_matches(user=None, query="pocket", limit=10)[RepoType.MODEL]
+    assert [r.repo_id for r in bounded.repos] == [r.repo_id for r in whole.repos]
+    assert {r.repo_id for r in bounded.repos} == {f"alice/pocket-{index}" for index in range(8, 12)}
+    assert (bounded.total, bounded.capped) == (4, False)
+    # A pool the walk fills alone, and one it half fills.
+    monkeypatch.setattr(repo_selectors, "POOL_WALK", 10)
+    monkeypatch.setattr(repo_selectors, "SEARCH_POOL", 1)
+    assert repo_selectors.repo_best_matches(user=None, query="pocket", limit=10)[RepoType.MODEL].capped
+    monkeypatch.setattr(repo_selectors, "SEARCH_POOL", 3)
+    half = repo_selectors.repo_best_matches(user=None, query="pocket", limit=10)[RepoType.MODEL]
+    assert (half.total, half.capped, len(half.repos)) == (3, True, 3)
+    # The planner's settings come back after the bitmap-only query.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_indexscan")
+            assert cursor.fetchone()[0] == "on"
+
+
+def test_a_searched_listing_counts_up_to_the_cap(alice, monkeypatch):
+    from registry.selectors import repos as repo_selectors
+
+    for index in range(5):
+        _repo(alice, f"pocket-{index}")
+    _repo(alice, "unrelated")
+    client = Client()
+    body = client.get("/api/v1/repos?type=model&search=pocket&page_size=2").json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+    assert "count_capped" not in client.get("/api/v1/repos?type=model").json()
+    monkeypatch.setattr(repo_selectors, "SEARCH_COUNT_CAP", 3)
+    body = client.get("/api/v1/repos?type=model&search=pocket&page_size=2").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, 2)
+    last = client.get("/api/v1/repos?type=model&search=pocket&page_size=2&page=2").json()
+    assert (len(last["results"]), last["next"]) == (1, None)  # pages end at the cap
+    assert client.get("/api/v1/repos?type=model").json()["count"] == 6
+    page = client.get("/models?search=pocket").content.decode()
+    assert '<span class="muted count" id="result-count">3+</span>' in page
+    assert 'id="results-capped"' in page
+    assert 'id="results-capped"' not in client.get("/models?search=unrelated").content.decode()
