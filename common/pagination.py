@@ -10,7 +10,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header.
 
     A listing whose count stops at a cap (an object list with ``capped``, such as a search's
-    ``SearchCount``) says so in ``count_capped``; its pages end at the cap.
+    ``RepoListing``) says so in ``count_capped``; its pages end at the cap.
     """
 
     page_size_query_param = "page_size"

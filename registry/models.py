@@ -60,12 +60,21 @@ class Repo(models.Model):
         constraints = [
             models.UniqueConstraint("namespace", "type", Lower("name"), name="repo_name_ci_unique"),
         ]
+        # One index per listing order (``registry.selectors.repos.SORT_FIELDS``), with every key of
+        # the order and the columns visibility reads: a page far down a listing finds its rows'
+        # ids from the index alone (``RepoListing``). The first serves counts by visibility.
         indexes = [
             models.Index(fields=["type", "private", "-last_modified"]),
-            models.Index(fields=["type", "-downloads"]),
-            models.Index(fields=["type", "-likes"]),
-            models.Index(fields=["type", "-trending_score"]),
-            models.Index(fields=["type", "-created_at"]),
+            *(
+                models.Index(fields=["type", *keys, "-id"], include=["private", "namespace"], name=f"repo_order_{name}")
+                for name, keys in (
+                    ("trending", ["-trending_score", "-last_modified"]),
+                    ("downloads", ["-downloads"]),
+                    ("likes", ["-likes"]),
+                    ("modified", ["-last_modified"]),
+                    ("created", ["-created_at"]),
+                )
+            ),
         ]
 
     def __str__(self) -> str:

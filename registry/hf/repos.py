@@ -34,6 +34,7 @@ from registry.selectors.files import last_commits
 from registry.selectors.lfs_files import lfs_files_list
 from registry.selectors.repos import (
     RepoFilters,
+    RepoListing,
     repo_children_count,
     repo_cursor,
     repo_cursor_values,
@@ -198,7 +199,7 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
         offset = 0
     else:
         offset = query_int(request, "cursor", 0)
-    repos = list(queryset[offset : offset + page_size + 1])
+    repos = list(RepoListing(queryset)[offset : offset + page_size + 1])
     next_cursor = repo_cursor(repos[page_size - 1], ordering) if len(repos) > page_size else None
     repos = repos[:page_size]
     repo_head_oids(repos)

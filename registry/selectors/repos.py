@@ -40,7 +40,7 @@ CHILDREN_BY_ID = 500
 # and finds them among this many of the type's most trending repositories first (``_search_pool``).
 SEARCH_POOL = 200
 POOL_WALK = 4000
-# A listing of a search counts its matches up to this many (``SearchCount``).
+# A listing of a search counts its matches up to this many (``RepoListing``).
 SEARCH_COUNT_CAP = 1000
 
 
@@ -251,21 +251,32 @@ def _bitmap_scans_only():
                 cursor.execute("RESET enable_indexscan; RESET enable_seqscan")
 
 
-class SearchCount:
-    """The matches of a search, for a paginator, counted up to ``SEARCH_COUNT_CAP`` (``capped``:
-    there are more, and pages past the cap are not numbered). Counting every match of a common
-    word reads every one of them (57 ms for 16,677 of 100,000 repositories); up to the cap, from
-    the search indexes, a few milliseconds."""
+class RepoListing:
+    """A listing of repositories to slice, directly or through a paginator (Django's, DRF's).
 
-    def __init__(self, queryset: QuerySet[Repo]):
+    ``count()`` counts every row; a search's (``search=True``) up to ``SEARCH_COUNT_CAP``
+    (``capped``: there are more, and pages past the cap are not numbered): counting every match
+    of a common word reads every one of them (57 ms for 16,677 of 100,000 repositories), up to
+    the cap from the search indexes a few milliseconds.
+
+    A slice past the first row takes two queries: the ids of the rows wanted, which the order's
+    index answers alone where it holds the listing's filters (type and visibility:
+    ``Repo.Meta.indexes``), and then those rows (a queryset, to annotate further). In one query
+    every skipped row is read (73 ms for 20,000 against 3 ms).
+    """
+
+    def __init__(self, queryset: QuerySet[Repo], *, search: bool = False):
         self.queryset = queryset
-        self.capped = False
+        self.search = search
+        self.capped: bool | None = False if search else None  # None: never capped
 
     @property
     def ordered(self) -> bool:
         return self.queryset.ordered
 
     def count(self) -> int:
+        if not self.search:
+            return self.queryset.count()
         window = self.queryset.order_by().values("pk")[: SEARCH_COUNT_CAP + 1]
         if connection.vendor == "postgresql":
             with _bitmap_scans_only():
@@ -279,7 +290,10 @@ class SearchCount:
         return self.count()
 
     def __getitem__(self, index):
-        return self.queryset[index]
+        if not isinstance(index, slice) or not index.start:
+            return self.queryset[index]
+        ids = list(self.queryset.values_list("pk", flat=True)[index])
+        return self.queryset.filter(pk__in=ids)  # in the listing's order still
 
 
 def repo_tags(repos: list[Repo]) -> dict[int, list[str]]:

@@ -150,3 +150,25 @@ def test_full_pages_read_every_tree_in_a_few_queries(repos):
         assert all(item["sha"] for item in response.json())
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("sort", ["", "downloads", "likes", "lastModified", "createdAt"])
+def test_offset_pages_read_ids_first_and_keep_the_order(repos, sort):
+    from registry.selectors.repos import RepoFilters, RepoListing, repo_list
+
+    alice = Repo.objects.get(name="secret-tiny").namespace.user
+    for user in (None, alice):  # alice also sees her private model: visibility in the ids query
+        listed = repo_list(user=user, filters=RepoFilters(repo_type=RepoType.MODEL, sort=sort))
+        whole = [r.repo_id for r in listed]
+        with CaptureQueriesContext(connection) as captured:
+            page = [r.repo_id for r in RepoListing(listed)[3:6]]
+        assert page == whole[3:6]
+        assert len(captured.captured_queries) == 2  # the ids, then their rows
+        assert "OFFSET" not in captured.captured_queries[1]["sql"]
+        assert [r.repo_id for r in RepoListing(listed)[0:2]] == whole[:2]
+    client = Client()
+    whole = [item["id"] for item in client.get(f"/api/models?limit=100&sort={sort}").json()]
+    assert [item["id"] for item in client.get(f"/api/models?limit=3&sort={sort}&cursor=4").json()] == whole[4:7]
+    rest = client.get(f"/api/v1/repos?type=model&sort={sort}&page=2&page_size=3").json()
+    assert [item["id"] for item in rest["results"]] == whole[3:6]
+    assert rest["count"] == 8
