@@ -7,20 +7,13 @@ from rest_framework.response import Response
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header.
-
-    A listing whose count stops at a cap (an object list with ``capped``, such as a search's
-    ``RepoListing``) says so in ``count_capped``; its pages end at the cap.
-    """
+    """``?page=N&page_size=M`` with ``{"count", "next", "previous", "results"}`` and a ``Link`` header."""
 
     page_size_query_param = "page_size"
     max_page_size = 200
 
     def get_paginated_response(self, data: list) -> Response:
         response = super().get_paginated_response(data)
-        capped = getattr(self.page.paginator.object_list, "capped", None)
-        if capped is not None:
-            response.data["count_capped"] = capped
         links = []
         if (next_url := self.get_next_link()) is not None:
             links.append(f'<{next_url}>; rel="next"')
@@ -28,6 +21,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
             links.append(f'<{previous_url}>; rel="prev"')
         if links:
             response["Link"] = ", ".join(links)
+        return response
+
+
+class CappedCountPagination(PageNumberPagination):
+    """Pages of a listing whose count may stop at a cap (an object list with ``capped``: a
+    search's ``RepoListing``): ``count_capped`` says whether it did; its pages end at the cap."""
+
+    def get_paginated_response(self, data: list) -> Response:
+        response = super().get_paginated_response(data)
+        capped = getattr(self.page.paginator.object_list, "capped", None)
+        if capped is not None:
+            response.data["count_capped"] = capped
         return response
 
     def get_paginated_response_schema(self, schema: dict) -> dict:

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from common.errors import ValidationError
 from common.openapi import HubAutoSchema
-from common.pagination import PageNumberPagination
+from common.pagination import CappedCountPagination, PageNumberPagination
 from common.timefmt import iso_z
 from hub.apis import AUDIT_FILTER_PARAMETERS, AuditEventOutputSerializer
 from hub.selectors import AuditFilters, namespace_get
@@ -81,7 +81,7 @@ class RepoOutputSerializer(serializers.Serializer):
 class RepoListCreateApi(APIView):
     """List and search repositories, or create one."""
 
-    pagination_class = PageNumberPagination
+    pagination_class = CappedCountPagination
 
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=RepoType.choices, default=RepoType.MODEL)
@@ -122,7 +122,7 @@ class RepoListCreateApi(APIView):
             language=request.GET.get("language", ""),
             sort=request.GET.get("sort", ""),
         )
-        paginator = PageNumberPagination()
+        paginator = CappedCountPagination()
         listed = repo_list(user=request.user, filters=filters)
         page = paginator.paginate_queryset(RepoListing(listed, search=bool(filters.search)), request, view=self)
         serializer = RepoOutputSerializer(page, many=True, context={"tags": repo_tags(page)})

@@ -73,8 +73,11 @@ def test_lists_are_documented_as_the_pages_they_are(document):
     assert {path: _response(document, path, "get", "200")["$ref"].rsplit("/", 1)[-1] for path in refs} == refs
     page = document["components"]["schemas"]["PaginatedRepoOutputList"]
     assert (sorted(page["properties"]), page["properties"]["results"]["items"]["$ref"]) == (
-        ["count", "next", "previous", "results"], "#/components/schemas/RepoOutput",
+        ["count", "count_capped", "next", "previous", "results"], "#/components/schemas/RepoOutput",
     )  # fmt: skip
+    assert page["properties"]["count_capped"]["type"] == "boolean"  # a search's count may stop at its cap
+    tokens = document["components"]["schemas"]["PaginatedTokenOutputList"]
+    assert sorted(tokens["properties"]) == ["count", "next", "previous", "results"]
 
 
 def test_bearer_tokens_enums_and_errors_are_declared(document):
