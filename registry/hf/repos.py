@@ -190,7 +190,11 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     limit = query_int(request, "limit", 0, minimum=0)
     page_size = settings.HUB_LIST_PAGE_SIZE if not limit else min(limit, settings.HUB_LIST_PAGE_SIZE)
     ordering = repo_ordering(filters)
-    queryset = repo_list(user=request.user, filters=filters)
+    full = query_bool(request, "full")
+    card_data = query_bool(request, "cardData") or full
+    # The text the search reads and the card's data (unless asked for) stay in the database.
+    unread = ("search_document", "description") if card_data else ("search_document", "description", "card_data")
+    queryset = repo_list(user=request.user, filters=filters).defer(*unread)
     # ``cursor``: the keyset cursor of the previous page's Link (its last row's sort values), or
     # a row offset, which older links carried and which still works.
     cursor = request.GET.get("cursor", "")
@@ -204,8 +208,6 @@ def repo_listing(request: HttpRequest, plural: str) -> JsonResponse:
     repos = repos[:page_size]
     repo_head_oids(repos)
     tags = repo_tags(repos)
-    full = query_bool(request, "full")
-    card_data = query_bool(request, "cardData") or full
     # ``expand`` is a repeated plain key (HF_PROTOCOL.md §7.7); only the model tree is added here.
     with_bases = "baseModels" in request.GET.getlist("expand")
     files = _head_files(repos) if full else {}
