@@ -112,7 +112,7 @@ def loop_throughput(metrics: list[dict]) -> float:
 
 def direct_round(params: dict, dataset_dir: Path, scratch: Path) -> tuple[float, float]:
     from training_runner.core.run import run_training
-    from training_runner.jobs.services.submit import training_config
+    from training_runner.jobs.services.submit_training import training_config
 
     cfg = training_config(recipe="pretrain_clm", params=params, has_base=False)
     cfg.data.path = str(dataset_dir)
@@ -124,7 +124,7 @@ def direct_round(params: dict, dataset_dir: Path, scratch: Path) -> tuple[float,
 
 def hub_round(user, params: dict, output: str, worker: subprocess.Popen) -> tuple[float, float]:
     from training_runner.jobs.models import Run, RunMetric
-    from training_runner.jobs.services.submit import training_run_submit
+    from training_runner.jobs.services.submit_training import training_run_submit
 
     started = time.perf_counter()
     run = training_run_submit(

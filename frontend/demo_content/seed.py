@@ -204,7 +204,7 @@ def seed_models(users, *, log) -> None:
     run is queued, running or done."""
     from training_runner.jobs.choices import RunState
     from training_runner.jobs.models import Run
-    from training_runner.jobs.services.submit import training_run_submit
+    from training_runner.jobs.services.submit_training import training_run_submit
 
     for name, spec in TRAIN_RUNS.items():
         output = f"open-research/{name}"

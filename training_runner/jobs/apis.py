@@ -24,7 +24,8 @@ from training_runner.jobs.selectors import (
     run_samples,
 )
 from training_runner.jobs.services.lifecycle import run_cancel
-from training_runner.jobs.services.submit import evaluation_run_submit, training_run_submit
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_training import training_run_submit
 
 
 def _pinned(repo_name: str, revision: str, commit: str) -> dict | None:

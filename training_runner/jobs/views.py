@@ -31,7 +31,8 @@ from training_runner.jobs.selectors import (
 from training_runner.jobs.services.artifacts import evaluation_file_open
 from training_runner.jobs.services.lifecycle import run_cancel
 from training_runner.jobs.services.signing import signing_public_key
-from training_runner.jobs.services.submit import evaluation_run_submit, parse_param_lines, training_run_submit
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_training import parse_param_lines, training_run_submit
 
 RUNS_PAGE_SIZE = 30
 SAMPLES_PAGE_SIZE = 50

@@ -14,7 +14,7 @@ from hub.choices import NamespaceKind
 from hub.models import Membership, Namespace
 from hub.permissions import OrgAction, role_allows
 from registry.services.repos import repo_name_validate
-from training_runner.jobs.services.submit import check_suite
+from training_runner.jobs.services.submit_evaluation import check_suite
 
 AGGREGATE = "*"
 

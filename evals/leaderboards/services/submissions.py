@@ -31,7 +31,8 @@ from registry.snapshots import PICKLE_WEIGHT_SUFFIXES
 from registry.trees import FileInfo, tree_files
 from training_runner.jobs.choices import RunState
 from training_runner.jobs.models import Run
-from training_runner.jobs.services.submit import Pinned, check_loadable_model, evaluation_run_submit, pin_repo
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_inputs import Pinned, check_loadable_model, pin_repo
 
 # An entry that still stands for its model on the board (a new submission of it is a duplicate).
 LIVE_STATES = (EntryState.QUEUED, EntryState.RUNNING, EntryState.FINISHED)

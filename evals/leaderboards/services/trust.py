@@ -28,7 +28,8 @@ from registry.models import Repo
 from registry.selectors.pages import file_read
 from registry.selectors.revisions import revision_resolve
 from training_runner.jobs.models import EvalSample
-from training_runner.jobs.services.submit import dataset_data_files, evaluation_run_submit
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_training import dataset_data_files
 
 NGRAM = 8
 MAX_DATASET_BYTES = 64 * 1024 * 1024  # of text read per dataset

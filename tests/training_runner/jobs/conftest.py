@@ -12,10 +12,12 @@ import pytest
 import torch
 import yaml
 
+from common.errors import HubError
 from registry.choices import RepoType
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
 from tests.training_runner.core.conftest import GREEK
+from training_runner.jobs.models import Run
 
 # Tiny models on a busy 2-core machine: one intra-op thread is faster than two waiting on each other.
 torch.set_num_threads(1)
@@ -162,3 +164,11 @@ def publish_suite_repo(user, *, pin_sha: str | None = None):
         },
     )
     return repo
+
+
+def refused(call, **kwargs) -> HubError:
+    """The error ``call(**kwargs)`` raises, after checking it queued no run."""
+    with pytest.raises(HubError) as error:
+        call(**kwargs)
+    assert Run.objects.count() == 0
+    return error.value

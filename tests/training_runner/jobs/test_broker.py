@@ -19,7 +19,7 @@ from tests.training_runner.jobs.conftest import TINY
 from training_runner.jobs.choices import RunState
 from training_runner.jobs.models import Run
 from training_runner.jobs.services.lifecycle import run_cancel, runs_watchdog
-from training_runner.jobs.services.submit import training_run_submit
+from training_runner.jobs.services.submit_training import training_run_submit
 
 BROKERS = [
     pytest.param(None, id="configured"),

@@ -13,7 +13,7 @@ from registry.trees import tree_lookup
 from tests.training_runner.jobs.conftest import FINE_TUNE, TINY, publish_suite_repo
 from training_runner.jobs.choices import RunState
 from training_runner.jobs.models import RunLogLine, RunMetric
-from training_runner.jobs.services.submit import training_run_submit
+from training_runner.jobs.services.submit_training import training_run_submit
 
 # The worker records from a thread of its own (its own connection): the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,7 +156,7 @@ def test_an_evaluation_run_records_the_harness_results_item_by_item(alice, base_
     from evals.harness.run import run_suite
     from registry.snapshots import snapshot_materialize
     from training_runner.jobs.models import EvalSample
-    from training_runner.jobs.services.submit import evaluation_run_submit
+    from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
 
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="bigbench_mc", limit=2)
     run.refresh_from_db()
@@ -183,7 +183,7 @@ def test_an_evaluation_run_records_the_harness_results_item_by_item(alice, base_
 
 
 def test_a_suite_defined_in_a_dataset_repository_runs_end_to_end(alice, base_model):
-    from training_runner.jobs.services.submit import evaluation_run_submit
+    from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
 
     suite_repo = publish_suite_repo(alice)
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")

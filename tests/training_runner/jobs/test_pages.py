@@ -12,7 +12,7 @@ from registry.selectors.revisions import revision_resolve
 from tests.support.factories import DEFAULT_PASSWORD, make_user
 from tests.training_runner.jobs.conftest import FINE_TUNE, TINY, publish_suite_repo
 from training_runner.jobs.models import Run
-from training_runner.jobs.services.submit import training_run_submit
+from training_runner.jobs.services.submit_training import training_run_submit
 
 
 def _login(user) -> Client:
@@ -111,7 +111,7 @@ def test_a_queued_run_s_page_shows_its_pinned_inputs_and_queue(alice, corpus):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_evaluation_s_page_shows_scores_and_its_items(alice, base_model):
-    from training_runner.jobs.services.submit import evaluation_run_submit
+    from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
 
     publish_suite_repo(alice)
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")

@@ -35,12 +35,8 @@ from training_runner.jobs.services.lifecycle import run_claim, run_finish
 from training_runner.jobs.services.publish import training_run_publish
 from training_runner.jobs.services.recorder import RunRecorder
 from training_runner.jobs.services.signing import evaluation_results_sign
-from training_runner.jobs.services.submit import (
-    DATASET_PLACEHOLDER,
-    MODEL_PLACEHOLDER,
-    dataset_data_files,
-    evaluation_run_submit,
-)
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_training import DATASET_PLACEHOLDER, MODEL_PLACEHOLDER, dataset_data_files
 
 logger = logging.getLogger(__name__)
 

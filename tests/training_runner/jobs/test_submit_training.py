@@ -1,5 +1,6 @@
-"""Submitting runs: every input is checked and pinned before anything is queued; a bad one is a
-clear error naming its field, and nothing is queued."""
+"""Submitting training runs: every input is checked and pinned before anything is queued (the
+inputs every run shares through training runs: pinning, loadable models, access, the queue); a
+bad one is a clear error naming its field, and nothing is queued."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ import json
 
 import pytest
 
-from common.errors import HubError, ValidationError
+from common.errors import ValidationError
 from registry.choices import RepoType
 from registry.errors import GatedRepo, RepoNotFound
 from registry.selectors.revisions import revision_resolve
 from registry.services.repos import repo_update_settings
 from tests.frontend.builders import commit_files, make_repo
 from tests.support.factories import make_user
-from tests.training_runner.jobs.conftest import TINY, publish_suite_repo
+from tests.training_runner.jobs.conftest import TINY, refused
 from training_runner.jobs.choices import OutputMode, RunKind, RunState
 from training_runner.jobs.errors import QueueFull
 from training_runner.jobs.models import Run
-from training_runner.jobs.services.submit import evaluation_run_submit, parse_param_lines, training_run_submit
+from training_runner.jobs.services.submit_evaluation import evaluation_run_submit
+from training_runner.jobs.services.submit_training import parse_param_lines, training_run_submit
 
 pytestmark = pytest.mark.django_db
 POSITIVE = "0 is not allowed; allowed values: numbers > 0"
@@ -27,13 +29,6 @@ POSITIVE = "0 is not allowed; allowed values: numbers > 0"
 def _train(user, **overrides):
     values = {"recipe": "pretrain_clm", "dataset": "alice/greek", "params": TINY, "output_repo": f"{user}/out"}
     return training_run_submit(user=user, **{**values, **overrides})
-
-
-def _refused(call, **kwargs) -> HubError:
-    with pytest.raises(HubError) as error:
-        call(**kwargs)
-    assert Run.objects.count() == 0
-    return error.value
 
 
 def test_a_training_run_pins_every_input_and_stores_the_validated_config(alice, corpus, base_model):
@@ -102,7 +97,7 @@ def test_a_revision_is_pinned_to_the_commit_it_named_then(alice, corpus):
     ],
 )
 def test_bad_training_input_names_its_field_and_queues_nothing(alice, corpus, overrides, fields):
-    error = _refused(_train, user=alice, **overrides)
+    error = refused(_train, user=alice, **overrides)
     assert isinstance(error, ValidationError)
     assert error.fields == fields
 
@@ -110,19 +105,19 @@ def test_bad_training_input_names_its_field_and_queues_nothing(alice, corpus, ov
 def test_a_dataset_missing_a_column_is_refused_before_queueing(alice):
     repo = make_repo(alice, "rows", repo_type=RepoType.DATASET)
     commit_files(repo, alice, {"train.jsonl": json.dumps({"body": "x"}).encode() + b"\n"})
-    error = _refused(_train, user=alice, dataset="alice/rows")
+    error = refused(_train, user=alice, dataset="alice/rows")
     message = "train.jsonl has no column 'text' (data.text_field); its records have ['body']."
     assert error.fields == {"dataset": [message], "params.data.text_field": [message]}
     empty = make_repo(alice, "empty", repo_type=RepoType.DATASET)
-    error = _refused(_train, user=alice, dataset="alice/empty")
+    error = refused(_train, user=alice, dataset="alice/empty")
     head = revision_resolve(repo=empty, revision="main").oid
     assert error.message == f"alice/empty has no .txt, .jsonl, .parquet data files at {head[:12]}."
 
 
-def test_models_the_core_cannot_load_are_refused(alice, corpus, base_model, pretrained_dir):
+def test_models_the_core_cannot_load_arerefused(alice, corpus, base_model, pretrained_dir):
     weird = make_repo(alice, "weird")
     commit_files(weird, alice, {"config.json": json.dumps({"model_type": "mamba"}).encode()})
-    error = _refused(_train, user=alice, base_model="alice/weird")
+    error = refused(_train, user=alice, base_model="alice/weird")
     assert error.fields == {
         "base_model": [
             "alice/weird cannot be loaded by the training core: model_type: 'mamba' is not allowed; "
@@ -133,18 +128,18 @@ def test_models_the_core_cannot_load_are_refused(alice, corpus, base_model, pret
     pickled = make_repo(alice, "pickled")
     files = {"config.json": (pretrained_dir / "config.json").read_bytes(), "pytorch_model.bin": b"\x80\x04pickle"}
     commit_files(pickled, alice, {**files, "tokenizer.json": b"{}"})
-    error = _refused(_train, user=alice, base_model="alice/pickled")
+    error = refused(_train, user=alice, base_model="alice/pickled")
     assert error.message == (
         "alice/pickled has no safetensors weights (it has only pytorch_model.bin); only safetensors weights are loaded."
     )
-    error = _refused(_train, user=alice, recipe="classify", base_model="alice/tiny-base")
+    error = refused(_train, user=alice, recipe="classify", base_model="alice/tiny-base")
     assert error.fields["base_model"] == [
         "alice/tiny-base cannot be loaded by the training core: model.path: recipe 'classify' needs one of 'bert' "
         "models, not 'llama'"
     ]
 
 
-def test_repositories_the_user_cannot_read_are_not_found_and_gated_ones_refused(alice, corpus, base_model):
+def test_repositories_the_user_cannot_read_are_not_found_and_gated_onesrefused(alice, corpus, base_model):
     bob = make_user("bob")
     repo_update_settings(repo=corpus, private=True)
     with pytest.raises(RepoNotFound) as missing:
@@ -162,11 +157,11 @@ def test_repositories_the_user_cannot_read_are_not_found_and_gated_ones_refused(
 def test_where_a_result_may_be_published(alice, corpus, base_model):
     bob = make_user("bob")
     commit_files(make_repo(bob, "data", repo_type=RepoType.DATASET), bob, {"train.txt": b"a b c\n" * 40})
-    error = _refused(_train, user=bob, dataset="bob/data", output_repo="alice/tiny-base")
+    error = refused(_train, user=bob, dataset="bob/data", output_repo="alice/tiny-base")
     assert (error.status, error.message) == (403, "You are not allowed to write to alice/tiny-base.")
-    error = _refused(_train, user=bob, dataset="bob/data", output_repo="alice/new-model")
+    error = refused(_train, user=bob, dataset="bob/data", output_repo="alice/new-model")
     assert error.fields == {"output_repo": ["You cannot create repositories under alice."]}
-    error = _refused(_train, user=bob, dataset="bob/data", output_repo="alice/none", output_pull_request=True)
+    error = refused(_train, user=bob, dataset="bob/data", output_repo="alice/none", output_pull_request=True)
     assert error.fields == {"output_repo": ["Not found."]}
     run = _train(bob, dataset="bob/data", output_repo="alice/tiny-base", output_pull_request=True)
     assert (run.output_repo, run.output_mode, run.output_branch) == (base_model, OutputMode.PULL_REQUEST, "main")
@@ -183,53 +178,6 @@ def test_each_user_may_hold_a_few_queued_runs(alice, corpus, settings):
         "You have 2 queued runs, the most one person may have; cancel one or wait until one starts."
     )
     assert Run.objects.count() == 2
-
-
-def test_an_evaluation_run_pins_model_and_suite(alice, base_model):
-    from evals.harness.suite import load_suite
-
-    run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="bigbench_mc", limit=5)
-    expected = load_suite("bigbench_mc", data_root=__import__("django.conf").conf.settings.HUB_SHARED_DATA)
-    assert (run.kind, run.suite, run.limit) == (RunKind.EVALUATION, "bigbench_mc", 5)
-    assert run.suite_hash == expected.content_hash()
-    assert run.model_commit == revision_resolve(repo=base_model, revision="main").oid
-
-
-def test_only_causal_language_models_are_evaluated(alice):
-    encoder = make_repo(alice, "encoder")
-    bert = {
-        "model_type": "bert",
-        "vocab_size": 300,
-        "hidden_size": 32,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 4,
-        "intermediate_size": 64,
-        "max_position_embeddings": 64,
-    }
-    commit_files(
-        encoder, alice, {"config.json": json.dumps(bert).encode(), "model.safetensors": b"", "tokenizer.json": b"{}"}
-    )
-    error = _refused(evaluation_run_submit, user=alice, model="alice/encoder", suite="bigbench_mc")
-    assert error.fields == {
-        "model": ["alice/encoder is a 'bert' model; the evaluation suites score causal language models (llama, gpt2)."]
-    }
-
-
-def test_suites_whose_data_does_not_match_their_pins_are_refused(alice, base_model):
-    publish_suite_repo(alice, pin_sha="0" * 64)
-    error = _refused(evaluation_run_submit, user=alice, model="alice/tiny-base", suite="datasets/alice/letters-bench")
-    assert error.fields["suite"][0].startswith("task letters: data/letters.jsonl has sha256 ")
-    assert error.fields["suite"][0].endswith(f"but the suite pins {'0' * 64}.")
-    error = _refused(evaluation_run_submit, user=alice, model="alice/tiny-base", suite="wikitext_ppl_v9")
-    assert error.fields["suite"][0].startswith("Unknown suite 'wikitext_ppl_v9': use one of bigbench_mc, wikitext_ppl")
-    error = _refused(
-        evaluation_run_submit,
-        user=alice,
-        model="alice/tiny-base",
-        suite="datasets/alice/letters-bench",
-        suite_file="other.yaml",
-    )
-    assert error.fields == {"suite_file": ["Not in the repository."]}
 
 
 def test_parameters_from_a_form_box_are_yaml_values():
