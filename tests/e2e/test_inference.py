@@ -60,8 +60,10 @@ def test_the_playground_tab_streams_tokens(signed_in):
     playground.wait_for_function("() => window.__seen.length > 0")
     page.wait_for_timeout(1500)
     seen = playground.evaluate("() => { clearInterval(window.__watch); return window.__seen; }")
-    assert len(seen) >= 3, seen
-    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(seen))
+    # Streamed: the box shows a part of the completion before the whole. On a loaded machine the
+    # browser may draw several tokens in one update, so two growing values are the least.
+    assert len(seen) >= 2, seen
+    assert all(later.startswith(earlier) and later != earlier for earlier, later in itertools.pairwise(seen))
     signed_in.screenshot("playground-text-generation")
     assert signed_in.errors == []
 
