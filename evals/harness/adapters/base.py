@@ -48,8 +48,8 @@ from evals.harness.errors import EvalError, ModelLoadError
 PAD_MULTIPLE = 16
 
 ProgressFn = Callable[[int, int], None]
-Padded = tuple[torch.Tensor, torch.Tensor]  # right-padded (B, T) input ids and attention mask
 """Called as ``progress(done, total)`` after each batch."""
+Padded = tuple[torch.Tensor, torch.Tensor]  # right-padded (B, T) input ids and attention mask
 
 
 @dataclass(frozen=True)
