@@ -125,6 +125,17 @@ def test_search_filters_and_sorts(alice):
         _ids(sort="sideways")
 
 
+def test_search_words_match_inside_names_and_owners(alice):
+    acme = make_user("acmecorp")
+    _repo(acme, "widget")
+    _repo(alice, "gadget")
+    _repo(alice, "tinystories")
+    assert _ids(search="mecor") == ["acmecorp/widget"]  # inside the owner's name only
+    assert _ids(search="mecor widg") == ["acmecorp/widget"]  # one word in the owner, one in the name
+    assert _ids(search="mecor gadget") == []  # every word must match
+    assert _ids(search="adge") == ["alice/gadget"]  # inside the repository's name
+
+
 def test_listing_endpoint_filters(alice, client):
     _repo(alice, "pocket", CARD)
     _repo(alice, "plain")
