@@ -136,6 +136,14 @@ def test_search_words_match_inside_names_and_owners(alice):
     assert _ids(search="adge") == ["alice/gadget"]  # inside the repository's name
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="word matching is PostgreSQL's search vector")
+def test_card_words_match_whole_but_the_last_as_a_prefix(alice):
+    _repo(alice, "pocket", CARD)  # "A compact decoder trained on encyclopedic prose …"
+    assert _ids(search="prose encyclo") == ["alice/pocket"]
+    assert _ids(search="encyclo prose") == []  # still being typed only at the end
+    assert _ids(search="encyclopedic prose") == ["alice/pocket"]
+
+
 def test_listing_endpoint_filters(alice, client):
     _repo(alice, "pocket", CARD)
     _repo(alice, "plain")
