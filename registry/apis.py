@@ -21,7 +21,7 @@ from registry.hf.common import API_TYPES
 from registry.models import Ref
 from registry.selectors.access_requests import access_request_find, access_requests_list
 from registry.selectors.audit import repo_audit_log
-from registry.selectors.repos import SORT_ALIASES, RepoFilters, RepoListing, repo_list, repo_tags
+from registry.selectors.repos import SORT_ALIASES, RepoFilters, repo_listing, repo_tags
 from registry.selectors.revisions import revision_resolve
 from registry.services import access_requests, counters, refs, repos
 from registry.services.access_requests import MAX_REASON
@@ -123,8 +123,7 @@ class RepoListCreateApi(APIView):
             sort=request.GET.get("sort", ""),
         )
         paginator = CappedCountPagination()
-        listed = repo_list(user=request.user, filters=filters)
-        page = paginator.paginate_queryset(RepoListing(listed, search=bool(filters.search)), request, view=self)
+        page = paginator.paginate_queryset(repo_listing(user=request.user, filters=filters), request, view=self)
         serializer = RepoOutputSerializer(page, many=True, context={"tags": repo_tags(page)})
         return paginator.get_paginated_response(serializer.data)
 

@@ -17,7 +17,7 @@ from registry.cards.iso639 import ISO_639_1
 from registry.cards.vocab import SPECIAL_LANGUAGES
 from registry.choices import RepoType
 from registry.models import Like, Ref, Repo, RepoTag, blob_storage_key
-from registry.selectors.repos import RepoFilters, RepoListing, repo_list
+from registry.selectors.repos import RepoFilters, repo_listing
 from registry.selectors.revisions import Revision
 from registry.storage import blob_storage
 from registry.trees import FileInfo, tree_files, tree_lookup
@@ -95,14 +95,13 @@ def listing_facets(*, repo_type: RepoType) -> ListingFacets:
 
 
 def repo_listing_page(*, user, filters: RepoFilters, page: int) -> Page:
-    """One page of the repositories ``user`` may see that match ``filters`` (tags prefetched).
+    """One page of the repositories ``user`` may see that match ``filters``.
 
     Pages past the last one give the last page. A search counts its matches up to a cap
     (``RepoListing``: ``page.paginator.object_list.capped``). Raises ``ValidationError`` for an
     unknown sort.
     """
-    listed = repo_list(user=user, filters=filters)
-    paginator = Paginator(RepoListing(listed, search=bool(filters.search)), LISTING_PAGE_SIZE)
+    paginator = Paginator(repo_listing(user=user, filters=filters), LISTING_PAGE_SIZE)
     return paginator.get_page(page)
 
 

@@ -296,6 +296,11 @@ class RepoListing:
         return self.queryset.filter(pk__in=ids)  # in the listing's order still
 
 
+def repo_listing(*, user, filters: RepoFilters) -> RepoListing:
+    """``repo_list`` to page through: counted up to the cap when it is a search."""
+    return RepoListing(repo_list(user=user, filters=filters), search=bool(filters.search))
+
+
 def repo_tags(repos: list[Repo]) -> dict[int, list[str]]:
     """The tags of each of ``repos`` in card order, by id: one query of plain values (a
     ``prefetch_related`` builds a model and a related manager per tag, most of a 1,000-row page)."""
