@@ -89,3 +89,15 @@ def _celery_for_tests(tmp_path_factory):
         os.environ["CELERY_BROKER_DIR"] = str(broker_dir)
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data kit (BIG-bench tasks, the Wikipedia corpus); a test that needs it skips,
+    saying where it looked, when it is absent."""
+    from evals.harness.data import default_data_root
+
+    root = default_data_root()
+    if not (root / "MANIFEST.sha256").is_file():
+        pytest.skip(f"the shared data kit is not at {root} (set HUB_SHARED_DATA to its directory)")
+    return root

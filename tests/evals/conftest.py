@@ -10,17 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.harness.data import default_data_root
-
 EOT = "<|endoftext|>"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    root = default_data_root()
-    if not (root / "MANIFEST.sha256").is_file():
-        pytest.skip(f"the shared data kit is not at {root} (set HUB_SHARED_DATA to its directory)")
-    return root
 
 
 def _save_tokenizer(backend, directory: Path) -> None:

@@ -47,7 +47,7 @@ def imported(log: Path) -> set[str]:
 
 
 def test_web_processes_pass_the_playgrounds_on_and_never_load_gradio_or_torch(
-    live_inference, model_dirs, client, tmp_path
+    live_inference, model_dirs, client, tmp_path, shared_data
 ):
     alice = make_user("alice")
     token = make_token(alice, role="write")

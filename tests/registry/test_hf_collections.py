@@ -17,7 +17,7 @@ def _status(raised) -> int:
     return raised.value.response.status_code
 
 
-def test_create_fill_reorder_annotate_rename_and_delete_a_collection(hub):
+def test_create_fill_reorder_annotate_rename_and_delete_a_collection(hub, shared_data):
     api = hub.api
     api.create_repo("tiny")
     api.create_repo("corpus", repo_type="dataset")

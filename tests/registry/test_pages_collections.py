@@ -190,7 +190,7 @@ def test_adding_a_repository_to_a_collection_from_its_page(picks, alice, bob):
     assert Client().get("/collections/add?type=model&item=alice/tiny").status_code == 302
 
 
-def test_a_leaderboard_goes_into_a_collection_from_its_page(picks, alice):
+def test_a_leaderboard_goes_into_a_collection_from_its_page(picks, alice, shared_data):
     lab = make_org("lab", admin=alice)
     board = leaderboard_create(
         user=alice, namespace=lab.namespace, name="mc", title="Multiple choice", suite="bigbench_mc"

@@ -23,7 +23,7 @@ def test_a_board_pins_its_suite_and_lists_its_columns(board, alice):
     ]
 
 
-def test_only_organization_admins_and_staff_create_boards(alice, acme, bob):
+def test_only_organization_admins_and_staff_create_boards(alice, acme, bob, shared_data):
     from hub.models import User
 
     publish_suite_repo(alice)

@@ -142,16 +142,6 @@ def test_a_dataset_without_the_column_the_recipe_reads_fails_the_run_and_publish
     assert RunLogLine.objects.filter(run=run, level="error").values_list("message", flat=True)[0] == run.reason
 
 
-@pytest.fixture
-def shared_data(settings):
-    from pathlib import Path
-
-    root = Path(settings.HUB_SHARED_DATA)
-    if not (root / "bigbench" / "tasks.json").is_file():
-        pytest.skip(f"the offline data kit is not at {root} (set HUB_SHARED_DATA)")
-    return root
-
-
 def test_an_evaluation_run_records_the_harness_results_item_by_item(alice, base_model, shared_data, tmp_path):
     from evals.harness.run import run_suite
     from registry.snapshots import snapshot_materialize

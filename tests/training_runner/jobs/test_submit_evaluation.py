@@ -17,7 +17,7 @@ from training_runner.jobs.services.submit_evaluation import evaluation_run_submi
 pytestmark = pytest.mark.django_db
 
 
-def test_an_evaluation_run_pins_model_and_suite(alice, base_model):
+def test_an_evaluation_run_pins_model_and_suite(alice, base_model, shared_data):
     from evals.harness.suite import load_suite
 
     run = evaluation_run_submit(user=alice, model="alice/tiny-base", suite="bigbench_mc", limit=5)
